@@ -1,0 +1,204 @@
+// Replays the calls of one conformance vector file over ng and grades every step.
+import { randomBytes } from "node:crypto";
+import { matchSdp, interpolate, normaliseSdp, type Vars } from "./match.ts";
+import type { Encoding, NgClient, NgDict, NgValue } from "./ng-client.ts";
+
+export interface Step {
+  line: number;
+  command: string;
+  via?: string;
+  name?: string;
+  flags?: Record<string, unknown> | null;
+  sdp_in?: string | null;
+  sdp_expected?: string | null;
+  bind?: { var: string; from: string; list?: boolean }[];
+  after_media?: boolean;
+  var?: string;
+  value?: unknown;
+}
+export interface Call {
+  line: number;
+  addresses: [string, number][];
+  condition: string | null;
+  steps: Step[];
+}
+export interface VectorFile {
+  file: string;
+  autotest_start: string[];
+  calls: Call[];
+}
+
+export type StepStatus = "pass" | "fail" | "not-run";
+export interface StepResult {
+  id: string; // FILE:STEPLINE
+  call: string; // FILE:CALLLINE
+  name: string;
+  command: string;
+  status: StepStatus;
+  reason?: string;
+  afterMedia?: boolean;
+  expected?: string;
+  got?: string;
+  mismatch?: { line: number; expected: string; got: string };
+}
+export interface FileResult {
+  file: string;
+  passed: number;
+  failed: number;
+  excludedSteps: number;
+  excludedCalls: string[];
+  conditionalCalls: number;
+  conditionalSteps: number;
+  steps: StepResult[];
+  error?: string;
+}
+
+const PSEUDO = new Set(["reverse_tags", "new_ft", "new_tt", "let", "use_json"]);
+const tag = (): string => randomBytes(6).toString("hex");
+
+/** Every step that is a real request (pseudo-steps are not counted). */
+export const countedSteps = (c: Call): Step[] => c.steps.filter((s) => !PSEUDO.has(s.command));
+
+/** Resolve `{"$var": X}` / `{"$bytes_hex": H}` inside flag values. */
+function resolveValue(v: unknown, vars: Vars, tags: { ft: string; tt: string }): NgValue {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (typeof v === "number" || typeof v === "string") return v;
+  if (Array.isArray(v)) return v.map((x) => resolveValue(x, vars, tags));
+  const o = v as Record<string, unknown>;
+  if ("$var" in o) {
+    const name = String(o.$var);
+    if (name === "ft") return tags.ft;
+    if (name === "tt") return tags.tt;
+    return resolveValue(vars[name], vars, tags);
+  }
+  if ("$bytes_hex" in o) return new Uint8Array(Buffer.from(String(o.$bytes_hex), "hex"));
+  if ("$perl" in o) throw new Error(`unconvertible Perl value: ${String(o.$perl)}`);
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolveValue(x, vars, tags)]));
+}
+
+/** Build the ng request for a step, with the documented implicit defaults. */
+function buildRequest(step: Step, callId: string, vars: Vars, tags: { ft: string; tt: string }): NgDict {
+  const via = step.via ?? step.command;
+  const req: NgDict = { command: step.command, "call-id": callId };
+  if (via === "offer" || via === "answer" || via === "publish") req["from-tag"] = tags.ft;
+  if (via === "answer") req["to-tag"] = tags.tt;
+  for (const [k, v] of Object.entries(step.flags ?? {})) req[k] = resolveValue(v, vars, tags);
+  if (step.sdp_in != null) req.sdp = interpolate(step.sdp_in, vars).replace(/\r?\n/g, "\r\n");
+  return req;
+}
+
+function doBind(step: Step, groups: string[], reply: NgDict, vars: Vars): void {
+  for (const b of step.bind ?? []) {
+    const from = b.from;
+    if (from === "response") vars[b.var] = reply;
+    else if (from.startsWith("response.")) vars[b.var] = reply[from.slice("response.".length)];
+    else if (from === "group.count") vars[b.var] = groups.length;
+    else if (from.startsWith("group.")) {
+      const spec = from.slice("group.".length);
+      const n = parseInt(spec, 10);
+      if (spec.endsWith("..") || b.list) vars[b.var] = groups.slice(n - 1);
+      else vars[b.var] = groups[n - 1]; // a missing group is undef in Perl
+    }
+  }
+}
+
+export interface ReplayOptions {
+  timeoutMs: number;
+  /** Call ids (FILE:CALLLINE) not to run, with the reason. */
+  exclusions: Record<string, string>;
+  /** Called after each step (progress output). */
+  onStep?: (r: StepResult) => void;
+}
+
+/** Replay every unconditional, non-excluded call of `vf` through `client`. */
+export async function replayFile(vf: VectorFile, client: NgClient, opts: ReplayOptions): Promise<FileResult> {
+  const res: FileResult = { file: vf.file, passed: 0, failed: 0, excludedSteps: 0, excludedCalls: [], conditionalCalls: 0, conditionalSteps: 0, steps: [] };
+  const vars: Vars = {}; // file-scoped, as the Perl lexicals are
+  let encoding: Encoding = "bencode";
+  for (const call of vf.calls) {
+    const callKey = `${vf.file}:${call.line}`;
+    if (call.condition !== null) {
+      res.conditionalCalls++;
+      res.conditionalSteps += countedSteps(call).length;
+      continue;
+    }
+    if (callKey in opts.exclusions) {
+      res.excludedCalls.push(callKey);
+      res.excludedSteps += countedSteps(call).length;
+      continue;
+    }
+    const callId = `conf-${tag()}-${call.line}`;
+    const tags = { ft: tag(), tt: tag() };
+    let broken: string | null = null;
+    for (const step of call.steps) {
+      switch (step.command) {
+        case "reverse_tags":
+          [tags.ft, tags.tt] = [tags.tt, tags.ft];
+          continue;
+        case "new_ft":
+          tags.ft = tag();
+          continue;
+        case "new_tt":
+          tags.tt = tag();
+          continue;
+        case "let":
+          if (step.var) vars[step.var] = step.value;
+          continue;
+        case "use_json":
+          encoding = "json";
+          continue;
+      }
+      const r: StepResult = { id: `${vf.file}:${step.line}`, call: callKey, name: step.name ?? "", command: step.command, status: "pass" };
+      if (step.after_media) r.afterMedia = true;
+      if (broken !== null) {
+        r.status = "not-run";
+        r.reason = `earlier step failed (${broken})`;
+      } else {
+        await runStep(step, callId, vars, tags, encoding, client, opts.timeoutMs, r);
+        if (r.status === "fail") broken = `line ${step.line}`;
+      }
+      if (r.status === "pass") res.passed++;
+      else res.failed++;
+      res.steps.push(r);
+      opts.onStep?.(r);
+    }
+  }
+  return res;
+}
+
+async function runStep(step: Step, callId: string, vars: Vars, tags: { ft: string; tt: string }, encoding: Encoding, client: NgClient, timeoutMs: number, r: StepResult): Promise<void> {
+  const fail = (reason: string) => {
+    r.status = "fail";
+    r.reason = reason;
+  };
+  let req: NgDict;
+  try {
+    req = buildRequest(step, callId, vars, tags);
+  } catch (e) {
+    return fail(`cannot build request: ${(e as Error).message}`);
+  }
+  let reply: NgDict;
+  try {
+    reply = await client.request(req, encoding, timeoutMs);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  if (reply.result !== "ok") {
+    const why = reply["error-reason"] ?? reply["warning"] ?? "";
+    return fail(`result '${String(reply.result)}'${why ? `: ${String(why)}` : ""}`);
+  }
+  let groups: string[] = [];
+  if (step.sdp_expected != null) {
+    if (typeof reply.sdp !== "string") return fail("reply has no sdp");
+    const m = matchSdp(step.sdp_expected, reply.sdp, vars);
+    if (!m.ok) {
+      r.expected = interpolate(step.sdp_expected, vars);
+      r.got = normaliseSdp(reply.sdp);
+      r.mismatch = m.mismatch;
+      return fail(`SDP mismatch at line ${m.mismatch?.line}`);
+    }
+    groups = m.groups;
+  }
+  doBind(step, groups, reply, vars);
+}
