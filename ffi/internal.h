@@ -1,0 +1,72 @@
+/* internal.h - state shared by the shim's C files: socket table, ring, receive-path helpers. */
+#ifndef RTPE_INTERNAL_H
+#define RTPE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "rtpe_rule.h"
+#include "rtpe_shim.h"
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+
+#define CNT_ADD(field, n) __atomic_fetch_add(&(field), (uint64_t)(n), __ATOMIC_RELAXED)
+#define CNT_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
+struct shim_rule {
+	struct rtpe_rule r;
+	uint32_t output_gen;   /* generation of r.output when the rule was added */
+	uint64_t packets, bytes, errors, last_ns;
+};
+
+/* One socket slot. Slots are allocated once and reused; `lock` guards fd, gen and rules, and is
+ * held by the receive thread while it reads the socket, so close never races a recvmmsg. */
+struct shim_sock {
+	pthread_mutex_t lock;
+	int fd;                 /* -1 when closed */
+	int in_use;             /* reserved in the table (guarded by the table lock) */
+	uint32_t gen;           /* bumped at every open: stale epoll events and rules are ignored */
+	struct rtpe_addr local;
+	struct rtpe_sock_stats st;
+	uint64_t mismatch_drops;
+	int nrules;
+	struct shim_rule rules[RTPE_RULES_PER_SOCKET];
+};
+
+extern struct shim_sock *shim_socks[RTPE_MAX_SOCKETS];
+
+/* socket.c */
+struct shim_sock *shim_sock_lock(int handle);      /* locked open slot, or NULL */
+void shim_sock_unlock(struct shim_sock *s);
+int shim_addr_to_sa(const struct rtpe_addr *a, struct sockaddr_storage *ss, socklen_t *len);
+void shim_sa_to_addr(const struct sockaddr *sa, socklen_t len, struct rtpe_addr *a);
+int shim_addr_equal(const struct rtpe_addr *a, const struct rtpe_addr *b, int with_port);
+void shim_close_all(void);
+uint64_t shim_sockets_open(void);
+
+/* loop.c */
+int shim_epoll_fd(void);
+uint64_t shim_now_ns(void);
+
+/* ring.c */
+int ring_init(uint32_t bytes);
+void ring_free(void);
+uint8_t *ring_reserve(uint32_t rec_len);  /* contiguous space or NULL when full */
+void ring_commit(void);                   /* publish everything reserved so far */
+void ring_note_drop(void);
+void ring_stats(struct rtpe_global_stats *out);
+int ring_take_wake(void);                 /* 1 when the caller should call the wake callback */
+
+/* io.c */
+struct rx_scratch;
+struct rx_scratch *rx_scratch_new(void);
+void rx_scratch_free(struct rx_scratch *sc);
+int io_rx_socket(struct rx_scratch *sc, uint32_t idx, uint32_t gen); /* packets queued to JS */
+
+/* rule.c */
+/* Match a packet against the socket's rules (slot locked). Returns the rule or NULL; sets *drop
+ * when strict source rejects it. */
+struct shim_rule *rule_match(struct shim_sock *s, const struct rtpe_addr *src, int *drop);
+
+#endif

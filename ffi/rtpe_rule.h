@@ -1,0 +1,64 @@
+/* rtpe_rule.h - forwarding rules the receive thread applies without entering JS (the shim fast path). */
+#ifndef RTPE_RULE_H
+#define RTPE_RULE_H
+
+#include <stdint.h>
+#include "rtpe_shim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A rule says: a packet arriving on socket `local` from `expected_src` leaves through socket
+ * `output` towards `dst_addr` with TOS `tos`, counted, and never reaches JS. Names follow the kernel
+ * module's target/output description (local, expected_src, src_mismatch, dst_addr, tos) so one
+ * TypeScript rule object can drive either forwarder.
+ *
+ * Matching, per arriving packet, over the rules of its socket in insertion order:
+ *  - expected_src.family 0 matches any sender; otherwise the address must match and, when
+ *    expected_src.port is non-zero, the port too.
+ *  - the first rule that matches forwards the packet.
+ *  - when no rule matches and a rule of the socket has src_mismatch RTPE_MISMATCH_DROP, the packet
+ *    is dropped (strict source); otherwise it goes up to JS like any unruled packet.
+ * Payloads are forwarded unchanged. Future actions (SRTP, payload-type filter) extend `flags`. */
+#define RTPE_RULES_PER_SOCKET 8
+
+#define RTPE_MISMATCH_PROPAGATE 0  /* unmatched packets go to JS */
+#define RTPE_MISMATCH_DROP 1       /* unmatched packets are dropped and counted */
+
+#define RTPE_RULE_SET_TOS 0x1u     /* send with `tos` (cmsg) instead of the output socket's */
+
+struct rtpe_rule {
+	int32_t local;                 /* handle packets arrive on */
+	int32_t output;                /* handle packets leave from */
+	struct rtpe_addr expected_src;
+	struct rtpe_addr dst_addr;
+	uint8_t tos;
+	uint8_t src_mismatch;
+	uint16_t flags;
+	uint32_t reserved;
+};
+#define RTPE_RULE_SIZE 56
+
+struct rtpe_rule_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t errors;        /* send failures */
+	uint64_t last_ns;       /* CLOCK_REALTIME of the last forwarded packet */
+	uint64_t mismatch_drops; /* socket-wide: packets dropped by strict source */
+};
+
+/* Add or replace (same local + expected_src) a rule. Returns 0, -ENOSPC when the socket has
+ * RTPE_RULES_PER_SOCKET rules, -EBADF for a closed handle. */
+int rtpe_rule_add(const struct rtpe_rule *rule);
+/* Remove the rule of `local` with this expected_src (NULL = all rules of the socket).
+ * Returns the number removed. */
+int rtpe_rule_del(int local, const struct rtpe_addr *expected_src);
+/* Counters of the rule of `local` with this expected_src. Returns 0 or -ENOENT. */
+int rtpe_rule_stats(int local, const struct rtpe_addr *expected_src, struct rtpe_rule_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
