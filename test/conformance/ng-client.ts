@@ -1,5 +1,6 @@
 // Minimal ng client for tests: its own bencode codec (independent of the daemon's) and a UDP request/reply loop.
 import { randomBytes } from "node:crypto";
+import type { udp } from "bun";
 
 export type NgValue = string | number | Uint8Array | NgValue[] | { [k: string]: NgValue };
 export type NgDict = { [k: string]: NgValue };
@@ -121,7 +122,7 @@ export interface NgClientOptions {
 
 /** One UDP socket; requests matched to replies by cookie. */
 export class NgClient {
-  private sock!: Awaited<ReturnType<typeof Bun.udpSocket>>;
+  private sock!: udp.Socket<"buffer">;
   private pending = new Map<string, (reply: Uint8Array) => void>();
   private seq = 0;
   private readonly prefix = randomBytes(4).toString("hex");

@@ -78,7 +78,7 @@ function resolveValue(v: unknown, vars: Vars, tags: { ft: string; tt: string }):
 }
 
 /** Build the ng request for a step, with the documented implicit defaults. */
-function buildRequest(step: Step, callId: string, vars: Vars, tags: { ft: string; tt: string }): NgDict {
+export function buildRequest(step: Step, callId: string, vars: Vars, tags: { ft: string; tt: string }): NgDict {
   const via = step.via ?? step.command;
   const req: NgDict = { command: step.command, "call-id": callId };
   if (via === "offer" || via === "answer" || via === "publish") req["from-tag"] = tags.ft;
@@ -88,7 +88,7 @@ function buildRequest(step: Step, callId: string, vars: Vars, tags: { ft: string
   return req;
 }
 
-function doBind(step: Step, groups: string[], reply: NgDict, vars: Vars): void {
+export function doBind(step: Step, groups: string[], reply: NgDict, vars: Vars): void {
   for (const b of step.bind ?? []) {
     const from = b.from;
     if (from === "response") vars[b.var] = reply;
