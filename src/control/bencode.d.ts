@@ -1,0 +1,9 @@
+// Types for the bencode 4 package (it ships none): only what the ng codec uses.
+declare module "bencode" {
+  interface Bencode {
+    encode(data: unknown): Uint8Array;
+    decode(data: Uint8Array, start?: number, end?: number): unknown;
+  }
+  const bencode: Bencode;
+  export default bencode;
+}

@@ -1,0 +1,149 @@
+// ng dispatcher: decode, answer retransmissions from a cookie-keyed reply cache, run the registered handler, count, encode.
+import { encodeNgMessage, parseNgMessage, type NgEncoding } from "./codec.ts";
+import { documentedSpelling, isDocumentedCommand } from "./known.ts";
+import { lookupCommand, registerCommand, registeredName } from "./registry.ts";
+import { controlCounters, countCommand } from "./stats.ts";
+import { NgError, type NgContext, type NgDict } from "./types.ts";
+import { getLogger } from "../log/logger.ts";
+
+const log = getLogger("control");
+
+export interface DispatcherOptions {
+  /** how long a reply stays answerable by cookie; rtpengine keeps them about 30 s */
+  cacheTtlMs?: number;
+  /** bound on cached replies so a flood of unique cookies cannot grow memory without limit */
+  maxCacheEntries?: number;
+}
+
+interface CacheEntry {
+  reply: Buffer;
+  expires: number;
+}
+
+function peer(ctx: NgContext): string {
+  return ctx.remoteAddress.includes(":") ? `[${ctx.remoteAddress}]:${ctx.remotePort}` : `${ctx.remoteAddress}:${ctx.remotePort}`;
+}
+
+/** Printable preview of untrusted bytes for log lines. */
+function preview(buf: Uint8Array): string {
+  const s = Buffer.from(buf.buffer, buf.byteOffset, Math.min(buf.byteLength, 80)).toString("latin1");
+  return JSON.stringify(s) + (buf.byteLength > 80 ? `... (${buf.byteLength} bytes)` : "");
+}
+
+export class NgDispatcher {
+  private readonly ttl: number;
+  private readonly maxEntries: number;
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly inFlight = new Map<string, Promise<Buffer>>();
+
+  constructor(opts: DispatcherOptions = {}) {
+    this.ttl = opts.cacheTtlMs ?? 30_000;
+    this.maxEntries = opts.maxCacheEntries ?? 50_000;
+    if (!lookupCommand("ping")) registerCommand("ping", () => ({ result: "pong" }));
+  }
+
+  /** Handle one ng message; resolves to the encoded reply, or null when the message is dropped. Never rejects. */
+  async handle(buf: Uint8Array, ctx: NgContext): Promise<Buffer | null> {
+    const parsed = parseNgMessage(buf);
+    if (parsed.kind === "drop") {
+      controlCounters.dropped++;
+      log.warning(`Received invalid ng data (${parsed.reason}) from ${peer(ctx)}: ${preview(buf)}`);
+      return null;
+    }
+    const { cookie, encoding } = parsed;
+    const now = Date.now();
+    const cached = this.cache.get(cookie);
+    if (cached && cached.expires > now) {
+      controlCounters.retransmissions++;
+      log.info(`Detected command from ${peer(ctx)} as a duplicate (cookie ${JSON.stringify(cookie)}), replying from cache`);
+      return cached.reply;
+    }
+    const pending = this.inFlight.get(cookie);
+    if (pending) {
+      controlCounters.retransmissions++;
+      log.info(`Retransmission of in-progress command from ${peer(ctx)} (cookie ${JSON.stringify(cookie)}), waiting for its reply`);
+      return pending;
+    }
+    if (parsed.kind === "error") {
+      controlCounters.malformed++;
+      log.warning(`Invalid ng message from ${peer(ctx)}: ${parsed.reason}${parsed.detail ? ` (${parsed.detail})` : ""}: ${preview(buf)}`);
+      return encodeNgMessage(cookie, encoding, errorReply(parsed.reason));
+    }
+    const work = this.execute(parsed.command, parsed.dict, ctx, cookie, encoding);
+    this.inFlight.set(cookie, work);
+    try {
+      const reply = await work;
+      this.remember(cookie, reply, Date.now());
+      return reply;
+    } finally {
+      this.inFlight.delete(cookie);
+    }
+  }
+
+  private async execute(command: string, dict: NgDict, ctx: NgContext, cookie: string, encoding: NgEncoding): Promise<Buffer> {
+    const started = performance.now();
+    log.info(`Received command '${command}' from ${peer(ctx)}`);
+    if (log.enabled(7)) log.debug(`Dump for '${command}' from ${peer(ctx)}: ${JSON.stringify(dict)}`);
+    let reply: NgDict;
+    let failed = false;
+    // Case-sensitive on the wire, like rtpengine: "block dtmf" is not "block DTMF".
+    const canonical = documentedSpelling(command) ?? registeredName(command);
+    const handler = canonical === command ? lookupCommand(command) : undefined;
+    if (!handler) {
+      failed = true;
+      if (isDocumentedCommand(command)) {
+        reply = errorReply(`${command} not implemented`);
+      } else {
+        controlCounters.unknownCommand++;
+        reply = errorReply("Unrecognized command");
+      }
+    } else {
+      try {
+        reply = await handler(dict, ctx);
+        if (reply["result"] === undefined) reply = { result: "ok", ...reply };
+        failed = reply["result"] === "error";
+      } catch (e) {
+        failed = true;
+        if (e instanceof NgError) {
+          reply = errorReply(e.message);
+        } else {
+          controlCounters.internalErrors++;
+          const err = e instanceof Error ? (e.stack ?? e.message) : String(e);
+          log.err(`Internal error while handling '${command}' from ${peer(ctx)}: ${err}`);
+          reply = errorReply("internal error");
+        }
+      }
+    }
+    const ms = performance.now() - started;
+    if (!handler) countCommand(isDocumentedCommand(command) ? command : "(unknown)", ms, true);
+    else countCommand(command, ms, failed);
+    if (failed) log.warning(`Protocol error in packet from ${peer(ctx)}: ${String(reply["error-reason"])}`);
+    log.info(`Replying to '${command}' from ${peer(ctx)} (elapsed time ${(ms / 1000).toFixed(6)} sec)`);
+    try {
+      return encodeNgMessage(cookie, encoding, reply);
+    } catch (e) {
+      // A handler returned something unencodable: still answer.
+      controlCounters.internalErrors++;
+      log.err(`Could not encode reply to '${command}': ${(e as Error).message}`);
+      return encodeNgMessage(cookie, encoding, errorReply("internal error"));
+    }
+  }
+
+  private remember(cookie: string, reply: Buffer, now: number): void {
+    // Map iteration is insertion order, so the oldest entries are at the front.
+    for (const [k, v] of this.cache) {
+      if (v.expires > now && this.cache.size < this.maxEntries) break;
+      this.cache.delete(k);
+    }
+    this.cache.set(cookie, { reply, expires: now + this.ttl });
+  }
+
+  /** Number of cached replies (for tests and statistics). */
+  get cacheSize(): number {
+    return this.cache.size;
+  }
+}
+
+export function errorReply(reason: string): NgDict {
+  return { result: "error", "error-reason": reason };
+}

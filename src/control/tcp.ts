@@ -1,0 +1,87 @@
+// ng over TCP (--listen-tcp-ng): a stream of "COOKIE DICT" messages back to back, each message ending where its dictionary ends.
+import net from "node:net";
+import type { Listener } from "../config/types.ts";
+import { MAX_NG_MESSAGE, ngMessageLength } from "./codec.ts";
+import type { NgDispatcher } from "./dispatch.ts";
+import { describeBindError, hostPort, ListenError } from "./listen-error.ts";
+import type { BoundListener } from "./udp.ts";
+import { getLogger } from "../log/logger.ts";
+
+const log = getLogger("control");
+
+/** Bind one --listen-tcp-ng address. Rejects with ListenError if it cannot be bound. */
+export function listenNgTcp(listener: Listener, dispatcher: NgDispatcher, option = "--listen-tcp-ng"): Promise<BoundListener> {
+  const address = listener.address ?? (listener.family === 4 ? "0.0.0.0" : "::");
+  const conns = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    conns.add(sock);
+    sock.on("close", () => conns.delete(sock));
+    serveConnection(sock, dispatcher);
+  });
+  return new Promise((resolve, reject) => {
+    const onBindError = (e: Error) => {
+      server.close();
+      reject(new ListenError(option, hostPort(address, listener.port), describeBindError(e)));
+    };
+    server.once("error", onBindError);
+    server.listen({ host: address, port: listener.port, exclusive: true, ipv6Only: false }, () => {
+      server.off("error", onBindError);
+      server.on("error", (e) => log.err(`ng TCP listener error: ${e.message}`));
+      const a = server.address() as net.AddressInfo;
+      const local = hostPort(a.address, a.port);
+      log.info(`Listening for ng commands on TCP ${local}`);
+      resolve({
+        local,
+        port: a.port,
+        close: () =>
+          new Promise<void>((res) => {
+            for (const c of conns) c.destroy();
+            server.close(() => res());
+          }),
+      });
+    });
+  });
+}
+
+/** Replies go out in request order even when a later handler finishes first. */
+function serveConnection(sock: net.Socket, dispatcher: NgDispatcher): void {
+  const remoteAddress = sock.remoteAddress ?? "?";
+  const remotePort = sock.remotePort ?? 0;
+  const ctx = { transport: "tcp" as const, remoteAddress, remotePort };
+  let buf: Buffer = Buffer.alloc(0);
+  let chain: Promise<void> = Promise.resolve();
+  sock.on("error", (e) => log.debug(`ng TCP connection ${hostPort(remoteAddress, remotePort)}: ${e.message}`));
+  sock.on("data", (chunk: Buffer) => {
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    for (;;) {
+      // separators between messages (e.g. a newline) carry nothing
+      let skip = 0;
+      while (skip < buf.length && (buf[skip] === 0x0a || buf[skip] === 0x0d || buf[skip] === 0x20 || buf[skip] === 0x09)) skip++;
+      if (skip) buf = buf.subarray(skip);
+      if (buf.length === 0) return;
+      const len = ngMessageLength(buf);
+      if (len === 0) {
+        if (buf.length > MAX_NG_MESSAGE) {
+          log.warning(`ng TCP message from ${hostPort(remoteAddress, remotePort)} exceeds ${MAX_NG_MESSAGE} bytes, closing connection`);
+          sock.destroy();
+        }
+        return;
+      }
+      // Unparseable: hand everything to the dispatcher (it answers with the cookie if there is one) and drop the
+      // connection, since there is no way to find where the next message starts.
+      const fatal = len < 0;
+      const msg = fatal ? buf : buf.subarray(0, len);
+      buf = fatal ? Buffer.alloc(0) : buf.subarray(len);
+      const reply = dispatcher.handle(msg, ctx);
+      chain = chain.then(async () => {
+        const r = await reply;
+        if (r && !sock.destroyed) sock.write(r);
+        if (fatal) sock.end();
+      });
+      if (fatal) {
+        sock.pause();
+        return;
+      }
+    }
+  });
+}

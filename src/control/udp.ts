@@ -1,0 +1,62 @@
+// ng over UDP (--listen-ng): one node:dgram socket per address, each datagram one request, replies sent back to the sender.
+import dgram from "node:dgram";
+import { isIP } from "node:net";
+import type { Listener } from "../config/types.ts";
+import type { NgDispatcher } from "./dispatch.ts";
+import { describeBindError, hostPort, ListenError } from "./listen-error.ts";
+import { getLogger } from "../log/logger.ts";
+
+const log = getLogger("control");
+
+export interface BoundListener {
+  /** human-readable local address, e.g. "127.0.0.1:2223" or "[::1]:2223" */
+  readonly local: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Bind one --listen-ng address. Rejects with ListenError (naming the option) if the address cannot be bound. */
+export function listenNgUdp(listener: Listener, dispatcher: NgDispatcher, option = "--listen-ng"): Promise<BoundListener> {
+  const address = listener.address ?? (listener.family === 4 ? "0.0.0.0" : "::");
+  const v6 = isIP(address) === 6 || (isIP(address) === 0 && listener.family === 6);
+  const sock = dgram.createSocket({ type: v6 ? "udp6" : "udp4", reuseAddr: false, ipv6Only: false });
+  return new Promise((resolve, reject) => {
+    const onBindError = (e: Error) => {
+      try {
+        sock.close();
+      } catch {
+        /* already closed */
+      }
+      reject(new ListenError(option, hostPort(address, listener.port), describeBindError(e)));
+    };
+    sock.once("error", onBindError);
+    sock.bind({ address, port: listener.port, exclusive: true }, () => {
+      sock.off("error", onBindError);
+      sock.on("error", (e) => log.err(`ng UDP socket ${hostPort(address, listener.port)} error: ${e.message}`));
+      sock.on("message", (msg, rinfo) => {
+        const ctx = { transport: "udp" as const, remoteAddress: rinfo.address, remotePort: rinfo.port };
+        void dispatcher.handle(msg, ctx).then((reply) => {
+          if (!reply) return;
+          sock.send(reply, rinfo.port, rinfo.address, (err) => {
+            if (err) log.warning(`Could not send ng reply to ${hostPort(rinfo.address, rinfo.port)}: ${err.message}`);
+          });
+        });
+      });
+      const bound = sock.address();
+      const local = hostPort(bound.address, bound.port);
+      log.info(`Listening for ng commands on UDP ${local}`);
+      resolve({
+        local,
+        port: bound.port,
+        close: () =>
+          new Promise<void>((res) => {
+            try {
+              sock.close(() => res());
+            } catch {
+              res();
+            }
+          }),
+      });
+    });
+  });
+}
