@@ -141,7 +141,8 @@ async function inner(): Promise<void> {
       const head = `# ${title} / ${step.command}${step.line ? ` (line ${step.line})` : ""}`;
       if (d.length === 0) {
         same++;
-        if (opt["show-same"]) console.log(`${head}: SAME`);
+        if (opt["show-same"] || opt.request?.length) console.log(`${head}: SAME`);
+        if (opt.request?.length) console.log(ja.map((l) => `    ${l}`).join("\n"));
       } else {
         differ++;
         console.log(`${head}: DIFFERENT (- reference, + ours)`);
