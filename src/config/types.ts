@@ -227,6 +227,8 @@ export interface Config {
   // janus
   janusSecret: string | null;
 
+  /** keys in the config-file section that are no rtpengine option; ignored, as the reference does */
+  unknownConfigKeys: string[];
   /** long names of options that were given (file or command line) but that we do not implement yet */
   unsupportedGiven: string[];
 }
