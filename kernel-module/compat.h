@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compat.h - the one place that absorbs kernel API churn between the
+ * kernels we build for (5.10 .. 6.x). Nothing else tests version numbers.
+ */
+#ifndef RTPE_COMPAT_H
+#define RTPE_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/proc_fs.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
+#error "xt_RTPENGINE needs Linux 5.10 or newer"
+#endif
+
+/* PDE_DATA() became pde_data() in 5.17 */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 17, 0)
+#define pde_data(inode) PDE_DATA(inode)
+#endif
+
+/* MODULE_IMPORT_NS took a string literal from 6.13 on, a bare token before */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define RTPE_IMPORT_NS(ns) MODULE_IMPORT_NS(#ns)
+#else
+#define RTPE_IMPORT_NS(ns) MODULE_IMPORT_NS(ns)
+#endif
+
+#endif /* RTPE_COMPAT_H */
