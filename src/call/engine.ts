@@ -1,0 +1,496 @@
+// The call engine: offer, answer and delete on the call model, producing rewritten SDP for the other side.
+import { randomBytes } from "node:crypto";
+import { NgError } from "../control/types.ts";
+import type { Codec } from "../codec/codec.ts";
+import { answerCodecs, offerCodecs } from "../codec/negotiate.ts";
+import { fingerprintValue, hashName } from "../crypto/dtls-sdp.ts";
+import { CRYPTO_SUITES, cryptoLine, newKey, type SdesCrypto, suiteAllowed, suiteByName } from "../crypto/sdes-sdp.ts";
+import { candidateLines, newIceCredentials } from "../ice/sdp.ts";
+import type { PortAllocator } from "../media/ports.ts";
+import { parseSdp } from "../sdp/parse.ts";
+import { type ConnOut, type MediaOut, rewriteSdp, type SessionOut } from "../sdp/rewrite.ts";
+import type { SdpSession } from "../sdp/types.ts";
+import type { CallFlags } from "./flags.ts";
+import { advertised, Interfaces } from "./interfaces.ts";
+import { type Call, type Media, type Monologue, newMedia, newMonologue, type PeerMedia } from "./model.ts";
+import { isDtlsProto, isRtp, isSrtp, peerMedias } from "./peer.ts";
+
+export interface EngineOptions {
+  interfaces: Interfaces;
+  ports: PortAllocator;
+  /** seconds; 0 = delete at once */
+  deleteDelay: number;
+  /** -1 = unlimited */
+  maxSessions: number;
+  /** `--dtls-passive`: prefer the passive DTLS role */
+  dtlsPassive?: boolean;
+}
+
+/** Our loop-protection identity (`a=rtpengine:...`), fixed for the daemon's lifetime. */
+export const INSTANCE_ID = randomBytes(6).toString("hex");
+
+export type OfferResult = { sdp: string } | { loadLimit: true };
+
+export class CallEngine {
+  readonly calls = new Map<string, Call>();
+  readonly totals = { calls: 0, managedSessions: 0, rejectedSessions: 0, timeouts: 0, deleted: 0, offers: 0, answers: 0, deletes: 0 };
+  readonly started = Date.now();
+
+  constructor(readonly opts: EngineOptions) {}
+
+  // ---------------------------------------------------------------- offer
+
+  offer(f: CallFlags): OfferResult {
+    if (f.sdp === null) throw new NgError("No SDP body in message");
+    if (!f.fromTag) throw new NgError("No from-tag in message");
+    const sdp = parseSdp(f.sdp);
+    // loop protect: an SDP we already rewrote comes back unchanged
+    if (f.flags.has("loop-protect") && sdpHasOurMark(sdp)) return { sdp: f.sdp };
+    let call = this.calls.get(f.callId);
+    if (call?.deleteTimer) {
+      this.destroyCall(call);
+      call = undefined;
+    }
+    if (!call) {
+      const max = this.opts.maxSessions;
+      if (max >= 0 && this.calls.size >= max) {
+        this.totals.rejectedSessions++;
+        if (f.supports.has("load-limit")) return { loadLimit: true };
+        throw new NgError("Parallel session limit reached");
+      }
+      call = this.newCall(f.callId);
+    }
+    this.totals.offers++;
+    const now = Date.now();
+    call.lastSignal = now;
+    const a = this.tagged(call, f.fromTag, now);
+    if (f.label !== null) a.label = f.label;
+    const b = this.offerPeer(call, a, f, now);
+    if (f.setLabel !== null) b.label = f.setLabel;
+    if (f.iceLite === "forward" || f.iceLite === "both") b.iceLite = true;
+    if (f.iceLite === "backward" || f.iceLite === "both") a.iceLite = true;
+    if (f.iceLite === "off") a.iceLite = b.iceLite = false;
+    const peers = peerMedias(sdp);
+    const ifA = this.opts.interfaces.resolve(f.direction[0] ?? f.interfaceName);
+    const ifB = this.opts.interfaces.resolve(f.direction[1] ?? f.direction[0] ?? f.interfaceName);
+    const outs: MediaOut[] = [];
+    peers.forEach((p, i) => {
+      const mA = (a.medias[i] ??= newMedia(i, p.type));
+      const mB = (b.medias[i] ??= newMedia(i, p.type));
+      mA.type = mB.type = p.type;
+      mA.peer = p;
+      mA.proto = p.proto;
+      this.place(mA, ifA, f.addressFamily ?? p.family, p.port === 0);
+      this.place(mB, ifB, f.addressFamily ?? (mB.port !== null ? mB.family : p.family), p.port === 0);
+      outs.push(this.offerMedia(f, p, mA, mB, i));
+    });
+    const session = this.sessionOut(f, sdp, a, b, outs);
+    return { sdp: rewriteSdp(sdp, session, outs) };
+  }
+
+  private newCall(callId: string): Call {
+    const now = Date.now();
+    const call: Call = { callId, created: now, lastSignal: now, monologues: new Map(), all: [], deleteTimer: null, createdFrom: null };
+    this.calls.set(callId, call);
+    this.totals.calls++;
+    this.totals.managedSessions++;
+    return call;
+  }
+
+  private tagged(call: Call, tag: string, now: number): Monologue {
+    let m = call.monologues.get(tag);
+    if (!m) {
+      m = newMonologue(tag, null, now);
+      call.monologues.set(tag, m);
+      call.all.push(m);
+    }
+    return m;
+  }
+
+  /** The monologue an offer goes to: by to-tag, by via-branch, or the one this side already talks to. */
+  private offerPeer(call: Call, a: Monologue, f: CallFlags, now: number): Monologue {
+    let b: Monologue | undefined;
+    if (f.toTag) b = this.tagged(call, f.toTag, now);
+    else if (f.viaBranch !== null) b = a.branches.get(f.viaBranch) ?? (a.peer && a.peer.viaBranch === null && !a.peer.tagged && a.branches.size === 0 ? a.peer : undefined);
+    else b = a.peer ?? a.branches.values().next().value;
+    if (!b) {
+      b = newMonologue("", f.viaBranch, now);
+      call.all.push(b);
+    }
+    if (f.viaBranch !== null && !b.tagged) {
+      b.viaBranch = f.viaBranch;
+      a.branches.set(f.viaBranch, b);
+    } else if (!a.branches.size || !b.tagged) a.branches.set(b.viaBranch ?? "", b);
+    a.peer = b;
+    if (b.tagged || !b.peer) b.peer = a;
+    return b;
+  }
+
+  /** Choose the interface and family of a media and allocate (or keep) its ports. */
+  private place(m: Media, intf: string, family: 4 | 6, rejected: boolean): void {
+    const changed = m.interfaceName !== intf;
+    if (changed && m.port !== null) this.freeMedia(m);
+    m.interfaceName = intf;
+    m.family = family;
+    m.addrs = this.opts.interfaces.addresses(intf, family);
+    if (m.addrs.length && m.addrs[0]!.family !== family) m.family = m.addrs[0]!.family;
+    if (m.port === null && !rejected) {
+      const port = this.opts.ports.reserve(
+        m.addrs.map((x) => x.address),
+        2,
+      );
+      if (port === null) throw new NgError("Ran out of ports");
+      m.port = port;
+    }
+  }
+
+  private freeMedia(m: Media): void {
+    if (m.port === null) return;
+    this.opts.ports.release(
+      m.addrs.map((x) => x.address),
+      m.port,
+      2,
+    );
+    m.port = null;
+  }
+
+  private conn(m: Media, f: CallFlags, zero: boolean): ConnOut {
+    if (f.mediaAddress) return { addrType: f.mediaAddress.includes(":") ? "IP6" : "IP4", address: f.mediaAddress };
+    const fam = m.addrs[0]?.family ?? m.family;
+    if (zero && !f.replace.has("zero-address")) return fam === 6 ? { addrType: "IP6", address: "::" } : { addrType: "IP4", address: "0.0.0.0" };
+    const first = m.addrs[0];
+    return { addrType: fam === 6 ? "IP6" : "IP4", address: first ? advertised(first) : "0.0.0.0" };
+  }
+
+  private direction(p: PeerMedia): string {
+    if (!p.zeroAddress) return p.direction;
+    // a zero address is the old way of putting a stream on hold
+    if (p.direction === "sendrecv") return "sendonly";
+    if (p.direction === "recvonly") return "inactive";
+    return p.direction;
+  }
+
+  private rtcpAttr(f: CallFlags, m: Media, proto: string, conn: ConnOut): string | null {
+    if (!isRtp(proto) || m.port === null || f.flags.has("no-rtcp-attribute")) return null;
+    const port = m.port + 1;
+    return f.flags.has("full-rtcp-attribute") ? `${port} IN ${conn.addrType} ${conn.address}` : String(port);
+  }
+
+  private iceOut(f: CallFlags, m: Media, components: number): MediaOut["ice"] {
+    if (!m.iceEnabled || m.port === null) return null;
+    m.ice ??= newIceCredentials();
+    const port = m.port;
+    return {
+      ufrag: m.ice.ufrag,
+      pwd: m.ice.pwd,
+      trickle: f.flags.has("trickle-ice"),
+      candidates: candidateLines(
+        m.addrs.map((x) => ({ address: advertised(x), port })),
+        components,
+      ),
+    };
+  }
+
+  private offerMedia(f: CallFlags, p: PeerMedia, mA: Media, mB: Media, i: number): MediaOut {
+    const tp = f.transportProtocol && f.transportProtocol !== "accept" ? f.transportProtocol : null;
+    const rtp = isRtp(p.proto);
+    const proto = rtp && tp ? tp : p.proto;
+    mB.proto = proto;
+    const rejected = p.port === 0;
+    const conn = this.conn(mB, f, p.zeroAddress);
+    mB.mid = p.mid ?? (f.flags.has("generate-mid") ? String(i) : null);
+    const out: MediaOut = {
+      port: rejected ? 0 : mB.port ?? 0,
+      proto,
+      codecs: null,
+      conn,
+      mid: mB.mid,
+      direction: this.direction(p),
+      rtcp: null,
+      rtcpMux: false,
+      crypto: [],
+      setup: null,
+      fingerprint: null,
+      ice: null,
+      keepPeerIce: false,
+      extraCandidates: [],
+      ptime: null,
+      stripExtmap: f.flags.has("strip-extmap"),
+      originalSendrecv: f.flags.has("original-sendrecv"),
+    };
+    if (rejected) return out;
+    // ICE
+    const ice = f.ice ?? "default";
+    if (f.flags.has("reset")) mB.iceEnabled = false;
+    mB.iceEnabled = ice === "remove" ? false : ice === "force" || ice === "optional" || ice === "force-relay" ? true : p.hasIce || mB.iceEnabled;
+    if (!rtp) {
+      out.ice = this.iceOut(f, mB, 1);
+      return out;
+    }
+    // codecs
+    const sent = offerCodecs(p.codecs, f.codec);
+    mB.codecsSent = sent;
+    out.codecs = sent;
+    out.rtcp = this.rtcpAttr(f, mB, proto, conn);
+    // rtcp-mux
+    const mux = f.rtcpMux;
+    mB.rtcpMuxOffered = !mux.reject && (mux.offer || mux.require || (p.rtcpMux && !mux.demux));
+    mA.rtcpMuxAccept = p.rtcpMux && !mux.reject;
+    out.rtcpMux = mB.rtcpMuxOffered;
+    // SRTP: SDES and DTLS towards B
+    this.offerCrypto(f, p, mB, proto, out);
+    out.ptime = f.ptime ?? p.ptime;
+    mA.ptimeOverride = f.ptimeReverse;
+    out.ice = this.iceOut(f, mB, mB.rtcpMuxOffered ? 1 : 2);
+    return out;
+  }
+
+  private offerCrypto(f: CallFlags, p: PeerMedia, mB: Media, proto: string, out: MediaOut): void {
+    const osrtp = !isSrtp(proto) && isRtp(proto) && !isDtlsProto(proto) && (p.cryptos.length > 0 || f.osrtp.has("offer"));
+    const sdes = !f.sdes.off && ((isSrtp(proto) && !isDtlsProto(proto)) || osrtp);
+    if (sdes) {
+      const lines: SdesCrypto[] = [];
+      // the offerer's own suites pass through first (SRTP passthrough if the answerer picks one)
+      const pass = p.cryptos.filter((c) => suiteAllowed(c.suite, f.sdes));
+      mB.sdesPassthrough = pass;
+      for (const c of pass) lines.push({ ...c, key: f.sdes.pad ? c.key : c.key.replace(/=+$/, "") });
+      let tag = lines.reduce((mx, c) => Math.max(mx, c.tag), 0);
+      const old = new Map(mB.sdesOut.map((c) => [c.suite, c] as const));
+      for (const s of CRYPTO_SUITES) {
+        if (!suiteAllowed(s.name, f.sdes) || lines.some((c) => c.suite === s.name)) continue;
+        const prev = old.get(s.name);
+        lines.push({ tag: ++tag, suite: s.name, key: prev?.key ?? newKey(s, f.sdes.pad), keyTail: f.sdes.lifetime ? "|2^31" : "", params: "" });
+      }
+      mB.sdesOut = lines.filter((c) => !pass.includes(c));
+      out.crypto = lines.map(cryptoLine);
+    }
+    if (f.dtls !== "off" && (isSrtp(proto) || isDtlsProto(proto)) && !osrtp) {
+      out.setup = "actpass";
+      const hash = (f.dtlsFingerprint && hashName(f.dtlsFingerprint)) ?? mB.dtlsFingerprintHash ?? "sha-256";
+      mB.dtlsFingerprintHash = hash;
+      out.fingerprint = fingerprintValue(hash);
+    }
+  }
+
+  private sessionOut(f: CallFlags, sdp: SdpSession, src: Monologue, dst: Monologue, outs: MediaOut[]): SessionOut {
+    const first = outs.find((o) => o.port !== 0) ?? outs[0];
+    let origin: string | null = null;
+    const o = sdp.lines.find((l) => l.type === "o");
+    if (o) {
+      const parts = o.value.split(" ").filter((x) => x !== "");
+      let changed = false;
+      if (f.replace.has("origin") && first) {
+        const med = dst.medias.find((m) => m.port !== null);
+        const addr = f.mediaAddress ?? (med?.addrs[0] ? advertised(med.addrs[0]) : first.conn.address);
+        parts[4] = addr.includes(":") ? "IP6" : "IP4";
+        parts[5] = addr;
+        changed = true;
+      }
+      if (f.replace.has("sdp-version") && parts[2] !== undefined && /^\d+$/.test(parts[2])) {
+        // compare the body without its o= line: same body keeps the version, a change bumps it
+        const body = sdp.lines.filter((l) => l.type !== "o").map((l) => l.value).join("\n") + JSON.stringify(sdp.media);
+        if (src.sdpVersion === null) src.sdpVersion = BigInt(parts[2]);
+        else if (src.lastSdpIn !== body) src.sdpVersion += 1n;
+        src.lastSdpIn = body;
+        parts[2] = src.sdpVersion.toString();
+        changed = true;
+      }
+      if (f.replace.has("username") && parts[0] !== undefined) {
+        parts[0] = "-";
+        changed = true;
+      }
+      if (changed) origin = parts.join(" ");
+    }
+    const sessConnMedia = outs.find((x, i) => x.port !== 0 && !sdp.media[i]!.lines.some((l) => l.type === "c")) ?? first;
+    return {
+      origin,
+      conn: sessConnMedia ? sessConnMedia.conn : null,
+      iceLite: dst.iceLite && outs.some((x) => x.ice !== null),
+      attrs: f.flags.has("loop-protect") ? [`rtpengine:${INSTANCE_ID}`] : [],
+      sessionName: f.replace.has("session-name") ? `rtpengine-${VERSION_TAG}` : null,
+    };
+  }
+
+  // ---------------------------------------------------------------- answer
+
+  answer(f: CallFlags): string {
+    if (f.sdp === null) throw new NgError("No SDP body in message");
+    if (!f.fromTag) throw new NgError("No from-tag in message");
+    const sdp = parseSdp(f.sdp);
+    if (f.flags.has("loop-protect") && sdpHasOurMark(sdp)) return f.sdp;
+    const call = this.calls.get(f.callId);
+    if (!call) throw new NgError("Unknown call-ID");
+    const a = call.monologues.get(f.fromTag);
+    if (!a) throw new NgError("Unknown from-tag");
+    this.totals.answers++;
+    const now = Date.now();
+    call.lastSignal = now;
+    const b = this.answerPeer(call, a, f);
+    if (f.label !== null) b.label = f.label;
+    const peers = peerMedias(sdp);
+    const outs: MediaOut[] = [];
+    peers.forEach((p, i) => {
+      const mB = (b.medias[i] ??= newMedia(i, p.type));
+      mB.peer = p;
+      let mA = a.medias[i];
+      if (!mA || !mA.peer) {
+        // an answer with more m= lines than the offer: nothing to map them to
+        mA ??= a.medias[i] = newMedia(i, p.type);
+        this.place(mA, mB.interfaceName || this.opts.interfaces.defaultName, p.family, p.port === 0);
+      }
+      if (f.addressFamily !== null && f.addressFamily !== mA.family) this.place(mA, mA.interfaceName, f.addressFamily, false);
+      outs.push(this.answerMedia(f, p, mA, mB));
+    });
+    const session = this.sessionOut(f, sdp, b, a, outs);
+    return rewriteSdp(sdp, session, outs);
+  }
+
+  /** The monologue an answer comes from: known by to-tag, else the branch (via-branch) or pending peer of the offerer. */
+  private answerPeer(call: Call, a: Monologue, f: CallFlags): Monologue {
+    let b: Monologue | undefined;
+    const byTag = f.toTag ? call.monologues.get(f.toTag) : undefined;
+    if (byTag && byTag !== a) b = byTag;
+    if (!b && f.viaBranch !== null) b = a.branches.get(f.viaBranch);
+    if (!b) b = a.peer ?? undefined;
+    if (!b) throw new NgError("Unknown to-tag");
+    if (!b.tagged && f.toTag) {
+      b.tag = f.toTag;
+      b.tagged = true;
+      call.monologues.set(f.toTag, b);
+    }
+    a.peer = b;
+    b.peer = a;
+    return b;
+  }
+
+  private answerMedia(f: CallFlags, p: PeerMedia, mA: Media, mB: Media): MediaOut {
+    const offered = mA.peer!;
+    const tp = f.transportProtocol;
+    const rtp = isRtp(offered.proto);
+    const proto = !rtp ? p.proto : tp === "accept" ? p.proto : tp ?? offered.proto;
+    const rejected = p.port === 0 || mA.port === null;
+    const conn = this.conn(mA, f, p.zeroAddress);
+    const out: MediaOut = {
+      port: rejected ? 0 : mA.port!,
+      proto,
+      codecs: null,
+      conn,
+      mid: offered.mid,
+      direction: this.direction(p),
+      rtcp: null,
+      rtcpMux: false,
+      crypto: [],
+      setup: null,
+      fingerprint: null,
+      ice: null,
+      keepPeerIce: false,
+      extraCandidates: [],
+      ptime: null,
+      stripExtmap: f.flags.has("strip-extmap"),
+      originalSendrecv: f.flags.has("original-sendrecv"),
+    };
+    const ice = f.ice ?? "default";
+    mA.iceEnabled = ice === "remove" ? false : ice === "force" || ice === "optional" || ice === "force-relay" ? true : offered.hasIce;
+    if (!rtp || !isRtp(p.proto)) {
+      if (!rejected) out.ice = this.iceOut(f, mA, 1);
+      return out;
+    }
+    let codecs: Codec[] = answerCodecs(p.codecs, offered.codecs, mB.codecsSent, { singleCodec: f.flags.has("single-codec") });
+    if (codecs.length === 0) codecs = offered.codecs.slice(0, 1);
+    out.codecs = codecs;
+    if (rejected) return out;
+    out.rtcp = this.rtcpAttr(f, mA, proto, conn);
+    out.rtcpMux = mA.rtcpMuxAccept && !f.rtcpMux.reject;
+    this.answerCrypto(f, p, offered, mA, mB, proto, out);
+    out.ptime = mA.ptimeOverride ?? offered.ptime ?? p.ptime;
+    out.ice = this.iceOut(f, mA, out.rtcpMux ? 1 : 2);
+    return out;
+  }
+
+  private answerCrypto(f: CallFlags, p: PeerMedia, offered: PeerMedia, mA: Media, mB: Media, proto: string, out: MediaOut): void {
+    const osrtp = !isSrtp(proto) && offered.cryptos.length > 0 && (p.cryptos.length > 0 || f.osrtp.has("accept"));
+    const srtp = isSrtp(proto) || isDtlsProto(proto);
+    if (srtp && offered.fingerprint && f.dtls !== "off") {
+      const passive = f.dtlsReverse === "passive" || f.dtls === "passive" || this.opts.dtlsPassive === true;
+      out.setup = offered.setup === "passive" ? "active" : offered.setup === "active" ? "passive" : passive ? "passive" : "active";
+      const hash = hashName(offered.fingerprint.split(" ")[0] ?? "") ?? "sha-256";
+      out.fingerprint = fingerprintValue(hash);
+      return;
+    }
+    if (!((srtp && !isDtlsProto(proto)) || osrtp) || offered.cryptos.length === 0) return;
+    // the answerer accepted one of the offerer's own suites: SRTP passes through unchanged
+    const ans = p.cryptos[0];
+    if (ans && mB.sdesPassthrough.some((c) => c.tag === ans.tag && c.suite === ans.suite)) {
+      out.crypto = [cryptoLine({ ...ans, key: f.sdes.pad ? ans.key : ans.key.replace(/=+$/, "") })];
+      return;
+    }
+    const pick = offered.cryptos.find((c) => suiteAllowed(c.suite, f.sdes) && suiteByName(c.suite));
+    if (!pick) return;
+    const prev = mA.sdesOut.find((c) => c.suite === pick.suite && c.tag === pick.tag);
+    const mine: SdesCrypto = prev ?? { tag: pick.tag, suite: pick.suite, key: newKey(suiteByName(pick.suite)!, f.sdes.pad), keyTail: f.sdes.lifetime ? "|2^31" : "", params: "" };
+    mA.sdesOut = [mine];
+    out.crypto = [cryptoLine(mine)];
+  }
+
+  // ---------------------------------------------------------------- delete and lookup
+
+  /** Delete a call, one branch or one party; returns the call for the statistics reply, null if already gone. */
+  delete(f: CallFlags, delay: number | null): Call {
+    const call = this.calls.get(f.callId);
+    if (!call) throw new NgError("Call-ID not found");
+    this.totals.deletes++;
+    if (f.viaBranch !== null && f.fromTag) {
+      const a = call.monologues.get(f.fromTag);
+      const br = a?.branches.get(f.viaBranch);
+      if (br && br !== a?.peer) {
+        this.dropMonologue(call, br);
+        a!.branches.delete(f.viaBranch);
+        return call;
+      }
+      if (br && a && a.branches.size > 1) {
+        this.dropMonologue(call, br);
+        a.branches.delete(f.viaBranch);
+        a.peer = a.branches.values().next().value ?? null;
+        return call;
+      }
+    }
+    if (f.fromTag && !call.monologues.has(f.fromTag) && !(f.toTag && call.monologues.has(f.toTag))) throw new NgError("Call-ID not found or tags didn't match");
+    const d = delay ?? this.opts.deleteDelay;
+    if (d > 0 && !f.flags.has("fatal")) {
+      if (!call.deleteTimer) {
+        call.deleteTimer = setTimeout(() => this.destroyCall(call), d * 1000);
+        (call.deleteTimer as { unref?: () => void }).unref?.();
+      }
+    } else this.destroyCall(call);
+    return call;
+  }
+
+  private dropMonologue(call: Call, m: Monologue): void {
+    for (const md of m.medias) this.freeMedia(md);
+    m.deleted = true;
+    call.all = call.all.filter((x) => x !== m);
+    if (m.tagged && call.monologues.get(m.tag) === m) call.monologues.delete(m.tag);
+  }
+
+  destroyCall(call: Call): void {
+    if (call.deleteTimer) clearTimeout(call.deleteTimer);
+    call.deleteTimer = null;
+    for (const m of call.all) for (const md of m.medias) this.freeMedia(md);
+    if (this.calls.get(call.callId) === call) {
+      this.calls.delete(call.callId);
+      this.totals.deleted++;
+    }
+  }
+
+  /** Release everything (shutdown, tests). */
+  clear(): void {
+    for (const c of [...this.calls.values()]) this.destroyCall(c);
+  }
+}
+
+export const VERSION_TAG = "10.5.3.5-ts";
+
+function sdpHasOurMark(sdp: SdpSession): boolean {
+  const mark = `rtpengine:${INSTANCE_ID}`;
+  return sdp.lines.some((l) => l.type === "a" && l.value === mark) || sdp.media.some((m) => m.lines.some((l) => l.type === "a" && l.value === mark));
+}

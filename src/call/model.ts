@@ -1,0 +1,134 @@
+// Call state: call (call-id) -> monologue (SIP tag) -> media (m= line) with its local ports and negotiated SDP state.
+import type { Codec } from "../codec/codec.ts";
+import type { SdesCrypto } from "../crypto/sdes-sdp.ts";
+import type { IceCredentials } from "../ice/sdp.ts";
+import type { InterfaceSpec } from "../config/types.ts";
+
+/** What one endpoint said about one m= section in its latest SDP. */
+export interface PeerMedia {
+  type: string;
+  proto: string;
+  port: number;
+  address: string;
+  family: 4 | 6;
+  zeroAddress: boolean;
+  rtcpPort: number | null;
+  rtcpMux: boolean;
+  codecs: Codec[];
+  direction: string;
+  hasIce: boolean;
+  iceUfrag: string | null;
+  trickle: boolean;
+  cryptos: SdesCrypto[];
+  fingerprint: string | null;
+  setup: string | null;
+  ptime: number | null;
+  mid: string | null;
+}
+
+/** One m= section as it faces one endpoint: our local ports on that endpoint's side and what we told it. */
+export interface Media {
+  index: number;
+  type: string;
+  interfaceName: string;
+  /** local addresses, preferred family first (candidate order) */
+  addrs: InterfaceSpec[];
+  family: 4 | 6;
+  /** RTP port on every address of `addrs`; RTCP is port + 1. null = not allocated */
+  port: number | null;
+  /** latest SDP info from this side's endpoint */
+  peer: PeerMedia | null;
+  /** protocol we talk to this endpoint */
+  proto: string | null;
+  ice: IceCredentials | null;
+  iceEnabled: boolean;
+  /** crypto lines we sent to this endpoint (SDES) */
+  sdesOut: SdesCrypto[];
+  /** crypto lines of the peer we passed through unchanged (SRTP passthrough candidates) */
+  sdesPassthrough: SdesCrypto[];
+  rtcpMuxOffered: boolean;
+  rtcpMuxAccept: boolean;
+  /** codecs we offered to this endpoint (incl. added ones) */
+  codecsSent: Codec[];
+  ptimeOverride: number | null;
+  dtlsFingerprintHash: string | null;
+  dtlsPassive: boolean;
+  mid: string | null;
+  /** packet counters, filled in by the media plane */
+  stats: { packets: number; bytes: number; errors: number; lastPacket: number };
+}
+
+export interface Monologue {
+  tag: string;
+  /** via-branch this monologue was created for, if any (branched offers) */
+  viaBranch: string | null;
+  label: string | null;
+  created: number;
+  medias: Media[];
+  /** the monologue this one talks to */
+  peer: Monologue | null;
+  /** branches of a forked offer, keyed by via-branch ("" when none) */
+  branches: Map<string, Monologue>;
+  /** we act as ICE-lite toward this endpoint */
+  iceLite: boolean;
+  /** SDP version control (`replace: SDP version`) */
+  lastSdpIn: string | null;
+  sdpVersion: bigint | null;
+  /** the monologue's endpoint has answered/offered (it has a known tag) */
+  tagged: boolean;
+  deleted: boolean;
+}
+
+export interface Call {
+  callId: string;
+  created: number;
+  lastSignal: number;
+  monologues: Map<string, Monologue>;
+  /** every monologue including untagged branches, in creation order */
+  all: Monologue[];
+  /** timer of a pending delete-delay, if any */
+  deleteTimer: ReturnType<typeof setTimeout> | null;
+  createdFrom: string | null;
+}
+
+export function newMonologue(tag: string, viaBranch: string | null, now: number): Monologue {
+  return {
+    tag,
+    viaBranch,
+    label: null,
+    created: now,
+    medias: [],
+    peer: null,
+    branches: new Map(),
+    iceLite: false,
+    lastSdpIn: null,
+    sdpVersion: null,
+    tagged: tag !== "",
+    deleted: false,
+  };
+}
+
+export function newMedia(index: number, type: string): Media {
+  return {
+    index,
+    type,
+    interfaceName: "",
+    addrs: [],
+    family: 4,
+    port: null,
+    peer: null,
+    proto: null,
+    ice: null,
+    iceEnabled: false,
+    sdesOut: [],
+    sdesPassthrough: [],
+    rtcpMuxOffered: false,
+    rtcpMuxAccept: false,
+    codecsSent: [],
+    ptimeOverride: null,
+    dtlsFingerprintHash: null,
+    dtlsPassive: false,
+    mid: null,
+    stats: { packets: 0, bytes: 0, errors: 0, lastPacket: 0 },
+  };
+}

@@ -1,0 +1,86 @@
+// Extracts what an endpoint's SDP says about each m= section (address, ports, codecs, ICE, crypto...) into PeerMedia.
+import { codecsOfMedia } from "../codec/codec.ts";
+import { parseCrypto, type SdesCrypto } from "../crypto/sdes-sdp.ts";
+import { parseConnection } from "../sdp/parse.ts";
+import { type SdpLine, type SdpSession, splitAttr } from "../sdp/types.ts";
+import type { PeerMedia } from "./model.ts";
+
+const DIRECTIONS = new Set(["sendrecv", "sendonly", "recvonly", "inactive"]);
+
+function attrs(lines: readonly SdpLine[]): { name: string; value: string | null }[] {
+  return lines.filter((l) => l.type === "a").map((l) => splitAttr(l.value));
+}
+
+export function isZeroAddress(a: string): boolean {
+  return a === "0.0.0.0" || a === "::" || /^0+(\.0+){3}$/.test(a) || /^[0:]+$/.test(a);
+}
+
+export function peerMedias(sdp: SdpSession): PeerMedia[] {
+  const sAttrs = attrs(sdp.lines);
+  const sConnLine = sdp.lines.find((l) => l.type === "c");
+  const sConn = sConnLine ? parseConnection(sConnLine.value) : null;
+  const sDir = sAttrs.find((a) => DIRECTIONS.has(a.name))?.name ?? null;
+  const sIce = sAttrs.some((a) => a.name === "ice-ufrag");
+  const sUfrag = sAttrs.find((a) => a.name === "ice-ufrag")?.value ?? null;
+  const sFp = sAttrs.find((a) => a.name === "fingerprint")?.value ?? null;
+  const sSetup = sAttrs.find((a) => a.name === "setup")?.value ?? null;
+  const sTrickle = sAttrs.some((a) => a.name === "ice-options" && (a.value ?? "").includes("trickle"));
+  return sdp.media.map((m) => {
+    const a = attrs(m.lines);
+    const cLine = m.lines.find((l) => l.type === "c");
+    const conn = cLine ? parseConnection(cLine.value) : sConn;
+    const address = conn?.address ?? "0.0.0.0";
+    const family: 4 | 6 = conn?.addrType === "IP6" ? 6 : 4;
+    let rtcpPort: number | null = null;
+    const rtcpA = a.find((x) => x.name === "rtcp");
+    if (rtcpA?.value) {
+      const n = Number(rtcpA.value.split(" ")[0]);
+      if (Number.isInteger(n) && n >= 0 && n <= 65535) rtcpPort = n;
+    }
+    const cryptos: SdesCrypto[] = [];
+    for (const x of a) if (x.name === "crypto" && x.value) {
+      const c = parseCrypto(x.value);
+      if (c) cryptos.push(c);
+    }
+    const ptimeA = a.find((x) => x.name === "ptime");
+    const ptime = ptimeA?.value && /^\d+(\.\d+)?$/.test(ptimeA.value.trim()) ? Number(ptimeA.value.trim()) : null;
+    const hasIce = a.some((x) => x.name === "ice-ufrag" || x.name === "candidate") || sIce;
+    return {
+      type: m.type,
+      proto: m.proto,
+      port: m.port,
+      address,
+      family,
+      zeroAddress: isZeroAddress(address),
+      rtcpPort,
+      rtcpMux: a.some((x) => x.name === "rtcp-mux"),
+      codecs: codecsOfMedia(m),
+      direction: a.find((x) => DIRECTIONS.has(x.name))?.name ?? sDir ?? "sendrecv",
+      hasIce,
+      iceUfrag: a.find((x) => x.name === "ice-ufrag")?.value ?? sUfrag,
+      trickle: sTrickle || a.some((x) => x.name === "ice-options" && (x.value ?? "").includes("trickle")),
+      cryptos,
+      fingerprint: a.find((x) => x.name === "fingerprint")?.value ?? sFp,
+      setup: a.find((x) => x.name === "setup")?.value ?? sSetup,
+      ptime,
+      mid: a.find((x) => x.name === "mid")?.value ?? null,
+    };
+  });
+}
+
+/** Is a transport protocol RTP-based (and so gets a=rtcp, rtpmap lines)? */
+export function isRtp(proto: string): boolean {
+  return /RTP\//i.test(proto);
+}
+
+export function isSrtp(proto: string): boolean {
+  return /RTP\/SAVPF?$/i.test(proto);
+}
+
+export function isDtlsProto(proto: string): boolean {
+  return /^UDP\/TLS\//i.test(proto);
+}
+
+export function isAvpf(proto: string): boolean {
+  return /AVPF$/i.test(proto);
+}

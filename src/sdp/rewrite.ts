@@ -1,0 +1,144 @@
+// Rewrites a parsed SDP for one recipient: keeps unknown lines in place, replaces what rtpengine owns,
+// and appends rtpengine's own attributes in its fixed order.
+import type { Codec } from "../codec/codec.ts";
+import { codecAttrLines } from "../codec/codec.ts";
+import { ICE_ATTRS } from "../ice/sdp.ts";
+import { joinSdp, lineText } from "./serialise.ts";
+import { type SdpMedia, type SdpSession, splitAttr } from "./types.ts";
+
+export interface ConnOut {
+  addrType: "IP4" | "IP6";
+  address: string;
+}
+
+export interface IceOut {
+  ufrag: string;
+  pwd: string;
+  trickle: boolean;
+  candidates: string[];
+}
+
+/** Everything the rewriter needs to know about one m= section of the outgoing SDP. */
+export interface MediaOut {
+  port: number;
+  proto: string;
+  /** null keeps the m= formats (non-RTP media such as T.38) */
+  codecs: Codec[] | null;
+  conn: ConnOut;
+  mid: string | null;
+  direction: string | null;
+  /** value of a=rtcp, null for none */
+  rtcp: string | null;
+  rtcpMux: boolean;
+  crypto: string[];
+  setup: string | null;
+  fingerprint: string | null;
+  ice: IceOut | null;
+  /** ICE=optional on an ICE offer: the peer's own ICE lines stay, ours are added as low-priority candidates */
+  keepPeerIce: boolean;
+  extraCandidates: string[];
+  ptime: number | null;
+  stripExtmap: boolean;
+  originalSendrecv: boolean;
+}
+
+export interface SessionOut {
+  /** new o= value, null keeps the line */
+  origin: string | null;
+  /** new session c=, null keeps it */
+  conn: ConnOut | null;
+  iceLite: boolean;
+  /** extra session-level attributes (loop protection) */
+  attrs: string[];
+  sessionName: string | null;
+}
+
+const DIRECTIONS = new Set(["sendrecv", "sendonly", "recvonly", "inactive"]);
+/** attributes rtpengine consumes at session level and re-creates per media */
+const SESSION_CONSUMED = new Set([...ICE_ATTRS, ...DIRECTIONS, "fingerprint", "setup", "tls-id", "group", "rtpengine", "crypto", "rtcp-mux"]);
+const MEDIA_CONSUMED = new Set([...ICE_ATTRS, ...DIRECTIONS, "rtpmap", "fmtp", "rtcp-fb", "ptime", "rtcp", "rtcp-mux", "crypto", "fingerprint", "setup", "tls-id", "mid", "rtpengine"]);
+
+function connValue(c: ConnOut): string {
+  return `IN ${c.addrType} ${c.address}`;
+}
+
+export function rewriteSdp(sdp: SdpSession, session: SessionOut, media: readonly MediaOut[]): string {
+  const out: string[] = [];
+  for (const l of sdp.lines) {
+    if (l.type === "o" && session.origin !== null) out.push(`o=${session.origin}`);
+    else if (l.type === "s" && session.sessionName !== null) out.push(`s=${session.sessionName}`);
+    else if (l.type === "c" && session.conn) out.push(`c=${connValue(session.conn)}`);
+    else if (l.type === "a") {
+      const { name } = splitAttr(l.value);
+      if (SESSION_CONSUMED.has(name)) continue;
+      if (name === "extmap" && media.some((m) => m.stripExtmap)) continue;
+      out.push(lineText(l));
+    } else out.push(lineText(l));
+  }
+  if (session.iceLite) out.push("a=ice-lite");
+  for (const a of session.attrs) out.push(`a=${a}`);
+  sdp.media.forEach((m, i) => {
+    const mo = media[i];
+    if (mo) mediaSection(out, m, mo);
+  });
+  return joinSdp(out);
+}
+
+function mediaSection(out: string[], m: SdpMedia, mo: MediaOut): void {
+  const formats = mo.codecs && mo.codecs.length ? mo.codecs.map((c) => String(c.pt)) : m.formats;
+  const portCount = m.portCount !== null ? `/${m.portCount}` : "";
+  out.push(`m=${m.type} ${mo.port}${portCount} ${mo.proto} ${formats.join(" ")}`);
+  const rejected = mo.port === 0;
+  const others: string[] = [];
+  const peerIce: string[] = [];
+  let connDone = false;
+  for (const l of m.lines) {
+    if (l.type === "c") {
+      if (!connDone) out.push(`c=${connValue(mo.conn)}`);
+      connDone = true;
+      continue;
+    }
+    if (l.type !== "a") {
+      out.push(lineText(l));
+      continue;
+    }
+    const { name } = splitAttr(l.value);
+    if (mo.keepPeerIce && ICE_ATTRS.has(name)) {
+      peerIce.push(lineText(l));
+      continue;
+    }
+    if (DIRECTIONS.has(name) && mo.originalSendrecv) {
+      others.push(lineText(l));
+      continue;
+    }
+    if (MEDIA_CONSUMED.has(name)) continue;
+    if (name === "extmap" && mo.stripExtmap) continue;
+    if (mo.codecs === null && (name === "rtpmap" || name === "fmtp")) {
+      others.push(lineText(l));
+      continue;
+    }
+    others.push(lineText(l));
+  }
+  if (mo.mid !== null) out.push(`a=mid:${mo.mid}`);
+  if (rejected) {
+    out.push(...others);
+    return;
+  }
+  out.push(...peerIce);
+  out.push(...others);
+  if (mo.codecs) for (const c of mo.codecs) for (const a of codecAttrLines(c)) out.push(`a=${a}`);
+  if (mo.direction && !mo.originalSendrecv) out.push(`a=${mo.direction}`);
+  if (mo.rtcp !== null) out.push(`a=rtcp:${mo.rtcp}`);
+  if (mo.rtcpMux) out.push("a=rtcp-mux");
+  for (const c of mo.crypto) out.push(`a=${c}`);
+  if (mo.setup) out.push(`a=setup:${mo.setup}`);
+  if (mo.fingerprint) out.push(`a=fingerprint:${mo.fingerprint}`);
+  if (mo.ptime !== null) out.push(`a=ptime:${mo.ptime}`);
+  if (mo.ice) {
+    out.push(`a=ice-ufrag:${mo.ice.ufrag}`, `a=ice-pwd:${mo.ice.pwd}`);
+    if (mo.ice.trickle) out.push("a=ice-options:trickle");
+    for (const c of mo.ice.candidates) out.push(`a=${c}`);
+    if (mo.ice.trickle) out.push("a=end-of-candidates");
+  }
+  for (const c of mo.extraCandidates) out.push(`a=${c}`);
+}

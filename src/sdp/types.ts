@@ -1,0 +1,46 @@
+// SDP data model: an ordered list of lines per section, so that unknown lines keep their place on output.
+
+export interface SdpLine {
+  /** the one-letter type, e.g. "a", "c", "b" */
+  type: string;
+  /** everything after "x=" */
+  value: string;
+}
+
+export interface SdpConnection {
+  netType: string;
+  addrType: "IP4" | "IP6";
+  address: string;
+}
+
+export interface SdpOrigin {
+  username: string;
+  sessionId: string;
+  sessionVersion: string;
+  netType: string;
+  addrType: string;
+  address: string;
+}
+
+export interface SdpMedia {
+  type: string;
+  port: number;
+  /** the "/n" port count of the m= line, null if absent */
+  portCount: number | null;
+  proto: string;
+  formats: string[];
+  /** lines after m=, in order */
+  lines: SdpLine[];
+}
+
+export interface SdpSession {
+  /** session-level lines (v=, o=, s=, c=, t=, a=, ...) in order */
+  lines: SdpLine[];
+  media: SdpMedia[];
+}
+
+/** Split an attribute value "name:rest" into its name and value. */
+export function splitAttr(value: string): { name: string; value: string | null } {
+  const i = value.indexOf(":");
+  return i < 0 ? { name: value, value: null } : { name: value.slice(0, i), value: value.slice(i + 1) };
+}
