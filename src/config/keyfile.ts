@@ -40,7 +40,7 @@ export function parseKeyFile(text: string): KeyFile {
   return groups;
 }
 
-/** Undo GKeyFile escapes (`\s \n \t \r \\`, and `\;` `\,` inside lists); other escapes are errors. */
+/** Undo GKeyFile escapes (`\s \n \t \r \\`, and `\;` inside lists); other escapes are errors. */
 function unescape(raw: string, inList: boolean): string {
   let out = "";
   for (let i = 0; i < raw.length; i++) {
@@ -56,7 +56,7 @@ function unescape(raw: string, inList: boolean): string {
       case "t": out += "\t"; break;
       case "r": out += "\r"; break;
       case "\\": out += "\\"; break;
-      case ";": case ",":
+      case ";":
         if (!inList) throw new KeyFileError(`invalid escape sequence '\\${n}'`);
         out += n;
         break;
