@@ -1,15 +1,15 @@
 // Entry point: personality (daemon or rtpengine-ctl), options -> config, logging, daemonizing, control listeners, signals.
 import { spawn } from "node:child_process";
 import { openSync } from "node:fs";
-import type { Config } from "./config/types.ts";
-import { interimConfig } from "./control/interim-config.ts";
+import { ConfigError, loadConfig, VERSION, type Config } from "./config/index.ts";
 import { runCtl } from "./control/ctl-client.ts";
 import { startDaemon } from "./control/daemon.ts";
 import { ListenError } from "./control/listen-error.ts";
 import { getLogger, initLogging, shutdownLogging, sinkDescription } from "./log/logger.ts";
 import { programName, runtimeVersion, selfCommand, userArgs } from "./platform/runtime.ts";
 
-const VERSION = "10.5.3.5-ts";
+/** Options src/config marks as not implemented but that the control layer serves (tell src/config to flip them). */
+const SERVED_BY_CONTROL = new Set(["listen-http"]);
 
 /** Set in the re-spawned child so it knows it is the daemonized copy. */
 const DAEMON_CHILD_ENV = "RTPENGINE_TS_DAEMON_CHILD";
@@ -21,10 +21,18 @@ async function main(): Promise<number> {
 
   let config: Config;
   try {
-    config = interimConfig(argv);
+    const loaded = loadConfig(argv);
+    if ("kind" in loaded) {
+      process.stdout.write(loaded.text.endsWith("\n") ? loaded.text : loaded.text + "\n");
+      return 0;
+    }
+    config = loaded;
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
-    return 1;
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      return 1;
+    }
+    throw e;
   }
 
   if (!config.foreground && process.env[DAEMON_CHILD_ENV] !== "1") return daemonize(argv);
@@ -38,14 +46,15 @@ async function main(): Promise<number> {
   });
   const log = getLogger("core");
   log.info(`Starting rtpengine ${VERSION} on ${runtimeVersion()}, pid ${process.pid}, logging to ${sinkDescription()}`);
-  if (config.unsupportedGiven.length) log.warning(`Options given but not supported by this version (ignored): ${config.unsupportedGiven.map((o) => "--" + o).join(", ")}`);
+  const unsupported = config.unsupportedGiven.filter((o) => !SERVED_BY_CONTROL.has(o));
+  if (unsupported.length) log.warning(`Options given but not supported by this version (ignored): ${unsupported.map((o) => "--" + o).join(", ")}`);
   if (config.listenNg.length + config.listenTcpNg.length + config.listenHttp.length === 0) {
     log.warning("No ng control listener configured (--listen-ng, --listen-tcp-ng or --listen-http)");
   }
 
   let daemon;
   try {
-    daemon = await startDaemon(config);
+    daemon = await startDaemon(config, { notify: await notifier(log) });
   } catch (e) {
     if (e instanceof ListenError) {
       process.stderr.write(`rtpengine: ${e.message}\n`);
@@ -61,6 +70,20 @@ async function main(): Promise<number> {
   log.info("Exiting");
   shutdownLogging();
   return code;
+}
+
+/** sd_notify goes through the C shim (node APIs cannot send on a unix datagram socket); only loaded when systemd asks. */
+async function notifier(log: ReturnType<typeof getLogger>): Promise<((state: string) => boolean) | undefined> {
+  if (!process.env["NOTIFY_SOCKET"]) return undefined;
+  try {
+    const { loadShim } = await import("./platform/ffi.ts");
+    const { sdNotify } = await import("./platform/shim.ts");
+    const shim = await loadShim();
+    return (state) => sdNotify(shim.raw, state);
+  } catch (e) {
+    log.warning(`NOTIFY_SOCKET is set but sd_notify is unavailable: ${(e as Error).message}`);
+    return undefined;
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import type { NgDispatcher } from "./dispatch.ts";
 import { getLogger } from "../log/logger.ts";
 
 const log = getLogger("http");
-const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC11B65";
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const PROTOCOLS = ["ng.rtpengine.com", "cli.rtpengine.com", "echo.rtpengine.com"] as const;
 type Protocol = (typeof PROTOCOLS)[number];
 

@@ -1,0 +1,127 @@
+// Integration: the daemon from source answers ng over UDP (v4, v6), TCP and HTTP/WS, survives hostile input, caches retransmissions.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import net from "node:net";
+import { randomBytes } from "node:crypto";
+import { spawnDaemon, splitReply, type TestDaemon } from "../helpers/daemon.ts";
+
+let d: TestDaemon;
+
+beforeAll(async () => {
+  d = await spawnDaemon({ tcpNg: true, cli: true, http: true });
+});
+afterAll(async () => {
+  await d?.stop();
+});
+
+async function counters(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const line of (await d.cli("list ngcounters")).split("\n")) {
+    const m = /^(.+?) = (\d+)/.exec(line);
+    if (m) out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+describe("ng transports", () => {
+  test("ping over UDP IPv4", async () => {
+    expect(await d.ng({ command: "ping" })).toEqual({ result: "pong" });
+  });
+
+  test("ping over TCP, two messages back to back in one segment", async () => {
+    expect(await d.ng({ command: "ping" }, { transport: "tcp" })).toEqual({ result: "pong" });
+    const sock = net.connect(d.tcpNgPort!, "127.0.0.1");
+    const got = await new Promise<string>((res, rej) => {
+      let s = "";
+      sock.on("connect", () => sock.write("t4 d7:command4:pinget5 d7:command4:pinge"));
+      sock.on("data", (x) => {
+        s += x.toString();
+        if (s.length >= 38) res(s);
+      });
+      sock.on("error", rej);
+      setTimeout(() => rej(new Error(`timeout, got ${JSON.stringify(s)}`)), 3000);
+    });
+    sock.destroy();
+    expect(got).toBe("t4 d6:result4:ponget5 d6:result4:ponge");
+  });
+
+  test("JSON request gets a JSON reply", async () => {
+    const r = await d.rawUdp('js1 {"command":"ping"}');
+    expect(r?.toString()).toBe('js1 {"result":"pong"}');
+  });
+
+  test("HTTP: GET /ping, POST /ng, GET /cli/", async () => {
+    const base = `http://127.0.0.1:${d.httpPort}`;
+    expect(await (await fetch(`${base}/ping`)).text()).toBe("pong");
+    const r = await fetch(`${base}/ng`, { method: "POST", headers: { "Content-Type": "application/x-rtpengine-ng" }, body: "h1 d7:command4:pinge" });
+    expect(await r.text()).toBe("h1 d6:result4:ponge");
+    expect(await (await fetch(`${base}/cli/get+loglevel+core`)).text()).toBe("6\n");
+  });
+
+  test("WebSocket subprotocol ng.rtpengine.com", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${d.httpPort}/`, "ng.rtpengine.com");
+    const reply = await new Promise<string>((res, rej) => {
+      ws.onopen = () => ws.send("w1 d7:command4:pinge");
+      ws.onmessage = (ev) => res(typeof ev.data === "string" ? ev.data : Buffer.from(ev.data as ArrayBuffer).toString());
+      ws.onerror = () => rej(new Error("ws error"));
+      setTimeout(() => rej(new Error("ws timeout")), 3000);
+    });
+    ws.close();
+    expect(reply).toBe("w1 d6:result4:ponge");
+  });
+});
+
+describe("ng protocol behaviour", () => {
+  test("a retransmitted cookie is answered from the cache, not executed twice", async () => {
+    const before = await counters();
+    const a = await d.ng({ command: "ping" }, { cookie: "retrans-1" });
+    const b = await d.ng({ command: "ping" }, { cookie: "retrans-1" });
+    expect(a).toEqual(b);
+    const after = await counters();
+    expect(after["ping"]! - (before["ping"] ?? 0)).toBe(1);
+    expect(after["retransmissions"]! - before["retransmissions"]!).toBe(1);
+  });
+
+  test.each([
+    ["m1 garbage", "Invalid NG data format"],
+    ["m2 li1ee", "Invalid NG data format"],
+    ["m3 d3:fooi1ee", 'Dictionary contains no key "command"'],
+    ["m4 d7:command5:bogose", "Unrecognized command"],
+    ["m5 d7:command12:subscribe re", "Could not decode bencode dictionary"],
+    ["m6 d7:command9:play DTMFe", "play DTMF not implemented"],
+  ])("malformed %j -> error %j", async (msg, reason) => {
+    const r = await d.rawUdp(msg);
+    expect(r).not.toBeNull();
+    const { cookie, dict } = splitReply(r!);
+    expect(cookie).toBe(msg.split(" ")[0]!);
+    expect(dict).toEqual({ result: "error", "error-reason": reason });
+  });
+
+  test("no cookie: no reply, counted as dropped", async () => {
+    const before = (await counters())["dropped"]!;
+    expect(await d.rawUdp("nocookie", 300)).toBeNull();
+    expect((await counters())["dropped"]).toBe(before + 1);
+    expect(d.log()).toContain("Received invalid ng data (no cookie)");
+  });
+
+  test("a huge datagram gets an error reply", async () => {
+    const r = await d.rawUdp("big1 " + "z".repeat(60000));
+    expect(splitReply(r!).dict["result"]).toBe("error");
+    const big = await d.rawUdp(`big2 d7:command4:ping3:pad60000:${"p".repeat(60000)}e`);
+    expect(splitReply(big!).dict).toEqual({ result: "pong" });
+  });
+
+  test("a few thousand random datagrams do not stop the daemon", async () => {
+    const dgram = await import("node:dgram");
+    const s = dgram.createSocket("udp4");
+    for (let i = 0; i < 3000; i++) {
+      const prefix = i % 3 === 0 ? Buffer.from(`r${i} d`) : Buffer.alloc(0);
+      s.send(Buffer.concat([prefix, randomBytes(1 + (i % 300))]), d.ngPort, "127.0.0.1");
+      if (i % 200 === 0) await Bun.sleep(5);
+    }
+    await Bun.sleep(300);
+    s.close();
+    expect(await d.ng({ command: "ping" })).toEqual({ result: "pong" });
+    const c = await counters();
+    expect((c["dropped"] ?? 0) + (c["malformed"] ?? 0)).toBeGreaterThan(500);
+  });
+});

@@ -1,0 +1,99 @@
+// Unit tests of the ng dispatcher: built-in ping, reply cache per cookie, case-sensitive commands, errors never escape.
+import { describe, expect, test } from "bun:test";
+import { NgDispatcher } from "../../src/control/dispatch.ts";
+import { registerCommand } from "../../src/control/registry.ts";
+import { controlCounters } from "../../src/control/stats.ts";
+import { NgError, type NgDict } from "../../src/control/types.ts";
+import { decodeBencodeDict } from "../../src/control/codec.ts";
+import { initLogging } from "../../src/log/logger.ts";
+
+initLogging({ stderr: true, timestamps: false, level: 0 });
+const ctx = { transport: "udp" as const, remoteAddress: "127.0.0.1", remotePort: 5000 };
+
+async function ask(d: NgDispatcher, msg: string): Promise<NgDict | null> {
+  const r = await d.handle(Buffer.from(msg, "latin1"), ctx);
+  if (!r) return null;
+  const sp = r.indexOf(0x20);
+  expect(r.subarray(0, sp).toString()).toBe(msg.slice(0, msg.indexOf(" ")));
+  return decodeBencodeDict(r.subarray(sp + 1));
+}
+
+describe("NgDispatcher", () => {
+  test("ping answers pong", async () => {
+    expect(await ask(new NgDispatcher(), "a1 d7:command4:pinge")).toEqual({ result: "pong" });
+  });
+
+  test("a retransmitted cookie is answered from the cache without running the handler again", async () => {
+    let runs = 0;
+    registerCommand("x-count", () => ({ runs: ++runs }));
+    const d = new NgDispatcher();
+    const before = controlCounters.retransmissions;
+    expect(await ask(d, "rc1 d7:command7:x-counte")).toEqual({ result: "ok", runs: 1 });
+    expect(await ask(d, "rc1 d7:command7:x-counte")).toEqual({ result: "ok", runs: 1 });
+    expect(await ask(d, "rc2 d7:command7:x-counte")).toEqual({ result: "ok", runs: 2 });
+    expect(runs).toBe(2);
+    expect(controlCounters.retransmissions - before).toBe(1);
+  });
+
+  test("a retransmission arriving while the first is still running waits for the same reply", async () => {
+    let runs = 0;
+    let release!: () => void;
+    registerCommand("x-slow", () => new Promise<NgDict>((r) => (release = () => r({ runs: ++runs }))));
+    const d = new NgDispatcher();
+    const first = ask(d, "sl1 d7:command6:x-slowe");
+    const second = ask(d, "sl1 d7:command6:x-slowe");
+    await Bun.sleep(5);
+    release();
+    expect(await first).toEqual({ result: "ok", runs: 1 });
+    expect(await second).toEqual({ result: "ok", runs: 1 });
+    expect(runs).toBe(1);
+  });
+
+  test("cache entries expire", async () => {
+    let runs = 0;
+    registerCommand("x-exp", () => ({ runs: ++runs }));
+    const d = new NgDispatcher({ cacheTtlMs: 20 });
+    await ask(d, "ex1 d7:command5:x-expe");
+    await Bun.sleep(40);
+    expect(await ask(d, "ex1 d7:command5:x-expe")).toEqual({ result: "ok", runs: 2 });
+  });
+
+  test("the cache is bounded", async () => {
+    const d = new NgDispatcher({ maxCacheEntries: 10 });
+    for (let i = 0; i < 50; i++) await ask(d, `cb${i} d7:command4:pinge`);
+    expect(d.cacheSize).toBeLessThanOrEqual(10);
+  });
+
+  test("NgError becomes error-reason; other exceptions become 'internal error' and the dispatcher keeps working", async () => {
+    registerCommand("x-ngerr", () => {
+      throw new NgError("Unknown call-ID");
+    });
+    registerCommand("x-boom", () => {
+      throw new TypeError("cannot read properties of undefined");
+    });
+    const d = new NgDispatcher();
+    expect(await ask(d, "e1 d7:command7:x-ngerre")).toEqual({ result: "error", "error-reason": "Unknown call-ID" });
+    const before = controlCounters.internalErrors;
+    expect(await ask(d, "e2 d7:command6:x-boome")).toEqual({ result: "error", "error-reason": "internal error" });
+    expect(controlCounters.internalErrors).toBe(before + 1);
+    expect(await ask(d, "e3 d7:command4:pinge")).toEqual({ result: "pong" });
+  });
+
+  test("documented but unbuilt commands say 'not implemented'; unknown ones 'Unrecognized command'", async () => {
+    const d = new NgDispatcher();
+    expect(await ask(d, "n1 d7:command9:play DTMFe")).toEqual({ result: "error", "error-reason": "play DTMF not implemented" });
+    expect(await ask(d, "n2 d7:command5:bogose")).toEqual({ result: "error", "error-reason": "Unrecognized command" });
+  });
+
+  test("command names are case-sensitive, as in rtpengine", async () => {
+    const d = new NgDispatcher();
+    expect(await ask(d, "k1 d7:command4:PINGe")).toEqual({ result: "error", "error-reason": "Unrecognized command" });
+    expect(await ask(d, "k2 d7:command9:play dtmfe")).toEqual({ result: "error", "error-reason": "Unrecognized command" });
+  });
+
+  test("no cookie: dropped and counted", async () => {
+    const before = controlCounters.dropped;
+    expect(await new NgDispatcher().handle(Buffer.from("garbage"), ctx)).toBeNull();
+    expect(controlCounters.dropped).toBe(before + 1);
+  });
+});
