@@ -68,7 +68,8 @@ int rtpe_srtcp_protect(rtpe_srtp_ctx *ctx, uint8_t *buf, size_t len, size_t cap)
 	uint32_t ssrc = srtp_be32(buf + 4);
 	struct srtp_ssrc *st = srtp_slot(ctx, ssrc, true);
 	uint32_t index = st->rtcp_index & INDEX_MAX;
-	bool encrypt = !(ctx->flags & RTPE_SRTP_UNENCRYPTED_SRTCP);
+	/* E says whether the payload is encrypted: never with the NULL cipher */
+	bool encrypt = !(ctx->flags & RTPE_SRTP_UNENCRYPTED_SRTCP) && ctx->suite->cipher != CIPHER_NULL;
 	uint32_t eindex = index | (encrypt ? E_FLAG : 0);
 	uint8_t eb[4];
 	srtp_put32(eb, eindex);
