@@ -22,7 +22,7 @@ export function readConfigFile(path: string, section: string, optional: boolean)
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const code = (e as { code?: string }).code;
     if (optional && (code === "ENOENT" || code === "ENOTDIR")) return null;
     const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory" : (e as Error).message;
     throw new ConfigError(`cannot read config file ${path}: ${why}`);

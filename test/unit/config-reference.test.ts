@@ -27,7 +27,7 @@ const BASE = ["--table=-1", "--foreground", "-E", "-n", "127.0.0.1:0"];
 function referenceAccepts(argv: string[]): boolean {
   const r = spawnSync(REF, [...BASE, ...argv], { timeout: 1200, killSignal: "SIGINT", encoding: "utf8" });
   // killed by our timeout = it got past option handling and was serving
-  return r.signal === "SIGINT" || (r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT";
+  return r.signal === "SIGINT" || (r.error as { code?: string } | undefined)?.code === "ETIMEDOUT";
 }
 
 function weAccept(argv: string[]): boolean {
