@@ -13,7 +13,9 @@ import type { SdpSession } from "../sdp/types.ts";
 import type { CallFlags } from "./flags.ts";
 import { advertised, Interfaces } from "./interfaces.ts";
 import { type Call, type Media, type Monologue, newMedia, newMonologue, type PeerMedia } from "./model.ts";
-import { isDtlsProto, isRtp, isSrtp, peerMedias } from "./peer.ts";
+import { isDtlsProto, isRtp, isSrtp, isSupportedProto, peerMedias } from "./peer.ts";
+import { matchingCodecs } from "../codec/negotiate.ts";
+import { parseConnection } from "../sdp/parse.ts";
 
 export interface EngineOptions {
   interfaces: Interfaces;
@@ -71,13 +73,23 @@ export class CallEngine {
     if (f.iceLite === "backward" || f.iceLite === "both") a.iceLite = true;
     if (f.iceLite === "off") a.iceLite = b.iceLite = false;
     const peers = peerMedias(sdp);
-    const ifA = this.opts.interfaces.resolve(f.direction[0] ?? f.interfaceName);
-    const ifB = this.opts.interfaces.resolve(f.direction[1] ?? f.direction[0] ?? f.interfaceName);
+    // `direction` is needed only once: re-offers keep the interfaces chosen before
+    const ifs = this.opts.interfaces;
+    const ifA = f.direction[0] || f.interfaceName ? ifs.resolve(f.direction[0] ?? f.interfaceName) : (a.interfaceName ?? ifs.defaultName);
+    const ifB = f.direction[1] || f.direction[0] || f.interfaceName ? ifs.resolve(f.direction[1] ?? f.direction[0] ?? f.interfaceName) : (b.interfaceName ?? ifs.defaultName);
+    a.interfaceName = ifA;
+    b.interfaceName = ifB;
+    const sessConn = sdp.lines.find((l) => l.type === "c");
+    const origSessConn = sessConn ? parseConnection(sessConn.value) : null;
     const outs: MediaOut[] = [];
     peers.forEach((p, i) => {
       const mA = (a.medias[i] ??= newMedia(i, p.type));
       const mB = (b.medias[i] ??= newMedia(i, p.type));
       mA.type = mB.type = p.type;
+      if (!isSupportedProto(p.proto)) {
+        outs.push(passthroughOut(p, origSessConn));
+        return;
+      }
       mA.peer = p;
       mA.proto = p.proto;
       this.place(mA, ifA, f.addressFamily ?? p.family, p.port === 0);
@@ -217,25 +229,33 @@ export class CallEngine {
       ptime: null,
       stripExtmap: f.flags.has("strip-extmap"),
       originalSendrecv: f.flags.has("original-sendrecv"),
+      passthrough: false,
     };
     if (rejected) return out;
     // ICE
     const ice = f.ice ?? "default";
-    if (f.flags.has("reset")) mB.iceEnabled = false;
-    mB.iceEnabled = ice === "remove" ? false : ice === "force" || ice === "optional" || ice === "force-relay" ? true : p.hasIce || mB.iceEnabled;
+    if (f.flags.has("reset")) mB.peerIce = null;
+    // an answerer that showed no ICE support is not offered ICE again (until `reset`)
+    mB.iceEnabled = ice === "remove" || mB.peerIce === false ? false : ice === "force" || ice === "optional" || ice === "force-relay" ? true : p.hasIce || mB.peerIce === true;
     if (!rtp) {
       out.ice = this.iceOut(f, mB, 1);
       return out;
     }
     // codecs
     const sent = offerCodecs(p.codecs, f.codec);
+    mA.consumed = matchingCodecs(p.codecs, f.codec.consume);
+    mA.accepted = matchingCodecs(p.codecs, f.codec.accept);
+    mA.dtlsReverse = f.dtlsReverse;
+    mA.sdesNo = new Set(f.sdes.noSuites);
     mB.codecsSent = sent;
     out.codecs = sent;
     out.rtcp = this.rtcpAttr(f, mB, proto, conn);
     // rtcp-mux
     const mux = f.rtcpMux;
     mB.rtcpMuxOffered = !mux.reject && (mux.offer || mux.require || (p.rtcpMux && !mux.demux));
+    // rtcp-mux is accepted back to the offerer if the answerer takes it, or if we did not pass it on
     mA.rtcpMuxAccept = p.rtcpMux && !mux.reject;
+    mA.rtcpMuxOffered = mux.accept || mux.require || !mB.rtcpMuxOffered;
     out.rtcpMux = mB.rtcpMuxOffered;
     // SRTP: SDES and DTLS towards B
     this.offerCrypto(f, p, mB, proto, out);
@@ -246,7 +266,8 @@ export class CallEngine {
   }
 
   private offerCrypto(f: CallFlags, p: PeerMedia, mB: Media, proto: string, out: MediaOut): void {
-    const osrtp = !isSrtp(proto) && isRtp(proto) && !isDtlsProto(proto) && (p.cryptos.length > 0 || f.osrtp.has("offer"));
+    // OSRTP: crypto offered over plain RTP/AVP stays optional; converting SRTP to RTP drops it
+    const osrtp = !isSrtp(proto) && isRtp(proto) && !isSrtp(p.proto) && (p.cryptos.length > 0 || f.osrtp.has("offer"));
     const sdes = !f.sdes.off && ((isSrtp(proto) && !isDtlsProto(proto)) || osrtp);
     if (sdes) {
       const lines: SdesCrypto[] = [];
@@ -301,7 +322,9 @@ export class CallEngine {
       }
       if (changed) origin = parts.join(" ");
     }
-    const sessConnMedia = outs.find((x, i) => x.port !== 0 && !sdp.media[i]!.lines.some((l) => l.type === "c")) ?? first;
+    // the session c= is rewritten only if some handled media relies on it
+    const users = outs.filter((x, i) => !x.passthrough && !sdp.media[i]!.lines.some((l) => l.type === "c"));
+    const sessConnMedia = users.find((x) => x.port !== 0) ?? users[0] ?? null;
     return {
       origin,
       conn: sessConnMedia ? sessConnMedia.conn : null,
@@ -328,9 +351,15 @@ export class CallEngine {
     const b = this.answerPeer(call, a, f);
     if (f.label !== null) b.label = f.label;
     const peers = peerMedias(sdp);
+    const sessConn = sdp.lines.find((l) => l.type === "c");
+    const origSessConn = sessConn ? parseConnection(sessConn.value) : null;
     const outs: MediaOut[] = [];
     peers.forEach((p, i) => {
       const mB = (b.medias[i] ??= newMedia(i, p.type));
+      if (!isSupportedProto(p.proto)) {
+        outs.push(passthroughOut(p, origSessConn));
+        return;
+      }
       mB.peer = p;
       let mA = a.medias[i];
       if (!mA || !mA.peer) {
@@ -388,6 +417,7 @@ export class CallEngine {
       ptime: null,
       stripExtmap: f.flags.has("strip-extmap"),
       originalSendrecv: f.flags.has("original-sendrecv"),
+      passthrough: false,
     };
     const ice = f.ice ?? "default";
     mA.iceEnabled = ice === "remove" ? false : ice === "force" || ice === "optional" || ice === "force-relay" ? true : offered.hasIce;
@@ -395,12 +425,13 @@ export class CallEngine {
       if (!rejected) out.ice = this.iceOut(f, mA, 1);
       return out;
     }
-    let codecs: Codec[] = answerCodecs(p.codecs, offered.codecs, mB.codecsSent, { singleCodec: f.flags.has("single-codec") });
+    mB.peerIce = p.hasIce;
+    let codecs: Codec[] = answerCodecs(p.codecs, offered.codecs, mB.codecsSent, { singleCodec: f.flags.has("single-codec"), consumed: mA.consumed, accepted: mA.accepted });
     if (codecs.length === 0) codecs = offered.codecs.slice(0, 1);
     out.codecs = codecs;
     if (rejected) return out;
     out.rtcp = this.rtcpAttr(f, mA, proto, conn);
-    out.rtcpMux = mA.rtcpMuxAccept && !f.rtcpMux.reject;
+    out.rtcpMux = mA.rtcpMuxAccept && !f.rtcpMux.reject && (p.rtcpMux || mA.rtcpMuxOffered);
     this.answerCrypto(f, p, offered, mA, mB, proto, out);
     out.ptime = mA.ptimeOverride ?? offered.ptime ?? p.ptime;
     out.ice = this.iceOut(f, mA, out.rtcpMux ? 1 : 2);
@@ -411,7 +442,8 @@ export class CallEngine {
     const osrtp = !isSrtp(proto) && offered.cryptos.length > 0 && (p.cryptos.length > 0 || f.osrtp.has("accept"));
     const srtp = isSrtp(proto) || isDtlsProto(proto);
     if (srtp && offered.fingerprint && f.dtls !== "off") {
-      const passive = f.dtlsReverse === "passive" || f.dtls === "passive" || this.opts.dtlsPassive === true;
+      const rev = f.dtlsReverse !== "default" ? f.dtlsReverse : mA.dtlsReverse;
+      const passive = rev === "passive" || (rev !== "active" && (f.dtls === "passive" || this.opts.dtlsPassive === true));
       out.setup = offered.setup === "passive" ? "active" : offered.setup === "active" ? "passive" : passive ? "passive" : "active";
       const hash = hashName(offered.fingerprint.split(" ")[0] ?? "") ?? "sha-256";
       out.fingerprint = fingerprintValue(hash);
@@ -424,7 +456,7 @@ export class CallEngine {
       out.crypto = [cryptoLine({ ...ans, key: f.sdes.pad ? ans.key : ans.key.replace(/=+$/, "") })];
       return;
     }
-    const pick = offered.cryptos.find((c) => suiteAllowed(c.suite, f.sdes) && suiteByName(c.suite));
+    const pick = offered.cryptos.find((c) => suiteAllowed(c.suite, f.sdes) && !mA.sdesNo.has(c.suite) && suiteByName(c.suite));
     if (!pick) return;
     const prev = mA.sdesOut.find((c) => c.suite === pick.suite && c.tag === pick.tag);
     const mine: SdesCrypto = prev ?? { tag: pick.tag, suite: pick.suite, key: newKey(suiteByName(pick.suite)!, f.sdes.pad), keyTail: f.sdes.lifetime ? "|2^31" : "", params: "" };
@@ -486,6 +518,29 @@ export class CallEngine {
   clear(): void {
     for (const c of [...this.calls.values()]) this.destroyCall(c);
   }
+}
+
+function passthroughOut(p: PeerMedia, sessConn: { addrType: "IP4" | "IP6"; address: string } | null): MediaOut {
+  return {
+    port: p.port,
+    proto: p.proto,
+    codecs: null,
+    conn: sessConn ?? { addrType: p.family === 6 ? "IP6" : "IP4", address: p.address },
+    mid: null,
+    direction: null,
+    rtcp: null,
+    rtcpMux: false,
+    crypto: [],
+    setup: null,
+    fingerprint: null,
+    ice: null,
+    keepPeerIce: false,
+    extraCandidates: [],
+    ptime: null,
+    stripExtmap: false,
+    originalSendrecv: false,
+    passthrough: true,
+  };
 }
 
 export const VERSION_TAG = "10.5.3.5-ts";

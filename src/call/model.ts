@@ -54,6 +54,15 @@ export interface Media {
   dtlsFingerprintHash: string | null;
   dtlsPassive: boolean;
   mid: string | null;
+  /** offerer-side: codecs consumed/accepted for transcoding at offer time, used when answering */
+  consumed: Codec[];
+  accepted: Codec[];
+  /** offerer-side: DTLS role preference for the answer (`DTLS-reverse`) */
+  dtlsReverse: "default" | "off" | "passive" | "active";
+  /** offerer-side: SDES suite restrictions given in the offer, applied to the answer too */
+  sdesNo: Set<string>;
+  /** answerer-side: ICE support learned from this endpoint's answer (null = not known yet) */
+  peerIce: boolean | null;
   /** packet counters, filled in by the media plane */
   stats: { packets: number; bytes: number; errors: number; lastPacket: number };
 }
@@ -69,6 +78,8 @@ export interface Monologue {
   peer: Monologue | null;
   /** branches of a forked offer, keyed by via-branch ("" when none) */
   branches: Map<string, Monologue>;
+  /** logical interface this endpoint's media live on (remembered for re-offers) */
+  interfaceName: string | null;
   /** we act as ICE-lite toward this endpoint */
   iceLite: boolean;
   /** SDP version control (`replace: SDP version`) */
@@ -100,6 +111,7 @@ export function newMonologue(tag: string, viaBranch: string | null, now: number)
     medias: [],
     peer: null,
     branches: new Map(),
+    interfaceName: null,
     iceLite: false,
     lastSdpIn: null,
     sdpVersion: null,
@@ -129,6 +141,11 @@ export function newMedia(index: number, type: string): Media {
     dtlsFingerprintHash: null,
     dtlsPassive: false,
     mid: null,
+    consumed: [],
+    accepted: [],
+    dtlsReverse: "default",
+    sdesNo: new Set(),
+    peerIce: null,
     stats: { packets: 0, bytes: 0, errors: 0, lastPacket: 0 },
   };
 }

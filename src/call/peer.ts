@@ -37,6 +37,7 @@ export function peerMedias(sdp: SdpSession): PeerMedia[] {
       const n = Number(rtcpA.value.split(" ")[0]);
       if (Number.isInteger(n) && n >= 0 && n <= 65535) rtcpPort = n;
     }
+    const hasIce = a.some((x) => x.name === "ice-ufrag" || x.name === "candidate") || sIce;
     const cryptos: SdesCrypto[] = [];
     for (const x of a) if (x.name === "crypto" && x.value) {
       const c = parseCrypto(x.value);
@@ -44,14 +45,14 @@ export function peerMedias(sdp: SdpSession): PeerMedia[] {
     }
     const ptimeA = a.find((x) => x.name === "ptime");
     const ptime = ptimeA?.value && /^\d+(\.\d+)?$/.test(ptimeA.value.trim()) ? Number(ptimeA.value.trim()) : null;
-    const hasIce = a.some((x) => x.name === "ice-ufrag" || x.name === "candidate") || sIce;
     return {
       type: m.type,
       proto: m.proto,
       port: m.port,
       address,
       family,
-      zeroAddress: isZeroAddress(address),
+      // with ICE a zero address only means "candidates follow" (trickle), not hold
+      zeroAddress: isZeroAddress(address) && !hasIce,
       rtcpPort,
       rtcpMux: a.some((x) => x.name === "rtcp-mux"),
       codecs: codecsOfMedia(m),
@@ -79,6 +80,11 @@ export function isSrtp(proto: string): boolean {
 
 export function isDtlsProto(proto: string): boolean {
   return /^UDP\/TLS\//i.test(proto);
+}
+
+/** Transport protocols rtpengine handles; media with any other (TCP/MSRP, ...) pass through untouched. */
+export function isSupportedProto(proto: string): boolean {
+  return /^(UDP\/TLS\/)?RTP\/S?AVPF?$/i.test(proto) || /^(UDP\/TLS\/)?UDPTL$/i.test(proto);
 }
 
 export function isAvpf(proto: string): boolean {

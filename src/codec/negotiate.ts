@@ -98,7 +98,8 @@ export function offerCodecs(input: readonly Codec[], o: CodecOptions): Codec[] {
   const clocks = new Set(mains().map((c) => c.clockRate));
   const keepSupp = (c: Codec) => c.name.toLowerCase() !== "telephone-event" || clocks.has(c.clockRate);
   const supp = [...added.filter((c) => c.supplemental), ...out.filter((c) => c.supplemental)].filter(keepSupp);
-  const result = [...main, ...supp];
+  // with nothing added the offerer's order stays as it was (telephone-event may sit between real codecs)
+  const result = added.length === 0 ? out.filter(keepSupp) : [...main, ...supp];
   // stripping everything leaves the original list in place (an offer with no codecs is invalid)
   if (result.length === 0) return input.map((c) => ({ ...c, rtcpFb: [...c.rtcpFb] }));
   return result;
@@ -106,6 +107,10 @@ export function offerCodecs(input: readonly Codec[], o: CodecOptions): Codec[] {
 
 export interface AnswerCodecOptions {
   singleCodec: boolean;
+  /** offerer's codecs consumed by `codec-consume`: the offerer is answered with these */
+  consumed: readonly Codec[];
+  /** offerer's codecs accepted for transcoding (`codec-accept`, `always transcode`) */
+  accepted: readonly Codec[];
 }
 
 /**
@@ -115,22 +120,48 @@ export interface AnswerCodecOptions {
 export function answerCodecs(answer: readonly Codec[], offered: readonly Codec[], sent: readonly Codec[], o: AnswerCodecOptions): Codec[] {
   const out: Codec[] = [];
   const has = (c: Codec) => out.some((x) => x.pt === c.pt);
+  const copy = (c: Codec): Codec => ({ ...c, rtcpFb: [...c.rtcpFb] });
+  let transcoding = false;
   for (const a of answer) {
     const own = offered.find((c) => c.pt === a.pt && (a.name === "" || c.name.toLowerCase() === a.name.toLowerCase()));
     if (own) {
-      if (!has(a)) out.push({ ...a, rtpmap: a.rtpmap ?? own.rtpmap, rtcpFb: [...a.rtcpFb] });
+      if (!has(a)) out.push({ ...a, rtpmap: a.rtpmap ?? own.rtpmap, name: a.name || own.name, rtcpFb: [...a.rtcpFb] });
       continue;
     }
     const ours = sent.find((c) => c.pt === a.pt && c.added);
-    if (ours && !ours.supplemental) {
+    if (!ours) continue;
+    transcoding = true;
+    if (!ours.supplemental) {
       // answerer picked a codec we added: the offerer keeps talking its own preferred codec
       const sub = offered.find((c) => !c.supplemental && !has(c));
-      if (sub) out.push({ ...sub, rtcpFb: [...sub.rtcpFb] });
+      if (sub) out.push(copy(sub));
     }
+  }
+  for (const c of o.consumed) if (!has(c)) out.unshift(copy(c));
+  if (o.consumed.length) {
+    for (let i = out.length - 1; i >= 0; i--) if (!out[i]!.supplemental && !o.consumed.some((c) => c.pt === out[i]!.pt)) out.splice(i, 1);
+    transcoding = true;
+  }
+  for (const c of o.accepted) if (!has(c)) out.push(copy(c));
+  if (o.accepted.length) transcoding = true;
+  if (transcoding) {
+    // the offerer's DTMF keeps working through the transcoder: keep its telephone-event for the chosen clock rates
+    const clocks = new Set(out.filter((c) => !c.supplemental).map((c) => c.clockRate));
+    for (const c of offered) if (c.name.toLowerCase() === "telephone-event" && clocks.has(c.clockRate) && !has(c)) out.push(copy(c));
   }
   let main = out.filter((c) => !c.supplemental);
   if (o.singleCodec) main = main.slice(0, 1);
-  const clocks = new Set(main.map((c) => c.clockRate));
-  const supp = out.filter((c) => c.supplemental && (!o.singleCodec || c.name.toLowerCase() === "telephone-event") && (c.name.toLowerCase() !== "telephone-event" || clocks.has(c.clockRate)));
-  return [...main, ...supp];
+  let supp = out.filter((c) => c.supplemental);
+  if (o.singleCodec) supp = supp.filter((c) => c.name.toLowerCase() === "telephone-event");
+  if (transcoding) {
+    const clocks = new Set(main.map((c) => c.clockRate));
+    supp = supp.filter((c) => c.name.toLowerCase() !== "telephone-event" || clocks.has(c.clockRate));
+  }
+  return transcoding || o.singleCodec ? [...main, ...supp] : out.filter((c) => main.includes(c) || supp.includes(c));
+}
+
+/** The offerer's codecs that match any of the specs (`all` matches everything). */
+export function matchingCodecs(codecs: readonly Codec[], specs: readonly string[]): Codec[] {
+  if (specs.some(isAll)) return [...codecs];
+  return codecs.filter((c) => specs.some((s) => codecMatches(c, s)));
 }

@@ -40,6 +40,9 @@ export interface MediaOut {
   ptime: number | null;
   stripExtmap: boolean;
   originalSendrecv: boolean;
+  /** a media section rtpengine does not handle (e.g. TCP/MSRP): copied verbatim; `conn` is the
+   * address it had, inserted when the session c= it relied on gets rewritten */
+  passthrough: boolean;
 }
 
 export interface SessionOut {
@@ -79,12 +82,22 @@ export function rewriteSdp(sdp: SdpSession, session: SessionOut, media: readonly
   for (const a of session.attrs) out.push(`a=${a}`);
   sdp.media.forEach((m, i) => {
     const mo = media[i];
-    if (mo) mediaSection(out, m, mo);
+    if (mo) mediaSection(out, m, mo, session.conn !== null);
   });
   return joinSdp(out);
 }
 
-function mediaSection(out: string[], m: SdpMedia, mo: MediaOut): void {
+function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritten: boolean): void {
+  if (mo.passthrough) {
+    out.push(`m=${m.type} ${m.port}${m.portCount !== null ? `/${m.portCount}` : ""} ${m.proto} ${m.formats.join(" ")}`);
+    const hasConn = m.lines.some((l) => l.type === "c");
+    let i = 0;
+    // c= goes before the first attribute, after i=/b= lines
+    while (i < m.lines.length && m.lines[i]!.type !== "a" && m.lines[i]!.type !== "k") out.push(lineText(m.lines[i++]!));
+    if (!hasConn && sessConnRewritten) out.push(`c=${connValue(mo.conn)}`);
+    for (; i < m.lines.length; i++) out.push(lineText(m.lines[i]!));
+    return;
+  }
   const formats = mo.codecs && mo.codecs.length ? mo.codecs.map((c) => String(c.pt)) : m.formats;
   const portCount = m.portCount !== null ? `/${m.portCount}` : "";
   out.push(`m=${m.type} ${mo.port}${portCount} ${mo.proto} ${formats.join(" ")}`);
