@@ -53,8 +53,9 @@ export function parseCommandLine(argv: readonly string[]): CmdlineResult {
       const eq = arg.indexOf("=");
       const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
       if (name === "help" || name === "help-all") {
+        // GLib prints help as soon as it meets the option; later arguments are never looked at
         res.help = true;
-        continue;
+        return res;
       }
       const opt = findLong(name);
       if (!opt) throw new ConfigError(`unknown option --${name}`);
@@ -75,7 +76,7 @@ export function parseCommandLine(argv: readonly string[]): CmdlineResult {
         const ch = arg[j]!;
         if (ch === "h" || ch === "?") {
           res.help = true;
-          continue;
+          return res;
         }
         const opt = findShort(ch);
         if (!opt) throw new ConfigError(`unknown option -${ch}`);

@@ -228,6 +228,12 @@ describe("command-line forms (GLib GOption)", () => {
     expect(VERSION).toMatch(/^10\.5\.3\.5\+rtpengine-ts\./);
   });
 
+  test("--help wins over later bad arguments; non-option arguments are ignored like the reference does", () => {
+    expect(loadConfig(["-h", "--bogus"], NO_DEFAULT)).toMatchObject({ kind: "help" });
+    expect(() => loadConfig(["--bogus", "--help"], NO_DEFAULT)).toThrow(ConfigError);
+    expect(load([...BASE, "stray", "--", "--not-parsed"]).interfaces.length).toBe(1);
+  });
+
   test("unimplemented options are validated and listed once", () => {
     const c = load([...BASE, "--max-cpu=50", "--jitter-buffer", "5", "--sip-source", "--max-cpu=60", "--redis", "127.0.0.1:6379/1"],
       { ...NO_DEFAULT, env: { RTPENGINE_REDIS_AUTH_PW: "envpw" } });
