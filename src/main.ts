@@ -1,6 +1,6 @@
 // Entry point: personality (daemon or rtpengine-ctl), options -> config, logging, daemonizing, control listeners, signals.
 import { spawn } from "node:child_process";
-import { openSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { ConfigError, loadConfig, VERSION, type Config } from "./config/index.ts";
 import { runCtl } from "./control/ctl-client.ts";
 import { startDaemon } from "./control/daemon.ts";
@@ -11,8 +11,28 @@ import { programName, runtimeVersion, selfCommand, userArgs } from "./platform/r
 /** Options src/config marks as not implemented but that the control layer serves (tell src/config to flip them). */
 const SERVED_BY_CONTROL = new Set(["listen-http"]);
 
-/** Set in the re-spawned child so it knows it is the daemonized copy. */
+/** Set in the re-spawned child so it knows it is the daemonized copy; fd 3 is then its status pipe to the parent. */
 const DAEMON_CHILD_ENV = "RTPENGINE_TS_DAEMON_CHILD";
+const STATUS_FD = 3;
+const isDaemonChild = process.env[DAEMON_CHILD_ENV] === "1";
+
+/** Daemonized child: tell the waiting parent "ready" or the fatal line, once. */
+function reportToParent(line: string): void {
+  if (!isDaemonChild) return;
+  try {
+    writeSync(STATUS_FD, line + "\n");
+    closeSync(STATUS_FD);
+  } catch {
+    /* parent gone */
+  }
+}
+
+/** A startup failure: one line on stderr (and to a daemonizing parent). */
+function fatalLine(line: string): number {
+  process.stderr.write(line + "\n");
+  reportToParent("fatal " + line);
+  return 1;
+}
 
 async function main(): Promise<number> {
   const argv = userArgs();
@@ -28,14 +48,11 @@ async function main(): Promise<number> {
     }
     config = loaded;
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      return 1;
-    }
+    if (e instanceof ConfigError) return fatalLine(e.message);
     throw e;
   }
 
-  if (!config.foreground && process.env[DAEMON_CHILD_ENV] !== "1") return daemonize(argv);
+  if (!config.foreground && !isDaemonChild) return daemonize(argv);
 
   initLogging({
     stderr: config.logStderr,
@@ -45,27 +62,26 @@ async function main(): Promise<number> {
     facility: config.logFacility,
   });
   const log = getLogger("core");
-  log.info(`Starting rtpengine ${VERSION} on ${runtimeVersion()}, pid ${process.pid}, logging to ${sinkDescription()}`);
-  const unsupported = config.unsupportedGiven.filter((o) => !SERVED_BY_CONTROL.has(o));
-  if (unsupported.length) log.warning(`Options given but not supported by this version (ignored): ${unsupported.map((o) => "--" + o).join(", ")}`);
-  if (config.listenNg.length + config.listenTcpNg.length + config.listenHttp.length === 0) {
-    log.warning("No ng control listener configured (--listen-ng, --listen-tcp-ng or --listen-http)");
-  }
 
   let daemon;
   try {
     daemon = await startDaemon(config, { notify: await notifier(log) });
   } catch (e) {
     if (e instanceof ListenError) {
-      process.stderr.write(`rtpengine: ${e.message}\n`);
-      log.err(e.message);
-      return 1;
+      // with stderr as the log sink the line below is the log line; do not print it twice
+      if (!sinkDescription().startsWith("stderr")) log.err(e.message);
+      return fatalLine(`rtpengine: ${e.message}`);
     }
     throw e;
   }
-  log.info(`Startup complete, version ${VERSION}`);
-  // tell a daemonizing parent we are listening
-  if (process.env[DAEMON_CHILD_ENV] === "1" && typeof process.send === "function") process.send("ready");
+  // logged only once the listeners are bound, so that a bind failure prints exactly one line
+  log.info(`Startup complete, version ${VERSION} on ${runtimeVersion()}, pid ${process.pid}, logging to ${sinkDescription()}`);
+  const unsupported = config.unsupportedGiven.filter((o) => !SERVED_BY_CONTROL.has(o));
+  if (unsupported.length) log.warning(`Options given but not supported by this version (ignored): ${unsupported.map((o) => "--" + o).join(", ")}`);
+  if (config.listenNg.length + config.listenTcpNg.length + config.listenHttp.length === 0) {
+    log.warning("No ng control listener configured (--listen-ng, --listen-tcp-ng or --listen-http)");
+  }
+  reportToParent("ready");
   const code = await daemon.finished;
   log.info("Exiting");
   shutdownLogging();
@@ -88,32 +104,35 @@ async function notifier(log: ReturnType<typeof getLogger>): Promise<((state: str
 
 /**
  * rtpengine daemonizes unless --foreground. A JS runtime cannot fork, so we re-run ourselves
- * detached with stdio on /dev/null and exit 0 once the child reports that it is listening
- * (or with the child's exit code if it fails to start).
+ * detached (new session) with stdin/stdout/stderr on /dev/null and a status pipe on fd 3; we
+ * exit 0 once the child says it is listening, or 1 with the child's one-line error.
  */
 async function daemonize(argv: string[]): Promise<number> {
   const { cmd, args } = selfCommand();
   const devnull = openSync("/dev/null", "r+");
   const child = spawn(cmd, [...args, ...argv], {
     detached: true,
-    stdio: [devnull, devnull, "pipe", "ipc"],
+    stdio: [devnull, devnull, devnull, "pipe"],
     env: { ...process.env, [DAEMON_CHILD_ENV]: "1" },
   });
-  let errText = "";
-  child.stderr?.on("data", (d: Buffer) => (errText += d.toString()));
+  closeSync(devnull);
+  const status = child.stdio[STATUS_FD] as NodeJS.ReadableStream | null;
+  let text = "";
   return new Promise<number>((resolve) => {
-    child.on("message", (m) => {
-      if (m === "ready") {
-        child.stderr?.destroy();
-        child.disconnect();
+    status?.on("data", (d: Buffer) => {
+      text += d.toString();
+      if (!text.includes("\n")) return;
+      const line = text.split("\n")[0]!;
+      if (line === "ready") {
         child.unref();
+        (status as unknown as { destroy?: () => void }).destroy?.();
         resolve(0);
+      } else {
+        process.stderr.write(line.replace(/^fatal /, "") + "\n");
+        resolve(1);
       }
     });
-    child.on("exit", (code) => {
-      process.stderr.write(errText);
-      resolve(code ?? 1);
-    });
+    child.on("exit", (code) => resolve(code ?? 1));
     child.on("error", (e) => {
       process.stderr.write(`rtpengine: cannot start daemon process: ${e.message}\n`);
       resolve(1);
@@ -124,7 +143,6 @@ async function daemonize(argv: string[]): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e) => {
-    process.stderr.write(`rtpengine: fatal: ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exit(1);
+    process.exit(fatalLine(`rtpengine: fatal: ${(e as Error)?.stack ?? String(e)}`));
   },
 );
