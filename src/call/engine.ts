@@ -204,7 +204,8 @@ export class CallEngine {
   }
 
   private offerMedia(f: CallFlags, p: PeerMedia, mA: Media, mB: Media, i: number): MediaOut {
-    const tp = f.transportProtocol && f.transportProtocol !== "accept" ? f.transportProtocol : null;
+    if (f.transportProtocol && f.transportProtocol !== "accept") mB.protoOverride = f.transportProtocol;
+    const tp = mB.protoOverride;
     const rtp = isRtp(p.proto);
     const proto = rtp && tp ? tp : p.proto;
     mB.proto = proto;
@@ -268,13 +269,17 @@ export class CallEngine {
   private offerCrypto(f: CallFlags, p: PeerMedia, mB: Media, proto: string, out: MediaOut): void {
     // OSRTP: crypto offered over plain RTP/AVP stays optional; converting SRTP to RTP drops it
     const osrtp = !isSrtp(proto) && isRtp(proto) && !isSrtp(p.proto) && (p.cryptos.length > 0 || f.osrtp.has("offer"));
-    const sdes = !f.sdes.off && ((isSrtp(proto) && !isDtlsProto(proto)) || osrtp);
+    if (f.sdes.off) mB.sdesOff = true;
+    const sdes = !mB.sdesOff && ((isSrtp(proto) && !isDtlsProto(proto)) || osrtp);
     if (sdes) {
       const lines: SdesCrypto[] = [];
+      // what the endpoint accepted before is offered again first, same tag and key
+      const nego = mB.sdesNegotiated;
+      if (nego && suiteAllowed(nego.suite, f.sdes) && !p.cryptos.some((c) => c.suite === nego.suite)) lines.push(nego);
       // the offerer's own suites pass through first (SRTP passthrough if the answerer picks one)
       const pass = p.cryptos.filter((c) => suiteAllowed(c.suite, f.sdes));
       mB.sdesPassthrough = pass;
-      for (const c of pass) lines.push({ ...c, key: f.sdes.pad ? c.key : c.key.replace(/=+$/, "") });
+      for (const c of pass) if (!lines.some((x) => x.suite === c.suite)) lines.push({ ...c, key: f.sdes.pad ? c.key : c.key.replace(/=+$/, "") });
       let tag = lines.reduce((mx, c) => Math.max(mx, c.tag), 0);
       const old = new Map(mB.sdesOut.map((c) => [c.suite, c] as const));
       for (const s of CRYPTO_SUITES) {
@@ -282,7 +287,7 @@ export class CallEngine {
         const prev = old.get(s.name);
         lines.push({ tag: ++tag, suite: s.name, key: prev?.key ?? newKey(s, f.sdes.pad), keyTail: f.sdes.lifetime ? "|2^31" : "", params: "" });
       }
-      mB.sdesOut = lines.filter((c) => !pass.includes(c));
+      mB.sdesOut = lines.filter((c) => !pass.some((x) => x.tag === c.tag && x.suite === c.suite));
       out.crypto = lines.map(cryptoLine);
     }
     if (f.dtls !== "off" && (isSrtp(proto) || isDtlsProto(proto)) && !osrtp) {
@@ -426,6 +431,8 @@ export class CallEngine {
       return out;
     }
     mB.peerIce = p.hasIce;
+    const accepted = p.cryptos[0];
+    mB.sdesNegotiated = accepted ? (mB.sdesOut.find((c) => c.tag === accepted.tag && c.suite === accepted.suite) ?? null) : null;
     let codecs: Codec[] = answerCodecs(p.codecs, offered.codecs, mB.codecsSent, { singleCodec: f.flags.has("single-codec"), consumed: mA.consumed, accepted: mA.accepted });
     if (codecs.length === 0) codecs = offered.codecs.slice(0, 1);
     out.codecs = codecs;

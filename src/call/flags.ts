@@ -174,7 +174,9 @@ export function parseCallFlags(req: NgDict): CallFlags {
     }
   }
   const sdes: SdesOptions = { off: false, pad: false, lifetime: false, static: false, noSuites: new Set(), onlySuites: new Set(), params: new Set() };
-  for (const s of list(m.get("sdes"), "SDES")) applySdes(sdes, s);
+  // rtpengine 10.5 reads `SDES` only as a list; a bare string is ignored (conformance: rtcp-mux branched w delete-delay)
+  const sdesVal = m.get("sdes");
+  if (Array.isArray(sdesVal)) for (const s of list(sdesVal, "SDES")) applySdes(sdes, s);
   const rtcpMux: RtcpMuxOptions = { offer: false, require: false, demux: false, accept: false, reject: false };
   for (const s of list(m.get("rtcp-mux"), "rtcp-mux")) applyRtcpMux(rtcpMux, s);
   const replace = new Set(list(m.get("replace"), "replace").map(normFlag));

@@ -61,6 +61,12 @@ export interface Media {
   dtlsReverse: "default" | "off" | "passive" | "active";
   /** offerer-side: SDES suite restrictions given in the offer, applied to the answer too */
   sdesNo: Set<string>;
+  /** `transport-protocol` override given for this side, kept for re-offers that do not repeat it */
+  protoOverride: string | null;
+  /** SDES switched off for this side (sticky like the protocol) */
+  sdesOff: boolean;
+  /** our crypto line the endpoint accepted in its answer: re-offers list it first, unchanged */
+  sdesNegotiated: SdesCrypto | null;
   /** answerer-side: ICE support learned from this endpoint's answer (null = not known yet) */
   peerIce: boolean | null;
   /** packet counters, filled in by the media plane */
@@ -146,6 +152,9 @@ export function newMedia(index: number, type: string): Media {
     dtlsReverse: "default",
     sdesNo: new Set(),
     peerIce: null,
+    protoOverride: null,
+    sdesOff: false,
+    sdesNegotiated: null,
     stats: { packets: 0, bytes: 0, errors: 0, lastPacket: 0 },
   };
 }

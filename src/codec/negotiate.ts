@@ -144,7 +144,7 @@ export function answerCodecs(answer: readonly Codec[], offered: readonly Codec[]
   }
   for (const c of o.accepted) if (!has(c)) out.push(copy(c));
   if (o.accepted.length) transcoding = true;
-  if (transcoding) {
+  if (transcoding && answer.some((c) => c.name.toLowerCase() === "telephone-event")) {
     // the offerer's DTMF keeps working through the transcoder: keep its telephone-event for the chosen clock rates
     const clocks = new Set(out.filter((c) => !c.supplemental).map((c) => c.clockRate));
     for (const c of offered) if (c.name.toLowerCase() === "telephone-event" && clocks.has(c.clockRate) && !has(c)) out.push(copy(c));

@@ -94,7 +94,7 @@ function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritte
     let i = 0;
     // c= goes before the first attribute, after i=/b= lines
     while (i < m.lines.length && m.lines[i]!.type !== "a" && m.lines[i]!.type !== "k") out.push(lineText(m.lines[i++]!));
-    if (!hasConn && sessConnRewritten) out.push(`c=${connValue(mo.conn)}`);
+    if (!hasConn && sessConnRewritten && m.port !== 0) out.push(`c=${connValue(mo.conn)}`);
     for (; i < m.lines.length; i++) out.push(lineText(m.lines[i]!));
     return;
   }
