@@ -43,12 +43,19 @@ function flag(long: string, short: string | undefined, field: FieldOf<boolean>, 
   return { long, short, arg: "none", help, implemented, apply: (c, v) => { c[field] = v; } };
 }
 
+/** An integer option; `range` rejects, `normalise` maps accepted-but-odd values the way the reference does. */
 function int(
   long: string, short: string | undefined, field: FieldOf<number> | NullableFieldOf<number>, implemented: boolean, help: string,
-  range: [number, number] = [-2147483648, 2147483647], argName = "INT",
+  range: [number, number] = [-2147483648, 2147483647], argName = "INT", normalise: (v: number) => number = (v) => v,
 ): OptionDef<"int"> {
-  return { long, short, arg: "int", argName, help, implemented, apply: (c, v) => { (c as unknown as Record<string, number>)[field] = checkRange(long, v, range[0], range[1]); } };
+  return { long, short, arg: "int", argName, help, implemented, apply: (c, v) => {
+    (c as unknown as Record<string, number>)[field] = normalise(checkRange(long, v, range[0], range[1]));
+  } };
 }
+
+const ANY_INT: [number, number] = [-2147483648, 2147483647];
+/** The reference replaces a zero or negative value of these timeouts by the default. */
+const orDefault = (d: number) => (v: number) => (v <= 0 ? d : v);
 
 function dbl(long: string, field: FieldOf<number>, implemented: boolean, help: string, range: [number, number]): OptionDef<"double"> {
   return { long, arg: "double", argName: "FLOAT", help, implemented, apply: (c, v) => {
@@ -103,10 +110,10 @@ export const OPTIONS: readonly OptionDef[] = [
   special("config-file", undefined, "string", YES, "Read options from this file ('none' for no file)", "FILE"),
   special("config-section", undefined, "string", YES, "Section of the config file to use", "STRING"),
   choice("log-facility", "logFacility", LOG_FACILITIES, false, YES, "Syslog facility for log messages", FACILITY_ARG),
-  int("log-level", "L", "logLevel", YES, "Log level (0 to 7) for subsystems without their own", [0, 7]),
+  int("log-level", "L", "logLevel", YES, "Log level (syslog 0 to 7) for subsystems without their own"), // the reference takes any integer
   ...LOG_SUBSYSTEMS.map((sub): OptionDef<"int"> => ({
     long: `log-level-${sub}`, arg: "int", argName: "INT", help: `Log level for the '${sub}' subsystem (-1 = off)`, implemented: NO,
-    apply: (c, v) => { c.logLevels[sub] = checkRange(`log-level-${sub}`, v, -1, 7); },
+    apply: (c, v) => { c.logLevels[sub] = v; },
   })),
   flag("log-stderr", "E", "logStderr", YES, "Log to stderr, not syslog"),
   flag("split-logs", undefined, "splitLogs", NO, "Log each line of a multi-line message separately"),
@@ -153,15 +160,15 @@ export const OPTIONS: readonly OptionDef[] = [
     long: "graphite", short: "g", arg: "string", argName: "IP46|HOSTNAME:PORT", help: "Graphite server to send statistics to", implemented: NO,
     apply: (c, v) => { c.graphite = parseEndpoint("graphite", v); },
   }),
-  int("graphite-interval", "G", "graphiteInterval", NO, "Seconds between graphite reports", [0, 2147483647]),
+  int("graphite-interval", "G", "graphiteInterval", NO, "Seconds between graphite reports", ANY_INT),
   str("graphite-prefix", undefined, "graphitePrefix", NO, "Prefix for every graphite line"),
-  int("graphite-timeout", undefined, "graphiteTimeout", NO, "Seconds before a graphite connection attempt fails (0 = no limit)", [0, 2147483647]),
+  int("graphite-timeout", undefined, "graphiteTimeout", NO, "Seconds before a graphite connection attempt fails (0 = no limit)", ANY_INT),
   int("tos", "T", "tos", YES, "TOS byte for media packets (0 = leave alone)", [0, 255]),
   int("control-tos", undefined, "controlTos", NO, "TOS byte for ng control packets (0 = leave alone)", [0, 255]),
-  int("timeout", "o", "timeout", YES, "Seconds without media before a call is dropped", [0, 2147483647], "SECS"),
-  int("silent-timeout", "s", "silentTimeout", YES, "The same for muted or inactive media", [0, 2147483647], "SECS"),
-  int("final-timeout", "a", "finalTimeout", YES, "Seconds after creation when a call is dropped (0 = never)", [0, 2147483647], "SECS"),
-  int("offer-timeout", undefined, "offerTimeout", NO, "Seconds a call with an offer but no answer is kept", [0, 2147483647], "SECS"),
+  int("timeout", "o", "timeout", YES, "Seconds without media before a call is dropped", ANY_INT, "SECS", orDefault(60)),
+  int("silent-timeout", "s", "silentTimeout", YES, "The same for muted or inactive media", ANY_INT, "SECS", orDefault(3600)),
+  int("final-timeout", "a", "finalTimeout", YES, "Seconds after creation when a call is dropped (0 = never)", ANY_INT, "SECS", (v) => Math.max(0, v)),
+  int("offer-timeout", undefined, "offerTimeout", NO, "Seconds a call with an offer but no answer is kept", ANY_INT, "SECS", orDefault(3600)),
   int("port-min", "m", "portMin", YES, "Lowest local port for media", [1, 65535]),
   int("port-max", "M", "portMax", YES, "Highest local port for media", [1, 65535]),
   def({
@@ -172,15 +179,15 @@ export const OPTIONS: readonly OptionDef[] = [
     long: "redis-write", short: "w", arg: "string", argName: "[PW@]IP:PORT/INT", help: "Separate Redis database for writes", implemented: NO,
     apply: (c, v, ctx) => { c.redisWrite = parseRedis("redis-write", v, ctx.env.RTPENGINE_REDIS_WRITE_AUTH_PW ?? null); },
   }),
-  int("redis-num-threads", undefined, "redisNumThreads", NO, "Threads restoring calls from Redis", [1, 2147483647]),
-  int("redis-expires", undefined, "redisExpires", NO, "Expiry of Redis keys in seconds", [0, 2147483647]),
+  int("redis-num-threads", undefined, "redisNumThreads", NO, "Threads restoring calls from Redis", ANY_INT),
+  int("redis-expires", undefined, "redisExpires", NO, "Expiry of Redis keys in seconds", ANY_INT),
   flag("no-redis-required", "q", "noRedisRequired", NO, "Start even when Redis cannot be reached"),
-  int("redis-allowed-errors", undefined, "redisAllowedErrors", NO, "Consecutive Redis errors before pausing Redis (-1 = never pause)", [-1, 2147483647]),
-  int("redis-disable-time", undefined, "redisDisableTime", NO, "Seconds Redis stays paused after errors", [0, 2147483647]),
-  int("redis-cmd-timeout", undefined, "redisCmdTimeout", NO, "Redis command timeout in ms (0 = none)", [0, 2147483647]),
-  int("redis-connect-timeout", undefined, "redisConnectTimeout", NO, "Redis connect timeout in ms", [0, 2147483647]),
+  int("redis-allowed-errors", undefined, "redisAllowedErrors", NO, "Consecutive Redis errors before pausing Redis (negative = never pause)", ANY_INT),
+  int("redis-disable-time", undefined, "redisDisableTime", NO, "Seconds Redis stays paused after errors", ANY_INT),
+  int("redis-cmd-timeout", undefined, "redisCmdTimeout", NO, "Redis command timeout in ms (0 = none)", ANY_INT),
+  int("redis-connect-timeout", undefined, "redisConnectTimeout", NO, "Redis connect timeout in ms", ANY_INT),
   flag("redis-delete-async", "y", "redisDeleteAsync", NO, "Delete Redis keys in the background"),
-  int("redis-delete-async-interval", undefined, "redisDeleteAsyncInterval", NO, "Seconds between background Redis deletions", [1, 2147483647]),
+  int("redis-delete-async-interval", undefined, "redisDeleteAsyncInterval", NO, "Seconds between background Redis deletions", ANY_INT),
   flag("active-switchover", undefined, "activeSwitchover", NO, "Take over calls learned from Redis once they show activity"),
   str("b2b-url", "b", "b2bUrl", NO, "XMLRPC URL to notify when a call times out"),
   choice("log-facility-cdr", "logFacilityCdr", LOG_FACILITIES, false, NO, "Syslog facility for CDRs", FACILITY_ARG),
@@ -192,18 +199,18 @@ export const OPTIONS: readonly OptionDef[] = [
   }),
   flag("dtmf-log-ng-tcp", undefined, "dtmfLogNgTcp", NO, "Send DTMF events to connected tcp-ng clients"),
   flag("dtmf-no-suppress", undefined, "dtmfNoSuppress", NO, "Keep forwarding audio during DTMF events when transcoding"),
-  int("dtmf-digit-delay", undefined, "dtmfDigitDelay", NO, "Milliseconds between DTMF digits for trigger detection", [0, 2147483647]),
+  int("dtmf-digit-delay", undefined, "dtmfDigitDelay", NO, "Milliseconds between DTMF digits for trigger detection", ANY_INT),
   choice("log-format", "logFormat", ["default", "parsable"] as const, false, NO, "Style of log line prefixes"),
   int("xmlrpc-format", "x", "xmlrpcFormat", NO, "XMLRPC callback format: 0 SEMS, 1 call-id only, 2 Kamailio", [0, 2]),
   int("num-threads", undefined, "numThreads", YES, "Worker threads (0 = one per CPU core, at least 4)"),
-  int("media-num-threads", undefined, "mediaNumThreads", NO, "Media playback threads (default: num-threads)", [0, 2147483647]),
-  int("delete-delay", "d", "deleteDelay", YES, "Seconds a deleted call stays in memory", [0, 2147483647]),
+  int("media-num-threads", undefined, "mediaNumThreads", NO, "Media playback threads (default: num-threads)", ANY_INT),
+  int("delete-delay", "d", "deleteDelay", YES, "Seconds a deleted call stays in memory (0 = delete at once)", ANY_INT, "INT", (v) => Math.max(0, v)),
   flag("sip-source", undefined, "sipSource", NO, "Default to the SIP source address instead of the SDP address"),
   flag("dtls-passive", undefined, "dtlsPassive", NO, "Always prefer the passive DTLS role"),
-  int("max-sessions", undefined, "maxSessions", YES, "Maximum concurrent calls (-1 = no limit)", [-1, 2147483647]),
+  int("max-sessions", undefined, "maxSessions", YES, "Maximum concurrent calls (-1 = no limit)", ANY_INT, "INT", (v) => Math.max(-1, v)),
   dbl("max-load", "maxLoad", NO, "Refuse new calls above this 1-minute load average (0 = off)", [0, Number.MAX_VALUE]),
-  dbl("max-cpu", "maxCpu", NO, "Refuse new calls above this CPU usage in percent (0 = off)", [0, 100]),
-  int("max-bandwidth", undefined, "maxBandwidth", NO, "Refuse new calls above this received bytes per second (0 = off)", [0, 2147483647]),
+  dbl("max-cpu", "maxCpu", NO, "Refuse new calls above this CPU usage in percent (0 = off)", [0, Number.MAX_VALUE]),
+  int("max-bandwidth", undefined, "maxBandwidth", NO, "Refuse new calls above this received bytes per second (0 = off)", ANY_INT),
   def({
     long: "homer", arg: "string", argName: "IP46|HOSTNAME:PORT", help: "Homer (HEP) server for RTCP data", implemented: NO,
     apply: (c, v) => { c.homer = parseEndpoint("homer", v); },
@@ -226,11 +233,11 @@ export const OPTIONS: readonly OptionDef[] = [
   str("mysql-pass", undefined, "mysqlPass", NO, "MySQL password", "PASSWORD"),
   str("mysql-query", undefined, "mysqlQuery", NO, "Query returning a media file, with one %llu for the ID"),
   choice("endpoint-learning", "endpointLearning", ["delayed", "immediate", "off", "heuristic"] as const, true, NO, "How RTP endpoint addresses are learned"),
-  int("jitter-buffer", undefined, "jitterBuffer", NO, "Jitter buffer size in packets (0 = off)", [0, 2147483647]),
+  int("jitter-buffer", undefined, "jitterBuffer", NO, "Jitter buffer size in packets (0 = off)", ANY_INT),
   flag("jb-clock-drift", undefined, "jbClockDrift", NO, "Compensate clock drift in the jitter buffer"),
   flag("debug-srtp", undefined, "debugSrtp", NO, "Log SRTP details per packet"),
   flag("reject-invalid-sdp", undefined, "rejectInvalidSdp", YES, "Refuse SDP bodies that do not parse cleanly"),
-  int("dtls-rsa-key-size", undefined, "dtlsRsaKeySize", NO, "RSA key size for the DTLS certificate", [512, 16384]),
+  int("dtls-rsa-key-size", undefined, "dtlsRsaKeySize", NO, "RSA key size for the DTLS certificate"),
   choice("dtls-cert-cipher", "dtlsCertCipher", ["prime256v1", "RSA"] as const, true, NO, "Key type of the DTLS certificate"),
   int("dtls-mtu", undefined, "dtlsMtu", NO, "DTLS MTU (at least 576)", [576, 65535]),
   str("dtls-ciphers", undefined, "dtlsCiphers", NO, "OpenSSL cipher list for DTLS"),
@@ -253,13 +260,13 @@ export const OPTIONS: readonly OptionDef[] = [
   }),
   str("https-cert", undefined, "httpsCert", NO, "PEM certificate for HTTPS and WSS", "FILE"),
   str("https-key", undefined, "httpsKey", NO, "PEM private key for HTTPS and WSS", "FILE"),
-  int("http-threads", undefined, "httpThreads", NO, "HTTP and WebSocket worker threads (default: num-threads)", [1, 2147483647]),
+  int("http-threads", undefined, "httpThreads", NO, "HTTP and WebSocket worker threads (default: num-threads)", ANY_INT),
   str("software-id", undefined, "softwareId", NO, "Name of this software towards others, e.g. in STUN"),
   flag("poller-per-thread", undefined, "pollerPerThread", NO, "One poller per worker thread"),
-  int("dtx-delay", undefined, "dtxDelay", NO, "Milliseconds of delay used to detect DTX gaps (0 = off)", [0, 2147483647]),
+  int("dtx-delay", undefined, "dtxDelay", NO, "Milliseconds of delay used to detect DTX gaps (0 = off)", ANY_INT),
   int("max-dtx", undefined, "maxDtx", NO, "Seconds of DTX handling before it stops (0 or less = forever)"),
-  int("dtx-buffer", undefined, "dtxBuffer", NO, "Most packets held in the DTX buffer", [0, 2147483647]),
-  int("dtx-lag", undefined, "dtxLag", NO, "Most milliseconds of audio held in the DTX buffer", [0, 2147483647]),
+  int("dtx-buffer", undefined, "dtxBuffer", NO, "Most packets held in the DTX buffer", ANY_INT),
+  int("dtx-lag", undefined, "dtxLag", NO, "Most milliseconds of audio held in the DTX buffer", ANY_INT),
   int("dtx-shift", undefined, "dtxShift", NO, "Milliseconds the DTX timer moves on over- or underflow"),
   def({
     long: "dtx-cn-params", arg: "strings", argName: "INT INT INT ...", help: "Comfort noise parameters for DTX gaps (RFC 3389)", implemented: NO,
@@ -274,7 +281,7 @@ export const OPTIONS: readonly OptionDef[] = [
   str("mqtt-host", undefined, "mqttHost", NO, "Mosquitto broker", "HOST|IP"),
   int("mqtt-port", undefined, "mqttPort", NO, "Mosquitto broker port", [1, 65535]),
   str("mqtt-id", undefined, "mqttId", NO, "Mosquitto client ID"),
-  int("mqtt-keepalive", undefined, "mqttKeepalive", NO, "Seconds between Mosquitto keepalives", [0, 2147483647]),
+  int("mqtt-keepalive", undefined, "mqttKeepalive", NO, "Seconds between Mosquitto keepalives", ANY_INT),
   str("mqtt-user", undefined, "mqttUser", NO, "Mosquitto user name", "USERNAME"),
   str("mqtt-pass", undefined, "mqttPass", NO, "Mosquitto password", "PASSWORD"),
   str("mqtt-cafile", undefined, "mqttCafile", NO, "CA file for Mosquitto TLS", "FILE"),
@@ -286,7 +293,7 @@ export const OPTIONS: readonly OptionDef[] = [
     apply: (c, v) => { c.mqttPublishQos = checkRange("mqtt-publish-qos", v, 0, 2) as 0 | 1 | 2; },
   }),
   str("mqtt-publish-topic", undefined, "mqttPublishTopic", NO, "Topic of Mosquitto publications"),
-  int("mqtt-publish-interval", undefined, "mqttPublishInterval", NO, "Milliseconds between Mosquitto publications", [1, 2147483647], "MILLISECONDS"),
+  int("mqtt-publish-interval", undefined, "mqttPublishInterval", NO, "Milliseconds between Mosquitto publications", ANY_INT, "MILLISECONDS"),
   choice("mqtt-publish-scope", "mqttPublishScope", ["global", "call", "media"] as const, false, NO, "What one Mosquitto message covers"),
   choice("mos", "mos", ["CQ", "LQ"] as const, true, NO, "MOS formula: conversational or listening quality"),
   int("socket-cpu-affinity", undefined, "socketCpuAffinity", NO, "Spread media sockets over this many CPUs (0 = off, negative = all)"),

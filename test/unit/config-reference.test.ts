@@ -44,6 +44,12 @@ describe.skipIf(!haveRef)("same verdict as the reference daemon", () => {
   const cases: [string, () => string[]][] = [
     ["valid command line", () => ["--config-file=none", "-i", "127.0.0.1", "-t", "-1", "-L", "7", "--tos=0xb8"]],
     ["config file with an unknown key and 1 as a boolean", () => [`--config-file=${conf("ok.conf", "[rtpengine]\ninterface = 127.0.0.1\nno-such-key = 3\nforeground = 1\n")}`]],
+    ["odd values the reference maps instead of refusing", () => ["--config-file=none", "-i", "127.0.0.1", "-L", "9", "--timeout=-5", "--max-sessions=-7", "--delete-delay=-1"]],
+    ["TOS above 255", () => ["--config-file=none", "-i", "127.0.0.1", "--tos=300"]],
+    ["DTLS MTU below 576", () => ["--config-file=none", "-i", "127.0.0.1", "--dtls-mtu=100"]],
+    ["CN noise level above 127", () => ["--config-file=none", "-i", "127.0.0.1", "--cn-payload=200"]],
+    ["Redis endpoint without database", () => ["--config-file=none", "-i", "127.0.0.1", "--redis=127.0.0.1:6379"]],
+    ["graphite without address", () => ["--config-file=none", "-i", "127.0.0.1", "--graphite=2003"]],
     ["non-numeric integer", () => ["--config-file=none", "-i", "127.0.0.1", "--port-min=abc"]],
     ["unknown option", () => ["--config-file=none", "-i", "127.0.0.1", "--bogus"]],
     ["unknown log facility", () => ["--config-file=none", "-i", "127.0.0.1", "--log-facility=LOCAL0"]],

@@ -195,6 +195,11 @@ describe("command-line forms (GLib GOption)", () => {
     expect(load([...BASE, "--tos=010"]).tos).toBe(8);
   });
 
+  test("odd but accepted values are mapped as the reference maps them", () => {
+    const c = load([...BASE, "--timeout=-5", "--silent-timeout=0", "--final-timeout=-1", "--delete-delay=-1", "--max-sessions=-7", "-L", "9"]);
+    expect([c.timeout, c.silentTimeout, c.finalTimeout, c.deleteDelay, c.maxSessions, c.logLevel]).toEqual([60, 3600, 0, 0, -1, 9]);
+  });
+
   test("repeated single-value options keep the last value", () => {
     expect(load([...BASE, "-n", "127.0.0.1:5000"]).listenNg).toEqual([{ address: "127.0.0.1", port: 5000, family: 4 }]);
   });
