@@ -2,6 +2,8 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { ConfigError, loadConfig, VERSION, type Config } from "./config/index.ts";
+import { registerCallCommands } from "./call/commands.ts";
+import { registerCallCliCommands } from "./control/cli-calls.ts";
 import { runCtl } from "./control/ctl-client.ts";
 import { startDaemon } from "./control/daemon.ts";
 import { ListenError } from "./control/listen-error.ts";
@@ -63,9 +65,12 @@ async function main(): Promise<number> {
   });
   const log = getLogger("core");
 
+  const engine = registerCallCommands(config);
+  registerCallCliCommands(engine);
+
   let daemon;
   try {
-    daemon = await startDaemon(config, { notify: await notifier(log) });
+    daemon = await startDaemon(config, { notify: await notifier(log), onShutdown: [() => engine.clear()] });
   } catch (e) {
     if (e instanceof ListenError) {
       // with stderr as the log sink the line below is the log line; do not print it twice
