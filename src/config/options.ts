@@ -43,17 +43,18 @@ function flag(long: string, short: string | undefined, field: FieldOf<boolean>, 
   return { long, short, arg: "none", help, implemented, apply: (c, v) => { c[field] = v; } };
 }
 
+const ANY_INT: [number, number] = [-2147483648, 2147483647];
+
 /** An integer option; `range` rejects, `normalise` maps accepted-but-odd values the way the reference does. */
 function int(
   long: string, short: string | undefined, field: FieldOf<number> | NullableFieldOf<number>, implemented: boolean, help: string,
-  range: [number, number] = [-2147483648, 2147483647], argName = "INT", normalise: (v: number) => number = (v) => v,
+  range: [number, number] = ANY_INT, argName = "INT", normalise: (v: number) => number = (v) => v,
 ): OptionDef<"int"> {
   return { long, short, arg: "int", argName, help, implemented, apply: (c, v) => {
     (c as unknown as Record<string, number>)[field] = normalise(checkRange(long, v, range[0], range[1]));
   } };
 }
 
-const ANY_INT: [number, number] = [-2147483648, 2147483647];
 /** The reference replaces a zero or negative value of these timeouts by the default. */
 const orDefault = (d: number) => (v: number) => (v <= 0 ? d : v);
 

@@ -62,7 +62,8 @@ export type LogSubsystem = (typeof LOG_SUBSYSTEMS)[number];
  */
 export interface Config {
   // config file
-  configFile: string | null; // null = `none`
+  /** the config file that was read; null with `--config-file=none` or when the default file is absent */
+  configFile: string | null;
   configSection: string;
 
   // logging
