@@ -46,6 +46,8 @@ export class CallEngine {
     if (f.sdp === null) throw new NgError("No SDP body in message");
     if (!f.fromTag) throw new NgError("No from-tag in message");
     const sdp = parseSdp(f.sdp);
+    const peers = peerMedias(sdp);
+    if (peers.some((p) => p.address === "")) throw new NgError("Incomplete SDP specification");
     // loop protect: an SDP we already rewrote comes back unchanged
     if (f.flags.has("loop-protect") && sdpHasOurMark(sdp)) return { sdp: f.sdp };
     let call = this.calls.get(f.callId);
@@ -72,7 +74,6 @@ export class CallEngine {
     if (f.iceLite === "forward" || f.iceLite === "both") b.iceLite = true;
     if (f.iceLite === "backward" || f.iceLite === "both") a.iceLite = true;
     if (f.iceLite === "off") a.iceLite = b.iceLite = false;
-    const peers = peerMedias(sdp);
     // `direction` is needed only once: re-offers keep the interfaces chosen before
     const ifs = this.opts.interfaces;
     const ifA = f.direction[0] || f.interfaceName ? ifs.resolve(f.direction[0] ?? f.interfaceName) : (a.interfaceName ?? ifs.defaultName);
@@ -211,7 +212,7 @@ export class CallEngine {
     mB.proto = proto;
     const rejected = p.port === 0;
     const conn = this.conn(mB, f, p.zeroAddress);
-    mB.mid = p.mid ?? (f.flags.has("generate-mid") ? String(i) : null);
+    mB.mid = p.mid ?? (f.flags.has("generate-mid") ? String(i + 1) : null);
     const out: MediaOut = {
       port: rejected ? 0 : mB.port ?? 0,
       proto,
@@ -262,7 +263,7 @@ export class CallEngine {
     this.offerCrypto(f, p, mB, proto, out);
     out.ptime = f.ptime ?? p.ptime;
     mA.ptimeOverride = f.ptimeReverse;
-    out.ice = this.iceOut(f, mB, mB.rtcpMuxOffered ? 1 : 2);
+    out.ice = this.iceOut(f, mB, mB.rtcpMuxOffered && mB.rtcpMuxActive ? 1 : 2);
     return out;
   }
 
@@ -345,9 +346,11 @@ export class CallEngine {
     if (f.sdp === null) throw new NgError("No SDP body in message");
     if (!f.fromTag) throw new NgError("No from-tag in message");
     const sdp = parseSdp(f.sdp);
+    const peers = peerMedias(sdp);
+    if (peers.some((p) => p.address === "")) throw new NgError("Incomplete SDP specification");
     if (f.flags.has("loop-protect") && sdpHasOurMark(sdp)) return f.sdp;
     const call = this.calls.get(f.callId);
-    if (!call) throw new NgError("Unknown call-ID");
+    if (!call) throw new NgError("Unknown call-id");
     const a = call.monologues.get(f.fromTag);
     if (!a) throw new NgError("Unknown from-tag");
     this.totals.answers++;
@@ -355,7 +358,6 @@ export class CallEngine {
     call.lastSignal = now;
     const b = this.answerPeer(call, a, f);
     if (f.label !== null) b.label = f.label;
-    const peers = peerMedias(sdp);
     const sessConn = sdp.lines.find((l) => l.type === "c");
     const origSessConn = sessConn ? parseConnection(sessConn.value) : null;
     const outs: MediaOut[] = [];
@@ -439,6 +441,8 @@ export class CallEngine {
     if (rejected) return out;
     out.rtcp = this.rtcpAttr(f, mA, proto, conn);
     out.rtcpMux = mA.rtcpMuxAccept && !f.rtcpMux.reject && (p.rtcpMux || mA.rtcpMuxOffered);
+    mA.rtcpMuxActive = out.rtcpMux;
+    mB.rtcpMuxActive = p.rtcpMux && mB.rtcpMuxOffered;
     this.answerCrypto(f, p, offered, mA, mB, proto, out);
     out.ptime = mA.ptimeOverride ?? offered.ptime ?? p.ptime;
     out.ice = this.iceOut(f, mA, out.rtcpMux ? 1 : 2);
@@ -476,7 +480,7 @@ export class CallEngine {
   /** Delete a call, one branch or one party; returns the call for the statistics reply, null if already gone. */
   delete(f: CallFlags, delay: number | null): Call {
     const call = this.calls.get(f.callId);
-    if (!call) throw new NgError("Call-ID not found");
+    if (!call) throw new NgError("Call-ID not found or tags didn't match");
     this.totals.deletes++;
     if (f.viaBranch !== null && f.fromTag) {
       const a = call.monologues.get(f.fromTag);

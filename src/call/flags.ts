@@ -124,10 +124,17 @@ function emptyCodec(): CodecOptions {
 
 const CODEC_KEYS = ["strip", "offer", "transcode", "mask", "consume", "accept", "except", "set"] as const;
 
-function parseIce(v: string): IceMode {
+/** Unknown option values are ignored, as rtpengine 10.5 does; they are collected for the log. */
+export const ignoredValues: string[] = [];
+function ignored(key: string, v: string): null {
+  if (ignoredValues.length < 100) ignoredValues.push(`${key}=${v}`);
+  return null;
+}
+
+function parseIce(v: string): IceMode | null {
   const n = normFlag(v);
   if (n === "remove" || n === "force" || n === "optional" || n === "default" || n === "force-relay") return n;
-  throw new NgError(`Unknown 'ICE' value '${v}'`);
+  return ignored("ICE", v);
 }
 
 function parseDtls(v: string | null): DtlsMode {
@@ -135,7 +142,8 @@ function parseDtls(v: string | null): DtlsMode {
   const n = normFlag(v);
   if (n === "off" || n === "no" || n === "disable") return "off";
   if (n === "passive" || n === "active") return n;
-  throw new NgError(`Unknown 'DTLS' value '${v}'`);
+  ignored("DTLS", v);
+  return "default";
 }
 
 function applySdes(o: SdesOptions, raw: string): void {
@@ -155,7 +163,7 @@ function applySdes(o: SdesOptions, raw: string): void {
 function applyRtcpMux(o: RtcpMuxOptions, raw: string): void {
   const n = normFlag(raw);
   if (n === "offer" || n === "require" || n === "demux" || n === "accept" || n === "reject") o[n] = true;
-  else throw new NgError(`Unknown 'rtcp-mux' value '${raw}'`);
+  else ignored("rtcp-mux", raw);
 }
 
 /** Parse the command dictionary of offer/answer/delete/query into typed options. */
@@ -200,7 +208,7 @@ export function parseCallFlags(req: NgDict): CallFlags {
     else if (n.startsWith("rtcp-mux-")) applyRtcpMux(rtcpMux, n.slice(9));
     else if (n.startsWith("osrtp-")) osrtp.add(n.slice(6));
     else if (n.startsWith("t38-") || n.startsWith("t.38-")) t38.add(n.replace(/^t\.?38-/, ""));
-    else if (n.startsWith("ice-") && !n.startsWith("ice-lite")) ice = parseIce(n.slice(4));
+    else if (n.startsWith("ice-") && !n.startsWith("ice-lite") && parseIce(n.slice(4)) !== null) ice = parseIce(n.slice(4));
     else if (n.startsWith("dtls-") && !n.startsWith("dtls-reverse") && !n.startsWith("dtls-fingerprint")) dtls = parseDtls(n.slice(5));
     else if (n === "pad-crypto") sdes.pad = true;
     else if (n === "always-transcode") codec.accept.push("all");
@@ -215,15 +223,14 @@ export function parseCallFlags(req: NgDict): CallFlags {
     const t = transportProtocol.trim();
     const ok = ["RTP/AVP", "RTP/AVPF", "RTP/SAVP", "RTP/SAVPF", "UDP/TLS/RTP/SAVP", "UDP/TLS/RTP/SAVPF", "accept"];
     const hit = ok.find((x) => x.toLowerCase() === t.toLowerCase());
-    if (!hit) throw new NgError(`Unknown 'transport-protocol' value '${transportProtocol}'`);
-    transportProtocol = hit;
+    transportProtocol = hit ?? ignored("transport-protocol", transportProtocol);
   }
   const iceLiteStr = str(m.get("ice-lite"), "ICE-lite");
   let iceLite: IceLite | null = null;
   if (iceLiteStr !== null) {
     const n = normFlag(iceLiteStr);
-    if (n !== "forward" && n !== "backward" && n !== "both" && n !== "off") throw new NgError(`Unknown 'ICE-lite' value '${iceLiteStr}'`);
-    iceLite = n;
+    if (n === "forward" || n === "backward" || n === "both" || n === "off") iceLite = n;
+    else ignored("ICE-lite", iceLiteStr);
   }
   const af = str(m.get("address-family"), "address-family");
   let addressFamily: Family | null = null;
@@ -231,7 +238,7 @@ export function parseCallFlags(req: NgDict): CallFlags {
     const u = af.trim().toUpperCase();
     if (u === "IP4") addressFamily = 4;
     else if (u === "IP6") addressFamily = 6;
-    else throw new NgError(`Unknown 'address-family' value '${af}'`);
+    else ignored("address-family", af);
   }
   const rf = list(m.get("received-from"), "received-from");
   let receivedFrom: CallFlags["receivedFrom"] = null;

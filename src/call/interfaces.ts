@@ -1,5 +1,4 @@
 // Logical interfaces (`--interface NAME/ADDR!ADV`) grouped by name, and address selection per family.
-import { NgError } from "../control/types.ts";
 import type { InterfaceSpec } from "../config/types.ts";
 
 export class Interfaces {
@@ -20,8 +19,8 @@ export class Interfaces {
   resolve(name: string | null | undefined): string {
     if (!name) return this.defaultName;
     if (this.byName.has(name)) return name;
-    if (name === "internal" || name === "external" || name === "round-robin-calls") return this.defaultName;
-    throw new NgError(`Unknown interface '${name}'`);
+    // unknown names fall back to the default interface, as rtpengine 10.5 does (legacy internal/external too)
+    return this.defaultName;
   }
 
   /** Addresses of a logical interface, those of the preferred family first (this is the ICE candidate order). */

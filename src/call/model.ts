@@ -47,6 +47,8 @@ export interface Media {
   /** crypto lines of the peer we passed through unchanged (SRTP passthrough candidates) */
   sdesPassthrough: SdesCrypto[];
   rtcpMuxOffered: boolean;
+  /** rtcp-mux negotiated with this endpoint (then only one ICE component is listed) */
+  rtcpMuxActive: boolean;
   rtcpMuxAccept: boolean;
   /** codecs we offered to this endpoint (incl. added ones) */
   codecsSent: Codec[];
@@ -141,6 +143,7 @@ export function newMedia(index: number, type: string): Media {
     sdesOut: [],
     sdesPassthrough: [],
     rtcpMuxOffered: false,
+    rtcpMuxActive: false,
     rtcpMuxAccept: false,
     codecsSent: [],
     ptimeOverride: null,

@@ -29,7 +29,8 @@ export function peerMedias(sdp: SdpSession): PeerMedia[] {
     const a = attrs(m.lines);
     const cLine = m.lines.find((l) => l.type === "c");
     const conn = cLine ? parseConnection(cLine.value) : sConn;
-    const address = conn?.address ?? "0.0.0.0";
+    // "" marks a media without any connection address: the SDP is incomplete
+    const address = conn?.address ?? "";
     const family: 4 | 6 = conn?.addrType === "IP6" ? 6 : 4;
     let rtcpPort: number | null = null;
     const rtcpA = a.find((x) => x.name === "rtcp");

@@ -43,7 +43,6 @@ export function parseSdp(text: string): SdpSession {
     }
   }
   if (first) fail("empty body");
-  if (!session.lines.some((l) => l.type === "o")) fail("missing o= line");
   return session;
 }
 

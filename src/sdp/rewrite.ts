@@ -132,13 +132,14 @@ function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritte
     }
     others.push(lineText(l));
   }
-  if (mo.mid !== null) out.push(`a=mid:${mo.mid}`);
   if (rejected) {
     out.push(...others);
+    if (mo.mid !== null) out.push(`a=mid:${mo.mid}`);
     return;
   }
   out.push(...peerIce);
   out.push(...others);
+  if (mo.mid !== null) out.push(`a=mid:${mo.mid}`);
   if (mo.codecs) for (const c of mo.codecs) for (const a of codecAttrLines(c)) out.push(`a=${a}`);
   if (mo.direction && !mo.originalSendrecv) out.push(`a=${mo.direction}`);
   if (mo.rtcp !== null) out.push(`a=rtcp:${mo.rtcp}`);
