@@ -65,6 +65,10 @@ async function main(): Promise<number> {
   });
   const log = getLogger("core");
 
+  // Last line of defence: a bug reached by one request must not take down every call.
+  process.on("uncaughtException", (e) => log.err(`Uncaught exception (daemon continues): ${e?.stack ?? e}`));
+  process.on("unhandledRejection", (e) => log.err(`Unhandled rejection (daemon continues): ${(e as Error)?.stack ?? e}`));
+
   const engine = registerCallCommands(config);
   registerCallCliCommands(engine);
 

@@ -73,11 +73,13 @@ function serveConnection(sock: net.Socket, dispatcher: NgDispatcher): void {
       const msg = fatal ? buf : buf.subarray(0, len);
       buf = fatal ? Buffer.alloc(0) : buf.subarray(len);
       const reply = dispatcher.handle(msg, ctx);
-      chain = chain.then(async () => {
-        const r = await reply;
-        if (r && !sock.destroyed) sock.write(r);
-        if (fatal) sock.end();
-      });
+      chain = chain
+        .then(async () => {
+          const r = await reply;
+          if (r && !sock.destroyed) sock.write(r);
+          if (fatal) sock.end();
+        })
+        .catch((e: unknown) => log.err(`ng TCP request from ${hostPort(remoteAddress, remotePort)} failed: ${(e as Error)?.message ?? e}`));
       if (fatal) {
         sock.pause();
         return;

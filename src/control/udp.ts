@@ -35,12 +35,15 @@ export function listenNgUdp(listener: Listener, dispatcher: NgDispatcher, option
       sock.on("error", (e) => log.err(`ng UDP socket ${hostPort(address, listener.port)} error: ${e.message}`));
       sock.on("message", (msg, rinfo) => {
         const ctx = { transport: "udp" as const, remoteAddress: rinfo.address, remotePort: rinfo.port };
-        void dispatcher.handle(msg, ctx).then((reply) => {
-          if (!reply) return;
-          sock.send(reply, rinfo.port, rinfo.address, (err) => {
-            if (err) log.warning(`Could not send ng reply to ${hostPort(rinfo.address, rinfo.port)}: ${err.message}`);
-          });
-        });
+        dispatcher
+          .handle(msg, ctx)
+          .then((reply) => {
+            if (!reply) return;
+            sock.send(reply, rinfo.port, rinfo.address, (err) => {
+              if (err) log.warning(`Could not send ng reply to ${hostPort(rinfo.address, rinfo.port)}: ${err.message}`);
+            });
+          })
+          .catch((e: unknown) => log.err(`ng UDP request from ${hostPort(rinfo.address, rinfo.port)} failed: ${(e as Error)?.message ?? e}`));
       });
       const bound = sock.address();
       const local = hostPort(bound.address, bound.port);

@@ -38,6 +38,8 @@ export interface LogOptions {
   facility?: string;
   /** syslog ident, "rtpengine" */
   ident?: string;
+  /** syslog datagram socket, default /dev/log (tests point it elsewhere) */
+  syslogSocket?: string;
 }
 
 export type LogFn = (msg: string) => void;
@@ -100,9 +102,10 @@ export function initLogging(opts: LogOptions): void {
   if (!opts.stderr) {
     const facility = FACILITIES[opts.facility ?? "daemon"] ?? 3;
     const loggerBin = ["/usr/bin/logger", "/bin/logger"].find((p) => existsSync(p));
-    if (existsSync("/dev/log") && loggerBin) {
+    const socketPath = opts.syslogSocket ?? "/dev/log";
+    if (existsSync(socketPath) && loggerBin) {
       try {
-        const child = spawn(loggerBin, ["--prio-prefix", "-t", opts.ident ?? "rtpengine", "--id=" + process.pid], {
+        const child = spawn(loggerBin, ["--prio-prefix", "-u", socketPath, "-d", "-t", opts.ident ?? "rtpengine", "--id=" + process.pid], {
           stdio: ["pipe", "ignore", "ignore"],
           detached: false,
         });
@@ -119,7 +122,7 @@ export function initLogging(opts: LogOptions): void {
         sink = "stderr (could not start logger(1) for syslog)";
       }
     } else {
-      sink = existsSync("/dev/log") ? "stderr (logger(1) not found, no syslog)" : "stderr (no /dev/log syslog socket)";
+      sink = existsSync(socketPath) ? "stderr (logger(1) not found, no syslog)" : `stderr (no ${socketPath} syslog socket)`;
     }
   }
   const level = clampLevel(opts.level);

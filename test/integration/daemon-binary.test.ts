@@ -1,0 +1,21 @@
+// Integration: the compiled single binary (dist/rtpengine) starts, answers ng, and shuts down cleanly.
+import { describe, expect, test } from "bun:test";
+import { BINARY, binaryExists, splitReply, spawnDaemon } from "../helpers/daemon.ts";
+
+describe("dist/rtpengine", () => {
+  test("answers ping and a malformed request, reports the CLI log level, exits 0 on SIGTERM", async () => {
+    if (!binaryExists()) {
+      console.warn(`skipped: ${BINARY} not built (bun run build)`);
+      return;
+    }
+    const d = await spawnDaemon({ runtime: "binary", cli: true, tcpNg: true });
+    try {
+      expect(await d.ng({ command: "ping" })).toEqual({ result: "pong" });
+      expect(await d.ng({ command: "ping" }, { transport: "tcp" })).toEqual({ result: "pong" });
+      expect(splitReply((await d.rawUdp("bin1 li1ee"))!).dict).toEqual({ result: "error", "error-reason": "Invalid NG data format" });
+      expect(await d.cli("get loglevel core")).toBe("6\n");
+    } finally {
+      expect(await d.stop()).toBe(0);
+    }
+  });
+});
