@@ -17,7 +17,8 @@ import type { NgDict } from "../../src/control/types.ts";
 export const REPO = resolve(import.meta.dir, "../..");
 export const BUN = process.execPath;
 export const DENO = resolve(REPO, "node_modules/.bin/deno");
-export const BINARY = resolve(REPO, "dist/rtpengine");
+/** the compiled daemon; RTPENGINE_TS_BINARY overrides (e.g. a build elsewhere) */
+export const BINARY = process.env["RTPENGINE_TS_BINARY"] ?? resolve(REPO, "dist/rtpengine");
 
 export type Runtime = "bun" | "deno" | "binary";
 
