@@ -9,7 +9,7 @@ import { basename, join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { NgClient, waitForPing } from "./ng-client.ts";
-import { countedSteps, replayFile, type FileResult, type StepResult, type VectorFile } from "./replay.ts";
+import { countedSteps, emptyResult, replayFile, type FileResult, type StepResult, type VectorFile } from "./replay.ts";
 import { startDaemon } from "./daemon.ts";
 import { cleanupOnExit, createNetns, destroyNetns, interfaceAddresses, isAllowedAddress, nsName } from "./netns.ts";
 
@@ -23,7 +23,8 @@ const { values: opt } = parseArgs({
     file: { type: "string", multiple: true },
     verbose: { type: "boolean", short: "v", default: false },
     json: { type: "boolean", default: false },
-    all: { type: "boolean", default: false }, // run excluded calls too
+    "no-exclusions": { type: "boolean", default: false }, // count excluded calls like all others
+    "skip-excluded": { type: "boolean", default: false }, // do not send excluded calls at all
     timeout: { type: "string", default: "5000" }, // per step, ms
     "start-timeout": { type: "string", default: "30000" },
     "log-dir": { type: "string" },
@@ -46,7 +47,7 @@ else await outer();
 async function inner(path: string): Promise<void> {
   const vf = JSON.parse(readFileSync(path, "utf8")) as VectorFile;
   const logPath = join(opt["log-dir"]!, `${basename(path, ".json")}.log`);
-  const exclusions = opt.all ? {} : readJson<Record<string, string>>(join(HERE, "exclusions.json"), {});
+  const exclusions = loadExclusions();
   const daemon = startDaemon(opt.daemon!, vf.autotest_start, logPath);
   const client = await NgClient.open({ host: "127.0.0.1", port: ngPort(vf.autotest_start), timeoutMs: Number(opt.timeout) });
   let result: FileResult;
@@ -58,9 +59,7 @@ async function inner(path: string): Promise<void> {
       result = await replayFile(vf, client, {
         timeoutMs: Number(opt.timeout),
         exclusions,
-        onStep: (r) => {
-          if (opt.verbose && r.status !== "pass") process.stderr.write(`  ${r.status.toUpperCase()} ${r.id} [${r.command}] ${r.name}: ${r.reason}\n`);
-        },
+        skipExcluded: opt["skip-excluded"],
       });
       if (!daemon.alive()) result.error = `daemon died during the run (code ${daemon.proc.exitCode}); log tail:\n${daemon.logTail()}`;
     }
@@ -102,7 +101,7 @@ async function outer(): Promise<void> {
     if (skipped.length && opt.verbose) console.error(`${vf.file}: not adding non-documentation addresses ${skipped.join(", ")} (media is not replayed)`);
     const t0 = Date.now();
     const proc = Bun.spawn(
-      ["ip", "netns", "exec", current, process.execPath, join(HERE, "run.ts"), "--inner", path, "--daemon", opt.daemon!, "--timeout", opt.timeout!, "--start-timeout", opt["start-timeout"]!, "--log-dir", logDir, ...(opt.verbose ? ["--verbose"] : []), ...(opt.all ? ["--all"] : [])],
+      ["ip", "netns", "exec", current, process.execPath, join(HERE, "run.ts"), "--inner", path, "--daemon", opt.daemon!, "--timeout", opt.timeout!, "--start-timeout", opt["start-timeout"]!, "--log-dir", logDir, ...(opt.verbose ? ["--verbose"] : []), ...(opt["no-exclusions"] ? ["--no-exclusions"] : []), ...(opt["skip-excluded"] ? ["--skip-excluded"] : [])],
       { stdout: "pipe", stderr: "inherit" },
     );
     // a whole-file bound on top of the per-step timeout
@@ -117,32 +116,46 @@ async function outer(): Promise<void> {
     try {
       r = JSON.parse(out.trim().split("\n").pop() ?? "") as FileResult;
     } catch {
-      r = unrun(vf, opt.all ? {} : readJson(join(HERE, "exclusions.json"), {}), `runner inside the namespace failed (exit ${proc.exitCode})`);
+      r = unrun(vf, loadExclusions(), `runner inside the namespace failed (exit ${proc.exitCode})`);
     }
     results.push(r);
     if (!opt.json) printFile(r, Date.now() - t0);
   }
-  const total = results.reduce((a, r) => ({ passed: a.passed + r.passed, failed: a.failed + r.failed, excluded: a.excluded + r.excludedSteps, conditional: a.conditional + r.conditionalSteps }), { passed: 0, failed: 0, excluded: 0, conditional: 0 });
+  const total = { passed: 0, failed: 0, excludedPassed: 0, excludedFailed: 0, excludedSkipped: 0, conditional: 0 };
+  for (const r of results) {
+    total.passed += r.passed;
+    total.failed += r.failed;
+    total.excludedPassed += r.excludedPassed;
+    total.excludedFailed += r.excludedFailed;
+    total.excludedSkipped += r.excludedSkipped;
+    total.conditional += r.conditionalSteps;
+  }
   const floor = readJson<{ min_passed?: number }>(join(HERE, "floor.json"), {}).min_passed ?? 0;
   const fullRun = !opt.file?.length;
   const belowFloor = fullRun && total.passed < floor;
   if (opt.json) console.log(JSON.stringify({ daemon: opt.daemon, total, floor, belowFloor, logDir, files: results }, null, 1));
   (opt.json ? console.error : console.log)(`logs: ${logDir}`);
   if (belowFloor) console.error(`conformance: ${total.passed} passed is below the floor of ${floor} (test/conformance/floor.json)`);
-  (opt.json ? console.error : console.log)(`TOTAL: ${total.passed} passed, ${total.failed} failed (${total.excluded} excluded steps, ${total.conditional} conditional steps skipped)`);
+  (opt.json ? console.error : console.log)(`TOTAL: ${total.passed} passed, ${total.failed} failed (excluded: ${total.excludedPassed} passed, ${total.excludedFailed} failed${total.excludedSkipped ? `, ${total.excludedSkipped} not run` : ""}; ${total.conditional} conditional steps skipped)`);
   process.exit(belowFloor ? 1 : 0);
 }
 
 /** A file whose steps could not be run at all: every counted step fails. */
 function unrun(vf: VectorFile, exclusions: Record<string, string>, error: string): FileResult {
-  const r: FileResult = { file: vf.file, passed: 0, failed: 0, excludedSteps: 0, excludedCalls: [], conditionalCalls: 0, conditionalSteps: 0, steps: [], error };
+  const r = { ...emptyResult(vf.file), error };
   for (const c of vf.calls) {
     const n = countedSteps(c).length;
     if (c.condition !== null) (r.conditionalCalls++, (r.conditionalSteps += n));
-    else if (`${vf.file}:${c.line}` in exclusions) (r.excludedCalls.push(`${vf.file}:${c.line}`), (r.excludedSteps += n));
+    else if (`${vf.file}:${c.line}` in exclusions) r.excludedFailed += n;
     else r.failed += n;
   }
   return r;
+}
+
+function loadExclusions(): Record<string, string> {
+  if (opt["no-exclusions"]) return {};
+  const raw = readJson<Record<string, string>>(join(HERE, "exclusions.json"), {});
+  return Object.fromEntries(Object.entries(raw).filter(([k]) => !k.startsWith("_")));
 }
 
 function pickFiles(): string[] {
@@ -162,12 +175,16 @@ function pickFiles(): string[] {
 }
 
 function printFile(r: FileResult, ms: number): void {
-  const extra = [r.excludedSteps ? `${r.excludedSteps} excluded steps` : "", r.conditionalCalls ? `${r.conditionalCalls} conditional calls skipped` : ""].filter(Boolean).join(", ");
+  const extra = [
+    r.excludedPassed + r.excludedFailed ? `excluded: ${r.excludedPassed} passed, ${r.excludedFailed} failed` : "",
+    r.excludedSkipped ? `${r.excludedSkipped} excluded steps not run` : "",
+    r.conditionalCalls ? `${r.conditionalCalls} conditional calls skipped` : "",
+  ].filter(Boolean).join("; ");
   console.log(`${r.file}: ${r.passed} passed, ${r.failed} failed${extra ? ` (${extra})` : ""} [${(ms / 1000).toFixed(1)}s]`);
   if (r.error) console.log(`  ERROR: ${r.error.replace(/\n/g, "\n    ")}`);
   if (!opt.verbose) return;
   for (const s of r.steps.filter((x: StepResult) => x.status === "fail")) {
-    console.log(`  FAIL ${s.id} [${s.command}] "${s.name}"${s.afterMedia ? " (after media)" : ""}: ${s.reason}`);
+    console.log(`  FAIL ${s.id} [${s.command}] "${s.name}"${s.afterMedia ? " (after media)" : ""}${s.excluded ? ` (excluded: ${s.excluded})` : ""}: ${s.reason}`);
     if (s.mismatch) {
       console.log(`    first mismatch, line ${s.mismatch.line}:\n      expected: ${s.mismatch.expected}\n      got:      ${s.mismatch.got}`);
       console.log(`    expected:\n${indent(s.expected!)}\n    got:\n${indent(s.got!)}`);
