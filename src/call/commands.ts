@@ -22,6 +22,8 @@ export function createCallEngine(config: Pick<Config, "interfaces" | "portMin" |
     ports: ports ?? new BookingPortAllocator(config.portMin, config.portMax),
     deleteDelay: config.deleteDelay,
     maxSessions: config.maxSessions,
+    portMin: config.portMin,
+    portMax: config.portMax,
     dtlsPassive: config.dtlsPassive ?? false,
   });
 }

@@ -24,6 +24,8 @@ export interface EngineOptions {
   deleteDelay: number;
   /** -1 = unlimited */
   maxSessions: number;
+  portMin?: number;
+  portMax?: number;
   /** `--dtls-passive`: prefer the passive DTLS role */
   dtlsPassive?: boolean;
 }
@@ -39,6 +41,11 @@ export class CallEngine {
   readonly started = Date.now();
 
   constructor(readonly opts: EngineOptions) {}
+
+  /** The configured media port range. */
+  portRange(): { min: number; max: number } {
+    return { min: this.opts.portMin ?? 30000, max: this.opts.portMax ?? 40000 };
+  }
 
   // ---------------------------------------------------------------- offer
 

@@ -5,61 +5,85 @@ import type { Call, Media, Monologue } from "./model.ts";
 
 const sec = (ms: number) => Math.floor(ms / 1000);
 
-function streamDict(m: Media, rtcp: boolean): NgDict {
+function endpointDict(address: string, family: 4 | 6, port: number): NgDict {
+  return { family: family === 6 ? "IPv6" : "IPv4", address, port };
+}
+
+function streamDict(m: Media, rtcp: boolean, now: number): NgDict {
   const d: NgDict = {};
-  if (m.port !== null) d["local port"] = m.port + (rtcp ? 1 : 0);
-  if (m.addrs[0]) d["local address"] = m.addrs[0].address;
-  const p = m.peer;
-  if (p) {
-    const port = rtcp ? (p.rtcpPort ?? (p.rtcpMux ? p.port : p.port + 1)) : p.port;
-    const ep = { family: p.family === 6 ? "IPv6" : "IPv4", address: p.address, port };
-    d.endpoint = ep;
-    d["advertised endpoint"] = { ...ep };
+  const local = m.addrs[0];
+  if (m.port !== null && local) {
+    d["local port"] = m.port + (rtcp ? 1 : 0);
+    d["local address"] = local.address;
+    d.family = local.family === 6 ? "IPv6" : "IPv4";
   }
-  d["last packet"] = sec(m.stats.lastPacket);
-  d.flags = [rtcp ? "RTCP" : "RTP", ...(p ? ["filled"] : [])];
-  d.stats = { packets: rtcp ? 0 : m.stats.packets, bytes: rtcp ? 0 : m.stats.bytes, errors: rtcp ? 0 : m.stats.errors };
+  const p = m.peer;
+  if (p && p.address !== "") {
+    const port = rtcp ? (p.rtcpPort ?? (p.rtcpMux ? p.port : p.port + 1)) : p.port;
+    d.endpoint = endpointDict(p.address, p.family, port);
+    d["advertised endpoint"] = endpointDict(p.address, p.family, port);
+  } else {
+    d.endpoint = {};
+    d["advertised endpoint"] = {};
+  }
+  const suite = m.sdesNegotiated?.suite ?? m.sdesOut[0]?.suite;
+  if (suite) d["crypto suite"] = suite;
+  d["last packet"] = sec(m.stats.lastPacket || now);
+  const flags = [rtcp ? "RTCP" : "RTP"];
+  if (m.rtcpMuxActive && !rtcp) flags.push("RTCP");
+  if (p) flags.push("filled");
+  if (m.iceEnabled) flags.push("ICE");
+  d.flags = flags;
+  d.stats = rtcp ? { packets: 0, bytes: 0, errors: 0 } : { packets: m.stats.packets, bytes: m.stats.bytes, errors: m.stats.errors };
   return d;
 }
 
-function mediaDict(m: Media): NgDict {
+function mediaDict(m: Media, now: number): NgDict {
   const flags: string[] = [];
-  if (m.port !== null) flags.push("initialized");
-  if (m.rtcpMuxOffered || m.rtcpMuxAccept) flags.push("rtcp-mux");
-  if (m.sdesOut.length) flags.push("SDES");
+  if (m.peer) flags.push("initialized");
+  const dir = m.peer?.direction ?? "sendrecv";
+  if (dir === "sendrecv" || dir === "sendonly") flags.push("send");
+  if (dir === "sendrecv" || dir === "recvonly") flags.push("recv");
+  if (m.rtcpMuxActive || m.rtcpMuxOffered) flags.push("rtcp-mux");
   if (m.dtlsFingerprintHash) flags.push("DTLS-SRTP");
+  if (m.sdesOut.length) flags.push("SDES");
   if (m.iceEnabled) flags.push("ICE");
   return {
     index: m.index + 1,
     type: m.type,
     protocol: m.proto ?? m.peer?.proto ?? "",
+    streams: [streamDict(m, false, now), streamDict(m, true, now)],
     flags,
-    streams: [streamDict(m, false), streamDict(m, true)],
   };
 }
 
-function tagDict(mono: Monologue): NgDict {
-  const d: NgDict = { tag: mono.tagged ? mono.tag : "", created: sec(mono.created) };
+function tagDict(mono: Monologue, now: number): NgDict {
+  const d: NgDict = { tag: mono.tagged ? mono.tag : "" };
   if (mono.label !== null) d.label = mono.label;
-  if (mono.peer && mono.peer.tagged) d["in dialogue with"] = mono.peer.tag;
-  d.medias = mono.medias.map(mediaDict);
+  d.created = sec(mono.created);
+  const peer = mono.peer && !mono.peer.deleted ? [{ tag: mono.peer.tagged ? mono.peer.tag : "", type: "offer/answer" }] : [];
+  d.subscriptions = peer;
+  d.subscribers = peer.map((x) => ({ ...x }));
+  if (mono.peer?.tagged) d["in dialogue with"] = mono.peer.tag;
+  d.medias = mono.medias.map((m) => mediaDict(m, now));
   return d;
 }
 
-/** The `query` reply (also appended to `delete` replies). */
+/** The `query` reply (also appended to `delete` replies). Untagged parties appear as `<untagged N>`. */
 export function callStats(call: Call, fromTag?: string | null, toTag?: string | null): NgDict {
   const tags: NgDict = {};
+  const now = Date.now();
   let rtp = { packets: 0, bytes: 0, errors: 0 };
+  let untagged = 0;
   for (const m of call.all) {
     if (fromTag && toTag && m.tag !== fromTag && m.tag !== toTag) continue;
-    tags[m.tagged ? m.tag : ""] = tagDict(m);
+    tags[m.tagged ? m.tag : `<untagged ${++untagged}>`] = tagDict(m, now);
     for (const md of m.medias) rtp = { packets: rtp.packets + md.stats.packets, bytes: rtp.bytes + md.stats.bytes, errors: rtp.errors + md.stats.errors };
   }
   return {
     created: sec(call.created),
     created_us: (call.created % 1000) * 1000,
     "last signal": sec(call.lastSignal),
-    "last redis update": 0,
     SSRC: {},
     tags,
     totals: { RTP: rtp, RTCP: { packets: 0, bytes: 0, errors: 0 } },
@@ -85,6 +109,14 @@ export function statisticsReply(engine: CallEngine): NgDict {
     errors += md.stats.errors;
   }
   const t = engine.totals;
+  const f6 = (n: number) => n.toFixed(6);
+  const ports = engine.opts.ports;
+  const { min, max } = engine.portRange();
+  const interfaces = engine.opts.interfaces.all().map((i) => {
+    const used = ports.inUse(i.address);
+    const total = max - min + 1;
+    return { name: i.name, address: i.address, ports: { min, max, used, used_pct: ((used * 100) / total).toFixed(2), free: total - used, totals: total } };
+  });
   return {
     statistics: {
       currentstatistics: {
@@ -92,9 +124,18 @@ export function statisticsReply(engine: CallEngine): NgDict {
         sessionsforeign: 0,
         sessionstotal: engine.calls.size,
         transcodedmedia: 0,
+        packetrate_user: 0,
+        byterate_user: 0,
+        errorrate_user: 0,
+        packetrate_kernel: 0,
+        byterate_kernel: 0,
+        errorrate_kernel: 0,
         packetrate: 0,
         byterate: 0,
         errorrate: 0,
+        media_userspace: 0,
+        media_kernel: 0,
+        media_mixed: 0,
       },
       totalstatistics: {
         uptime: String(sec(Date.now() - engine.started)),
@@ -106,13 +147,25 @@ export function statisticsReply(engine: CallEngine): NgDict {
         offertimeoutsessions: 0,
         regularterminatedsessions: t.deleted,
         forcedterminatedsessions: 0,
+        relayedpackets_user: packets,
+        relayedpacketerrors_user: errors,
+        relayedbytes_user: bytes,
+        relayedpackets_kernel: 0,
+        relayedpacketerrors_kernel: 0,
+        relayedbytes_kernel: 0,
         relayedpackets: packets,
         relayedpacketerrors: errors,
         relayedbytes: bytes,
         zerowaystreams: 0,
         onewaystreams: 0,
-        avgcallduration: "0.000000",
+        avgcallduration: f6(0),
+        totalcallsduration: f6(0),
+        totalcallsduration2: f6(0),
+        totalcallsduration_stddev: f6(0),
       },
+      mos: { mos_total: f6(0), mos2_total: f6(0), mos_samples_total: 0, mos_average: f6(0), mos_stddev: f6(0) },
+      interfaces,
+      transcoders: [],
     },
   };
 }
