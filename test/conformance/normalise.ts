@@ -43,7 +43,11 @@ export function normaliseReply(v: NgValue, requestSdp = "", key = ""): unknown {
   }
   if (typeof v === "number") return VOLATILE_KEYS.test(key) ? "<" + key.toUpperCase() + ">" : v;
   if (v instanceof Uint8Array) return `<${v.length} bytes>`;
-  if (Array.isArray(v)) return v.map((x) => normaliseReply(x, requestSdp, key));
+  if (Array.isArray(v)) {
+    const out = v.map((x) => normaliseReply(x, requestSdp, key));
+    // 'list' returns call-ids in hash order
+    return key === "calls" && out.every((x) => typeof x === "string") ? out.sort() : out;
+  }
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(v).sort()) {
     // SSRC-keyed dictionaries: the key itself is volatile
