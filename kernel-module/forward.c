@@ -133,6 +133,7 @@ static int rtpe_send4(struct net *net, struct sk_buff *skb, const struct rtpe_ad
 	struct iphdr *iph;
 	__be32 saddr, daddr;
 	unsigned int ulen;
+	int err;
 
 	memcpy(&saddr, src->addr, 4);
 	memcpy(&daddr, dst->addr, 4);
@@ -169,7 +170,8 @@ static int rtpe_send4(struct net *net, struct sk_buff *skb, const struct rtpe_ad
 	iph->daddr = daddr;
 	ip_select_ident(net, skb, NULL);
 	skb->protocol = htons(ETH_P_IP);
-	return net_xmit_eval(ip_local_out(net, NULL, skb));
+	err = ip_local_out(net, NULL, skb);	/* net_xmit_eval() evaluates twice */
+	return net_xmit_eval(err);
 }
 
 static int rtpe_send6(struct net *net, struct sk_buff *skb, const struct rtpe_addr *src,
@@ -212,7 +214,8 @@ static int rtpe_send6(struct net *net, struct sk_buff *skb, const struct rtpe_ad
 	ip6->saddr = fl6.saddr;
 	ip6->daddr = fl6.daddr;
 	skb->protocol = htons(ETH_P_IPV6);
-	return net_xmit_eval(ip6_local_out(net, NULL, skb));
+	err = ip6_local_out(net, NULL, skb);
+	return net_xmit_eval(err);
 }
 
 /* ---- the rule's action ----------------------------------------------------- */
