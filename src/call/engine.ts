@@ -196,14 +196,14 @@ export class CallEngine {
     return f.flags.has("full-rtcp-attribute") ? `${port} IN ${conn.addrType} ${conn.address}` : String(port);
   }
 
-  private iceOut(f: CallFlags, m: Media, components: number): MediaOut["ice"] {
+  private iceOut(f: CallFlags, m: Media, components: number, trickle = false): MediaOut["ice"] {
     if (!m.iceEnabled || m.port === null) return null;
     m.ice ??= newIceCredentials();
     const port = m.port;
     return {
       ufrag: m.ice.ufrag,
       pwd: m.ice.pwd,
-      trickle: f.flags.has("trickle-ice"),
+      trickle: trickle || f.flags.has("trickle-ice"),
       candidates: candidateLines(
         m.addrs.map((x) => ({ address: advertised(x), port })),
         components,
@@ -270,7 +270,7 @@ export class CallEngine {
     this.offerCrypto(f, p, mB, proto, out);
     out.ptime = f.ptime ?? p.ptime;
     mA.ptimeOverride = f.ptimeReverse;
-    out.ice = this.iceOut(f, mB, mB.rtcpMuxOffered && mB.rtcpMuxActive ? 1 : 2);
+    out.ice = this.iceOut(f, mB, mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require) ? 1 : 2, false);
     return out;
   }
 
@@ -278,7 +278,8 @@ export class CallEngine {
     // OSRTP: crypto offered over plain RTP/AVP stays optional; converting SRTP to RTP drops it
     const osrtp = !isSrtp(proto) && isRtp(proto) && !isSrtp(p.proto) && (p.cryptos.length > 0 || f.osrtp.has("offer"));
     if (f.sdes.off) mB.sdesOff = true;
-    const sdes = !mB.sdesOff && ((isSrtp(proto) && !isDtlsProto(proto)) || osrtp);
+    // SDES is offered on every SRTP profile, UDP/TLS ones included (DTLS may still win)
+    const sdes = !mB.sdesOff && (isSrtp(proto) || osrtp);
     if (sdes) {
       const lines: SdesCrypto[] = [];
       // what the endpoint accepted before is offered again first, same tag and key
@@ -287,7 +288,7 @@ export class CallEngine {
       // the offerer's own suites pass through first (SRTP passthrough if the answerer picks one)
       const pass = p.cryptos.filter((c) => suiteAllowed(c.suite, f.sdes));
       mB.sdesPassthrough = pass;
-      for (const c of pass) if (!lines.some((x) => x.suite === c.suite)) lines.push({ ...c, key: f.sdes.pad ? c.key : c.key.replace(/=+$/, "") });
+      for (const c of pass) if (!lines.some((x) => x.suite === c.suite)) lines.push({ ...c, key: f.sdes.pad ? c.key : c.key.replace(/=+$/, ""), keyTail: mkiOnly(c.keyTail) });
       let tag = lines.reduce((mx, c) => Math.max(mx, c.tag), 0);
       const old = new Map(mB.sdesOut.map((c) => [c.suite, c] as const));
       for (const s of CRYPTO_SUITES) {
@@ -452,7 +453,8 @@ export class CallEngine {
     mB.rtcpMuxActive = p.rtcpMux && mB.rtcpMuxOffered;
     this.answerCrypto(f, p, offered, mA, mB, proto, out);
     out.ptime = mA.ptimeOverride ?? offered.ptime ?? p.ptime;
-    out.ice = this.iceOut(f, mA, out.rtcpMux ? 1 : 2);
+    // an offerer that does trickle ICE is told that we do too
+    out.ice = this.iceOut(f, mA, out.rtcpMux ? 1 : 2, offered.trickle);
     return out;
   }
 
@@ -471,7 +473,7 @@ export class CallEngine {
     // the answerer accepted one of the offerer's own suites: SRTP passes through unchanged
     const ans = p.cryptos[0];
     if (ans && mB.sdesPassthrough.some((c) => c.tag === ans.tag && c.suite === ans.suite)) {
-      out.crypto = [cryptoLine({ ...ans, key: f.sdes.pad ? ans.key : ans.key.replace(/=+$/, "") })];
+      out.crypto = [cryptoLine({ ...ans, key: f.sdes.pad ? ans.key : ans.key.replace(/=+$/, ""), keyTail: mkiOnly(ans.keyTail) })];
       return;
     }
     const pick = offered.cryptos.find((c) => suiteAllowed(c.suite, f.sdes) && !mA.sdesNo.has(c.suite) && suiteByName(c.suite));
@@ -536,6 +538,15 @@ export class CallEngine {
   clear(): void {
     for (const c of [...this.calls.values()]) this.destroyCall(c);
   }
+}
+
+/** Of a key's `|lifetime|MKI:len` tail only the MKI survives re-encoding (rtpengine drops the lifetime). */
+function mkiOnly(tail: string): string {
+  return tail
+    .split("|")
+    .filter((p) => p.includes(":"))
+    .map((p) => `|${p}`)
+    .join("");
 }
 
 function passthroughOut(p: PeerMedia, sessConn: { addrType: "IP4" | "IP6"; address: string } | null): MediaOut {
