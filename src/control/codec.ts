@@ -65,8 +65,11 @@ export function encodeNgMessage(cookie: string, encoding: NgEncoding, dict: NgDi
  */
 export function decodeBencodeDict(body: Uint8Array): NgDict {
   if (body[0] !== 0x64 /* d */) throw new Error("not a bencoded dictionary");
-  const end = scanBencode(body, 0);
-  return fromBencode(bencode.decode(body.subarray(0, end))) as NgDict;
+  // rtpengine accepts a datagram whose final closing 'e's are missing (observed with 10.5.3.5),
+  // as long as the data ends between two elements: close the open containers for the decoder.
+  const { end, open } = scanBencode(body, 0, true);
+  const bytes = open > 0 ? Buffer.concat([body.subarray(0, end), Buffer.alloc(open, 0x65)]) : body.subarray(0, end);
+  return fromBencode(bencode.decode(bytes)) as NgDict;
 }
 
 /**
@@ -84,7 +87,7 @@ export function ngMessageLength(buf: Uint8Array): number {
   if (buf[start] === 0x7b /* { */) return jsonObjectEnd(buf, start);
   if (buf[start] !== 0x64) return -1;
   try {
-    return scanBencode(buf, start);
+    return scanBencode(buf, start, false).end;
   } catch (e) {
     return (e as Error).message.includes("unexpected end of data") || (e as Error).message.includes("exceeds message") ? 0 : -1;
   }
@@ -112,18 +115,22 @@ function jsonObjectEnd(b: Uint8Array, start: number): number {
 /**
  * Structural check before handing bytes to the bencode package, which trusts its input
  * (a negative string length there can move its cursor backwards and never terminate).
- * Returns the offset just past the value starting at `pos`.
+ * Returns the offset just past the value starting at `pos`; with `lenientEnd`, data that stops
+ * between two elements is accepted and `open` says how many containers are still unclosed.
  */
-function scanBencode(b: Uint8Array, pos: number): number {
+function scanBencode(b: Uint8Array, pos: number, lenientEnd: boolean): { end: number; open: number } {
   // Explicit stack: each entry is "container kind" and, for dicts, whether a key is expected next.
   const stack: { dict: boolean; expectKey: boolean }[] = [];
   const fail = (what: string, at: number): never => {
     throw new Error(`${what} at offset ${at}`);
   };
   for (;;) {
-    if (pos >= b.length) fail("unexpected end of data", pos);
-    const c = b[pos]!;
     const top = stack[stack.length - 1];
+    if (pos >= b.length) {
+      if (lenientEnd && top && (!top.dict || top.expectKey)) return { end: pos, open: stack.length };
+      fail("unexpected end of data", pos);
+    }
+    const c = b[pos]!;
     if (c === 0x65 /* e */ && top) {
       if (top.dict && !top.expectKey) fail("dictionary key without value", pos);
       stack.pop();
@@ -159,7 +166,7 @@ function scanBencode(b: Uint8Array, pos: number): number {
       }
       if (top?.dict) top.expectKey = !top.expectKey;
     }
-    if (stack.length === 0) return pos;
+    if (stack.length === 0) return { end: pos, open: 0 };
   }
 }
 

@@ -54,10 +54,7 @@ function serveConnection(sock: net.Socket, dispatcher: NgDispatcher): void {
   sock.on("data", (chunk: Buffer) => {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
     for (;;) {
-      // separators between messages (e.g. a newline) carry nothing
-      let skip = 0;
-      while (skip < buf.length && (buf[skip] === 0x0a || buf[skip] === 0x0d || buf[skip] === 0x20 || buf[skip] === 0x09)) skip++;
-      if (skip) buf = buf.subarray(skip);
+      // Like rtpengine, bytes between messages are not skipped: "…e\nck d…e" makes "\nck" the next cookie.
       if (buf.length === 0) return;
       const len = ngMessageLength(buf);
       if (len === 0) {

@@ -86,7 +86,7 @@ describe("ng protocol behaviour", () => {
     ["m2 li1ee", "Invalid NG data format"],
     ["m3 d3:fooi1ee", 'Dictionary contains no key "command"'],
     ["m4 d7:command5:bogose", "Unrecognized command"],
-    ["m5 d7:command12:subscribe re", "Could not decode bencode dictionary"],
+    ["m5 d7:command12:subscribe r", "Could not decode bencode dictionary"],
     ["m6 d7:command9:play DTMFe", "play DTMF not implemented"],
   ])("malformed %j -> error %j", async (msg, reason) => {
     const r = await d.rawUdp(msg);

@@ -39,7 +39,8 @@ describe("parseNgMessage", () => {
     ["c ", REASON_NO_PAYLOAD],
     ["c d3:fooi1ee", REASON_NO_COMMAND],
     ["c d7:commandi5ee", REASON_NO_COMMAND],
-    ["c d7:command12:subscribe re", REASON_BENCODE],
+    ["c d7:command12:subscribe r", REASON_BENCODE],
+    ["c d7:command4:ping1:a", REASON_BENCODE],
     ["c d7:command4:ping3:foo-5:abce", REASON_BENCODE],
     ["c d7:command4:ping3:fooi1.5ee", REASON_BENCODE],
     ["c d7:command4:pingi5ei6ee", REASON_BENCODE],
@@ -53,6 +54,13 @@ describe("parseNgMessage", () => {
       expect(p.cookie).toBe("c");
       expect(p.reason).toBe(reason);
     }
+  });
+
+  test("missing closing 'e's at the very end are tolerated, as rtpengine does", () => {
+    const p = parseNgMessage(b("c d7:command12:subscribe re"));
+    expect(p.kind === "request" && p.command).toBe("subscribe re");
+    const q = parseNgMessage(b("c d7:command4:ping1:al1:b"));
+    expect(q.kind === "request" && q.dict).toEqual({ command: "ping", a: ["b"] });
   });
 
   test("trailing bytes after the dictionary are ignored, as rtpengine does", () => {
