@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { matchSdp, interpolate, normaliseSdp, type Vars } from "./match.ts";
 import type { Encoding, NgClient, NgDict, NgValue } from "./ng-client.ts";
+import { primeMedia, sdpEndpoint, type Endpoint } from "./media-primer.ts";
 
 export interface Step {
   line: number;
@@ -13,6 +14,7 @@ export interface Step {
   sdp_expected?: string | null;
   bind?: { var: string; from: string; list?: boolean }[];
   after_media?: boolean;
+  media_before?: number;
   var?: string;
   value?: unknown;
 }
@@ -113,6 +115,8 @@ export interface ReplayOptions {
   exclusions: Record<string, string>;
   /** Do not even send the excluded calls. */
   skipExcluded?: boolean;
+  /** Send a little RTP before steps that upstream ran after media (default on). */
+  primeMedia?: boolean;
   /** Called after each step (progress output). */
   onStep?: (r: StepResult) => void;
 }
@@ -139,6 +143,7 @@ export async function replayFile(vf: VectorFile, client: NgClient, opts: ReplayO
     const callId = `conf-${tag()}-${call.line}`;
     const tags = { ft: tag(), tt: tag() };
     let broken: string | null = null;
+    const sdps: { offerIn?: string; offerOut?: string; answerIn?: string; answerOut?: string } = {};
     for (const step of call.steps) {
       switch (step.command) {
         case "reverse_tags":
@@ -164,8 +169,16 @@ export async function replayFile(vf: VectorFile, client: NgClient, opts: ReplayO
         r.status = "not-run";
         r.reason = `earlier step failed (${broken})`;
       } else {
-        await runStep(step, callId, vars, tags, encoding, client, opts.timeoutMs, r);
+        if (step.after_media && (step.media_before ?? 0) > 0 && opts.primeMedia !== false) {
+          const why = await primeCall(call, sdps);
+          if (why) r.reason = `media primer: ${why}`;
+        }
+        const reply = await runStep(step, callId, vars, tags, encoding, client, opts.timeoutMs, r);
         if (r.status === "fail") broken = `line ${step.line}`;
+        const sent = step.sdp_in != null ? interpolate(step.sdp_in, vars) : undefined;
+        const got = typeof reply?.sdp === "string" ? reply.sdp : undefined;
+        if (step.command === "offer") [sdps.offerIn, sdps.offerOut] = [sent, got];
+        if (step.command === "answer") [sdps.answerIn, sdps.answerOut] = [sent, got];
       }
       if (excluded !== undefined) r.status === "pass" ? res.excludedPassed++ : res.excludedFailed++;
       else r.status === "pass" ? res.passed++ : res.failed++;
@@ -176,10 +189,26 @@ export async function replayFile(vf: VectorFile, client: NgClient, opts: ReplayO
   return res;
 }
 
-async function runStep(step: Step, callId: string, vars: Vars, tags: { ft: string; tt: string }, encoding: Encoding, client: NgClient, timeoutMs: number, r: StepResult): Promise<void> {
-  const fail = (reason: string) => {
+/**
+ * The offerer sends to the port in the answer reply, the answerer to the port in the offer
+ * reply; each only from an address:port the call's test sockets used upstream.
+ */
+async function primeCall(call: Call, sdps: { offerIn?: string; offerOut?: string; answerIn?: string; answerOut?: string }): Promise<string | null> {
+  const bound = new Set(call.addresses.map(([a, p]) => `${a}:${p}`));
+  const pairs: { from: Endpoint; to: Endpoint }[] = [];
+  for (const [fromSdp, toSdp] of [[sdps.offerIn, sdps.answerOut], [sdps.answerIn, sdps.offerOut]]) {
+    const from = sdpEndpoint(fromSdp);
+    const to = sdpEndpoint(toSdp);
+    if (from && to && bound.has(`${from.addr}:${from.port}`)) pairs.push({ from, to });
+  }
+  return pairs.length ? primeMedia(pairs) : "no endpoints to send from";
+}
+
+async function runStep(step: Step, callId: string, vars: Vars, tags: { ft: string; tt: string }, encoding: Encoding, client: NgClient, timeoutMs: number, r: StepResult): Promise<NgDict | null> {
+  const fail = (reason: string): null => {
     r.status = "fail";
-    r.reason = reason;
+    r.reason = (r.reason ? `${r.reason}; ` : "") + reason;
+    return null;
   };
   let req: NgDict;
   try {
@@ -210,4 +239,5 @@ async function runStep(step: Step, callId: string, vars: Vars, tags: { ft: strin
     groups = m.groups;
   }
   doBind(step, groups, reply, vars);
+  return reply;
 }

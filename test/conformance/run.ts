@@ -98,7 +98,7 @@ async function outer(): Promise<void> {
     const skipped = [...new Set(addrs.filter((a) => !isAllowedAddress(a)))];
     current = nsName("conf", n++);
     createNetns(current, addrs);
-    if (skipped.length && opt.verbose) console.error(`${vf.file}: not adding non-documentation addresses ${skipped.join(", ")} (media is not replayed)`);
+    if (skipped.length && opt.verbose) console.error(`${vf.file}: not adding non-documentation addresses ${skipped.join(", ")} (the media primer sends only from documentation addresses)`);
     const t0 = Date.now();
     const proc = Bun.spawn(
       ["ip", "netns", "exec", current, process.execPath, join(HERE, "run.ts"), "--inner", path, "--daemon", opt.daemon!, "--timeout", opt.timeout!, "--start-timeout", opt["start-timeout"]!, "--log-dir", logDir, ...(opt.verbose ? ["--verbose"] : []), ...(opt["no-exclusions"] ? ["--no-exclusions"] : []), ...(opt["skip-excluded"] ? ["--skip-excluded"] : [])],
