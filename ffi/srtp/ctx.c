@@ -95,8 +95,10 @@ rtpe_srtp_ctx *rtpe_srtp_new(int suite, const uint8_t *key, size_t klen, const u
 	*err = RTPE_SRTP_E_INVAL;
 	if (!s || !key || !salt || klen != s->key_len || slen != s->salt_len || (flags & ~KNOWN_FLAGS))
 		return NULL;
-	if (s->cipher == CIPHER_AES_GCM && (flags & RTPE_SRTP_UNAUTHENTICATED_SRTP))
-		return NULL; /* an AEAD cipher always authenticates */
+	/* An AEAD cipher always authenticates; rtpengine offers the parameter on GCM lines too, so
+	 * it is accepted and has no effect there. */
+	if (s->cipher == CIPHER_AES_GCM)
+		flags &= ~RTPE_SRTP_UNAUTHENTICATED_SRTP;
 	if (s->cipher != CIPHER_AES_GCM && (flags & RTPE_SRTP_SESSION_KEYS))
 		return NULL;
 	*err = rtpe_srtp_init();

@@ -12,7 +12,8 @@ extern "C" {
 /* Bumped whenever a signature, a constant or a numbering below changes. */
 #define RTPE_SRTP_API_VERSION 1
 
-/* Crypto suites, named as rtpengine's SDES code names them. The numbers are ABI. */
+/* Crypto suites, named as rtpengine's SDES code names them. The numbers are ABI; they are not
+ * rtpengine's offer order (see src/crypto/srtp.ts). */
 enum rtpe_srtp_suite {
 	RTPE_SRTP_AES_CM_128_HMAC_SHA1_80 = 1,
 	RTPE_SRTP_AES_CM_128_HMAC_SHA1_32 = 2,
@@ -32,7 +33,7 @@ enum rtpe_srtp_suite {
 /* Context flags: the RFC 4568 SDES session parameters, plus one for test vectors. */
 #define RTPE_SRTP_UNENCRYPTED_SRTP   0x1u  /* RTP payload left in clear (GCM: tag only)  */
 #define RTPE_SRTP_UNENCRYPTED_SRTCP  0x2u  /* SRTCP sent with E=0 (payload in clear)      */
-#define RTPE_SRTP_UNAUTHENTICATED_SRTP 0x4u /* no RTP auth tag (not allowed with GCM)     */
+#define RTPE_SRTP_UNAUTHENTICATED_SRTP 0x4u /* no RTP auth tag (ignored by GCM suites)   */
 #define RTPE_SRTP_SESSION_KEYS       0x8u  /* key/salt ARE the session keys (GCM only, skips
                                               the KDF; for RFC 7714 vectors) */
 #define RTPE_SRTP_NO_REPLAY_CHECK    0x10u /* unprotect: accept repeated indices */

@@ -262,8 +262,11 @@ static void bad_arguments(void)
 	CHECK(rtpe_srtp_new(RTPE_SRTP_AES_CM_128_HMAC_SHA1_80, k, 15, k, 14, 0, &err) == NULL &&
 	      err == RTPE_SRTP_E_INVAL, "short key rejected");
 	CHECK(rtpe_srtp_new(99, k, 16, k, 14, 0, &err) == NULL && err == RTPE_SRTP_E_INVAL, "unknown suite");
-	CHECK(rtpe_srtp_new(RTPE_SRTP_AEAD_AES_128_GCM, k, 16, k, 12, RTPE_SRTP_UNAUTHENTICATED_SRTP, &err) == NULL,
-	      "GCM without authentication rejected");
+	rtpe_srtp_ctx *g = rtpe_srtp_new(RTPE_SRTP_AEAD_AES_128_GCM, k, 16, k, 12, RTPE_SRTP_UNAUTHENTICATED_SRTP, &err);
+	uint8_t p[64] = { 0x80, 0, 0, 1 };
+	int gl = rtpe_srtp_protect(g, p, 20, sizeof(p));
+	CHECK(gl == 36, "GCM ignores UNAUTHENTICATED_SRTP: still tagged (%d)", gl);
+	rtpe_srtp_free(g);
 	CHECK(rtpe_srtp_new(RTPE_SRTP_AES_CM_128_HMAC_SHA1_80, k, 16, k, 14, 0x100, &err) == NULL, "unknown flag");
 	rtpe_srtp_ctx *c = rtpe_srtp_new(RTPE_SRTP_AES_CM_128_HMAC_SHA1_80, k, 16, k, 14, 0, &err);
 	uint8_t big[RTPE_SRTP_MAX_MKI + 1] = { 0 };
