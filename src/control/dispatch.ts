@@ -2,7 +2,7 @@
 import { encodeNgMessage, parseNgMessage, type NgEncoding } from "./codec.ts";
 import { documentedSpelling, isDocumentedCommand } from "./known.ts";
 import { lookupCommand, registerCommand, registeredName } from "./registry.ts";
-import { controlCounters, countCommand } from "./stats.ts";
+import { controlCounters, countCommand, countProxyError } from "./stats.ts";
 import { NgError, type NgContext, type NgDict } from "./types.ts";
 import { getLogger } from "../log/logger.ts";
 
@@ -66,6 +66,7 @@ export class NgDispatcher {
     }
     if (parsed.kind === "error") {
       controlCounters.malformed++;
+      countProxyError(ctx.remoteAddress);
       log.warning(`Invalid ng message from ${peer(ctx)}: ${parsed.reason}${parsed.detail ? ` (${parsed.detail})` : ""}: ${preview(buf)}`);
       return encodeNgMessage(cookie, encoding, errorReply(parsed.reason));
     }
@@ -115,8 +116,8 @@ export class NgDispatcher {
       }
     }
     const ms = performance.now() - started;
-    if (!handler) countCommand(isDocumentedCommand(command) ? command : "(unknown)", ms, true);
-    else countCommand(command, ms, failed);
+    if (!handler) countCommand(isDocumentedCommand(command) ? command : "(unknown)", ms, true, ctx.remoteAddress);
+    else countCommand(command, ms, failed, ctx.remoteAddress);
     if (failed) log.warning(`Protocol error in packet from ${peer(ctx)}: ${String(reply["error-reason"])}`);
     log.info(`Replying to '${command}' from ${peer(ctx)} (elapsed time ${(ms / 1000).toFixed(6)} sec)`);
     try {

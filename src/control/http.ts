@@ -11,6 +11,14 @@ import { getLogger } from "../log/logger.ts";
 
 const log = getLogger("http");
 
+/** A GET route another subsystem serves on --listen-http (e.g. the Prometheus exporter on /metrics). */
+export type HttpRoute = () => { status?: number; type: string; body: string } | Promise<{ status?: number; type: string; body: string }>;
+const routes = new Map<string, HttpRoute>();
+
+export function registerHttpRoute(path: string, route: HttpRoute): void {
+  routes.set(path, route);
+}
+
 export function listenHttp(listener: Listener, dispatcher: NgDispatcher, option = "--listen-http"): Promise<BoundListener> {
   const address = listener.address ?? (listener.family === 4 ? "0.0.0.0" : "::");
   const server = http.createServer((req, res) => void serve(req, res, dispatcher));
@@ -72,6 +80,11 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, dispat
       const out = await dispatcher.handle(body, ctx);
       if (!out) return reply(res, 400, "text/plain", "Invalid ng message (no cookie)\n");
       return reply(res, 200, "application/x-rtpengine-ng", out);
+    }
+    const route = routes.get(path);
+    if (route && req.method === "GET") {
+      const r = await route();
+      return reply(res, r.status ?? 200, r.type, r.body);
     }
     if (path === "/metrics" || path === "/admin") return reply(res, 501, "text/plain", `${path} is not implemented in this version\n`);
     return reply(res, 404, "text/plain", "Not found\n");

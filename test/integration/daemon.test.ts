@@ -70,6 +70,32 @@ describe("ng transports", () => {
   });
 });
 
+test("WebSocket subprotocols cli.rtpengine.com and echo.rtpengine.com", async () => {
+  const once = (proto: string, msg: string) =>
+    new Promise<string>((res, rej) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${d.httpPort}/`, proto);
+      ws.onopen = () => ws.send(msg);
+      ws.onmessage = (ev) => {
+        ws.close();
+        res(String(ev.data));
+      };
+      ws.onerror = () => rej(new Error("ws error"));
+      setTimeout(() => rej(new Error("ws timeout")), 3000);
+    });
+  expect(await once("cli.rtpengine.com", "get loglevel core")).toBe("6\n");
+  expect(await once("echo.rtpengine.com", "hello")).toBe("hello");
+});
+
+test("TCP: a message larger than the limit closes the connection, the daemon keeps serving", async () => {
+  const sock = net.connect(d.tcpNgPort!, "127.0.0.1");
+  const closed = new Promise<void>((res) => sock.on("close", () => res()));
+  sock.on("error", () => undefined);
+  sock.write(`big d7:command4:ping3:pad${5 * 1024 * 1024}:`);
+  for (let i = 0; i < 5 && !sock.destroyed; i++) sock.write(Buffer.alloc(1024 * 1024, 0x61));
+  await closed;
+  expect(await d.ng({ command: "ping" }, { transport: "tcp" })).toEqual({ result: "pong" });
+});
+
 describe("ng protocol behaviour", () => {
   test("a retransmitted cookie is answered from the cache, not executed twice", async () => {
     const before = await counters();

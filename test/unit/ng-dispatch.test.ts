@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { NgDispatcher } from "../../src/control/dispatch.ts";
 import { registerCommand } from "../../src/control/registry.ts";
-import { controlCounters } from "../../src/control/stats.ts";
+import { controlCounters, controlStatistics } from "../../src/control/stats.ts";
 import { NgError, type NgDict } from "../../src/control/types.ts";
 import { decodeBencodeDict } from "../../src/control/codec.ts";
 import { initLogging } from "../../src/log/logger.ts";
@@ -89,6 +89,20 @@ describe("NgDispatcher", () => {
     const d = new NgDispatcher();
     expect(await ask(d, "k1 d7:command4:PINGe")).toEqual({ result: "error", "error-reason": "Unrecognized command" });
     expect(await ask(d, "k2 d7:command9:play dtmfe")).toEqual({ result: "error", "error-reason": "Unrecognized command" });
+  });
+
+  test("controlstatistics: per proxy and totals, in rtpengine's key names", async () => {
+    const d = new NgDispatcher();
+    const before = controlStatistics();
+    await d.handle(Buffer.from("cs1 d7:command4:pinge"), { ...ctx, remoteAddress: "192.0.2.7" });
+    await d.handle(Buffer.from("cs2 li1ee"), { ...ctx, remoteAddress: "192.0.2.7" });
+    const after = controlStatistics();
+    expect(after["totalpingcount"]).toBe((before["totalpingcount"] as number) + 1);
+    const p = (after["proxies"] as NgDict[]).find((x) => x["proxy"] === "192.0.2.7")!;
+    expect(p["pingcount"]).toBe(1);
+    expect(p["errorcount"]).toBe(1);
+    expect(p["blkdtmfcount"]).toBe(0);
+    expect(typeof p["pingduration"]).toBe("string");
   });
 
   test("no cookie: dropped and counted", async () => {
