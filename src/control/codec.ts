@@ -176,7 +176,8 @@ function fromBencode(v: unknown): NgValue {
   if (Array.isArray(v)) return v.map(fromBencode);
   if (v && typeof v === "object") {
     const out: NgDict = {};
-    for (const [k, val] of Object.entries(v as Record<string, unknown>)) out[k] = fromBencode(val);
+    // "__proto__" would replace the prototype of `out` instead of becoming a key
+    for (const [k, val] of Object.entries(v as Record<string, unknown>)) if (k !== "__proto__") out[k] = fromBencode(val);
     return out;
   }
   throw new Error("unexpected value");
@@ -214,6 +215,7 @@ function fromJson(v: unknown, depth: number): NgValue | undefined {
   if (Array.isArray(v)) return v.map((x) => fromJson(x, depth + 1)).filter((x): x is NgValue => x !== undefined);
   const out: NgDict = {};
   for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+    if (k === "__proto__") continue;
     const conv = fromJson(val, depth + 1);
     if (conv !== undefined) out[k] = conv;
   }

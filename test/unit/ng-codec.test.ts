@@ -63,6 +63,15 @@ describe("parseNgMessage", () => {
     expect(q.kind === "request" && q.dict).toEqual({ command: "ping", a: ["b"] });
   });
 
+  test("a __proto__ key cannot smuggle inherited values into the request", () => {
+    const j = parseNgMessage(b('c {"__proto__":{"command":"ping","x":1}}'));
+    expect(j.kind).toBe("error");
+    const k = parseNgMessage(b("c d9:__proto__d7:command4:pinge1:x1:ye"));
+    expect(k.kind).toBe("error");
+    const ok = parseNgMessage(b('c {"command":"ping","__proto__":{"flags":["a"]}}'));
+    expect(ok.kind === "request" && (ok.dict as Record<string, unknown>)["flags"]).toBeUndefined();
+  });
+
   test("trailing bytes after the dictionary are ignored, as rtpengine does", () => {
     expect(parseNgMessage(b("c11 d7:command4:pingeXYZ")).kind).toBe("request");
   });
