@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
-import { REFERENCE, REPO, daemonArgv } from "../conformance/daemon.ts";
+import { REFERENCE, REPO, daemonArgv, daemonMissing } from "../conformance/daemon.ts";
 import { cleanupOnExit, createNetns, destroyNetns, nsName } from "../conformance/netns.ts";
 
 const RTPLOAD_SRC = "/work/shared/tools/rtpload";
@@ -26,6 +26,11 @@ const { values: opt } = parseArgs({
 
 if (process.getuid?.() !== 0) {
   console.error("ng-setup: needs root (ip netns)");
+  process.exit(2);
+}
+const missing = daemonMissing(opt.ours!);
+if (missing) {
+  console.error(`ng-setup: ${missing}`);
   process.exit(2);
 }
 const work = mkdtempSync(join(tmpdir(), "ngbench-"));

@@ -18,6 +18,13 @@ export function daemonArgv(cmd: string): string[] {
   });
 }
 
+/** Null when the daemon's executable exists, else a message saying what is missing. */
+export function daemonMissing(cmd: string): string | null {
+  const exe = daemonArgv(cmd)[0]!;
+  if (exe.includes("/") ? existsSync(exe) : Bun.which(exe) !== null) return null;
+  return `daemon executable '${exe}' not found${exe.endsWith("dist/rtpengine") ? " (build it: bun scripts/build.ts)" : ""}`;
+}
+
 export interface Daemon {
   proc: ReturnType<typeof Bun.spawn>;
   logPath: string;

@@ -15,7 +15,7 @@ import { NgClient, waitForPing, type NgDict } from "./ng-client.ts";
 import { buildRequest, doBind, type Step } from "./replay.ts";
 import { matchSdp, type Vars } from "./match.ts";
 import { lineDiff, normaliseReply } from "./normalise.ts";
-import { REFERENCE, startDaemon, type Daemon } from "./daemon.ts";
+import { REFERENCE, daemonMissing, startDaemon, type Daemon } from "./daemon.ts";
 import { cleanupOnExit, createNetns, destroyNetns, nsName } from "./netns.ts";
 
 const HERE = import.meta.dir;
@@ -54,6 +54,11 @@ async function outer(): Promise<void> {
   if (!existsSync(opt.reference!)) {
     console.log(`SKIP: reference daemon ${opt.reference} is not installed (apt-get install -y rtpengine-daemon); nothing to compare against`);
     process.exit(0);
+  }
+  const missing = daemonMissing(opt.ours!);
+  if (missing) {
+    console.error(`diff: ${missing}`);
+    process.exit(2);
   }
   if (process.getuid?.() !== 0) {
     console.error("diff: needs root (ip netns)");

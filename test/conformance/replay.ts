@@ -128,6 +128,8 @@ export async function replayFile(vf: VectorFile, client: NgClient, opts: ReplayO
   const res = emptyResult(vf.file);
   const vars: Vars = {}; // file-scoped, as the Perl lexicals are
   let encoding: Encoding = "bencode";
+  let timeouts = 0; // consecutive request timeouts
+  let dead: string | null = null; // set once the daemon stops answering: the rest fails fast
   for (const call of vf.calls) {
     const callKey = `${vf.file}:${call.line}`;
     if (call.condition !== null) {
@@ -165,7 +167,10 @@ export async function replayFile(vf: VectorFile, client: NgClient, opts: ReplayO
       const r: StepResult = { id: `${vf.file}:${step.line}`, call: callKey, name: step.name ?? "", command: step.command, status: "pass" };
       if (step.after_media) r.afterMedia = true;
       if (excluded !== undefined) r.excluded = excluded;
-      if (broken !== null) {
+      if (dead !== null) {
+        r.status = "not-run";
+        r.reason = dead;
+      } else if (broken !== null) {
         r.status = "not-run";
         r.reason = `earlier step failed (${broken})`;
       } else {
@@ -175,6 +180,12 @@ export async function replayFile(vf: VectorFile, client: NgClient, opts: ReplayO
         }
         const reply = await runStep(step, callId, vars, tags, encoding, client, opts.timeoutMs, r);
         if (r.status === "fail") broken = `line ${step.line}`;
+        timeouts = r.reason?.startsWith("timeout") ? timeouts + 1 : 0;
+        if (timeouts >= 3) {
+          const alive = await client.request({ command: "ping" }, "bencode", 2000).then((x) => x.result === "pong", () => false);
+          if (!alive) dead = "daemon stopped answering (3 timeouts, no pong)";
+          timeouts = 0;
+        }
         const sent = step.sdp_in != null ? interpolate(step.sdp_in, vars) : undefined;
         const got = typeof reply?.sdp === "string" ? reply.sdp : undefined;
         if (step.command === "offer") [sdps.offerIn, sdps.offerOut] = [sent, got];

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { NgClient, waitForPing } from "./ng-client.ts";
 import { countedSteps, emptyResult, replayFile, type FileResult, type StepResult, type VectorFile } from "./replay.ts";
-import { startDaemon } from "./daemon.ts";
+import { daemonMissing, startDaemon } from "./daemon.ts";
 import { cleanupOnExit, createNetns, destroyNetns, interfaceAddresses, isAllowedAddress, nsName } from "./netns.ts";
 
 const VECTORS = process.env.CONFORMANCE_DIR ?? "/work/shared/conformance";
@@ -84,6 +84,11 @@ function ngPort(args: string[]): number {
 async function outer(): Promise<void> {
   if (process.getuid?.() !== 0) {
     console.error("conformance: needs root (ip netns)");
+    process.exit(2);
+  }
+  const missing = daemonMissing(opt.daemon!);
+  if (missing) {
+    console.error(`conformance: ${missing}`);
     process.exit(2);
   }
   const files = pickFiles();
