@@ -100,7 +100,8 @@ export class CallEngine {
       }
       mA.peer = p;
       mA.proto = p.proto;
-      this.place(mA, ifA, f.addressFamily ?? p.family, p.port === 0);
+      // `address-family` is about the recipient (B); the offerer keeps its own family
+      this.place(mA, ifA, mA.port !== null ? mA.family : p.family, p.port === 0);
       this.place(mB, ifB, f.addressFamily ?? (mB.port !== null ? mB.family : p.family), p.port === 0);
       outs.push(this.offerMedia(f, p, mA, mB, i));
     });
@@ -331,7 +332,9 @@ export class CallEngine {
         changed = true;
       }
       if (f.replace.has("username") && parts[0] !== undefined) {
-        parts[0] = "-";
+        // the first username sent to this endpoint stays the username it always sees
+        dst.sdpUsername ??= parts[0];
+        parts[0] = dst.sdpUsername;
         changed = true;
       }
       if (changed) origin = parts.join(" ");
@@ -344,7 +347,7 @@ export class CallEngine {
       conn: sessConnMedia ? sessConnMedia.conn : null,
       iceLite: dst.iceLite && outs.some((x) => x.ice !== null),
       attrs: f.flags.has("loop-protect") ? [`rtpengine:${INSTANCE_ID}`] : [],
-      sessionName: f.replace.has("session-name") ? `rtpengine-${VERSION_TAG}` : null,
+      sessionName: f.replace.has("session-name") ? (dst.sdpSessionName ??= sdp.lines.find((l) => l.type === "s")?.value ?? "-") : null,
     };
   }
 

@@ -90,6 +90,9 @@ export interface Monologue {
   interfaceName: string | null;
   /** we act as ICE-lite toward this endpoint */
   iceLite: boolean;
+  /** `replace: username` / `replace: session-name`: what this endpoint was first shown */
+  sdpUsername: string | null;
+  sdpSessionName: string | null;
   /** SDP version control (`replace: SDP version`) */
   lastSdpIn: string | null;
   sdpVersion: bigint | null;
@@ -121,6 +124,8 @@ export function newMonologue(tag: string, viaBranch: string | null, now: number)
     branches: new Map(),
     interfaceName: null,
     iceLite: false,
+    sdpUsername: null,
+    sdpSessionName: null,
     lastSdpIn: null,
     sdpVersion: null,
     tagged: tag !== "",

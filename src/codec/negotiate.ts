@@ -2,7 +2,7 @@
 // No media is transcoded here; this only decides which payload types each side is told about.
 import type { CodecOptions } from "../call/flags.ts";
 import { type Codec, codecMatches } from "./codec.ts";
-import { knownCodec, staticPtFor } from "./table.ts";
+import { isTranscodable, knownCodec, staticPtFor } from "./table.ts";
 
 function isAll(spec: string): boolean {
   const s = spec.toLowerCase();
@@ -43,18 +43,14 @@ export function offerCodecs(input: readonly Codec[], o: CodecOptions): Codec[] {
     for (const h of hits) removed.splice(removed.indexOf(h), 1);
     return hits.map((h) => h.c);
   };
+  // `except` and `offer` bring back what strip/mask took away (10.5 does not reorder for `offer`)
   for (const spec of o.except) out.push(...restore(spec, false));
-  // `offer` restores and moves to the front, in the order given
-  const front: Codec[] = [];
-  for (const spec of o.offer) {
-    const inOut = out.filter((c) => codecMatches(c, spec));
-    out = out.filter((c) => !inOut.includes(c));
-    front.push(...inOut, ...restore(spec, true));
-  }
-  out = [...front, ...out];
+  for (const spec of o.offer) out.push(...restore(spec, true));
+  const inputOrder = (c: Codec) => input.findIndex((x) => x.pt === c.pt);
+  out.sort((a, b) => inputOrder(a) - inputOrder(b));
   const toAdd: Codec[] = [];
   for (const spec of o.transcode) {
-    if (out.some((c) => codecMatches(c, spec))) continue;
+    if (out.some((c) => codecMatches(c, spec)) || toAdd.some((c) => codecMatches(c, spec))) continue;
     const back = restore(spec, false);
     if (back.length) {
       out.push(...back);
@@ -62,7 +58,7 @@ export function offerCodecs(input: readonly Codec[], o: CodecOptions): Codec[] {
     }
     const p = specParts(spec);
     const def = knownCodec(p.name);
-    if (!def) continue; // not a codec we could transcode (e.g. `t38`): ignored as rtpengine does
+    if (!def || !isTranscodable(def.name)) continue; // e.g. `t38`, or a codec we cannot encode: ignored
     toAdd.push({
       pt: -1,
       name: def.name,
@@ -75,34 +71,55 @@ export function offerCodecs(input: readonly Codec[], o: CodecOptions): Codec[] {
       added: true,
     });
   }
-  // telephone-event follows its real codecs: one per clock rate of the remaining real codecs
-  const hadDtmf = input.some((c) => c.name.toLowerCase() === "telephone-event") || toAdd.some((c) => c.name === "telephone-event");
-  const mains = () => [...out, ...toAdd].filter((c) => !c.supplemental);
-  if (hadDtmf) {
-    for (const m of toAdd.filter((c) => !c.supplemental)) {
-      const clock = m.clockRate;
-      const have = [...out, ...toAdd].some((c) => c.name.toLowerCase() === "telephone-event" && c.clockRate === clock);
-      if (!have) toAdd.push({ pt: -1, name: "telephone-event", clockRate: clock, channels: 1, rtpmap: null, fmtp: "0-15", rtcpFb: [], supplemental: true, added: true });
-    }
-  }
-  const used = new Set(out.map((c) => c.pt));
-  for (const c of toAdd) {
-    const st = staticPtFor(c.name, c.clockRate, c.channels);
-    const pt = st !== null && !used.has(st) ? st : freePt(used);
-    if (pt === null) continue;
-    c.pt = pt;
-    used.add(pt);
-  }
-  const added = toAdd.filter((c) => c.pt >= 0);
-  const main = [...out.filter((c) => !c.supplemental), ...added.filter((c) => !c.supplemental)];
-  const clocks = new Set(mains().map((c) => c.clockRate));
-  const keepSupp = (c: Codec) => c.name.toLowerCase() !== "telephone-event" || clocks.has(c.clockRate);
-  const supp = [...added.filter((c) => c.supplemental), ...out.filter((c) => c.supplemental)].filter(keepSupp);
-  // with nothing added the offerer's order stays as it was (telephone-event may sit between real codecs)
-  const result = added.length === 0 ? out.filter(keepSupp) : [...main, ...supp];
+  const result = toAdd.length === 0 ? plainResult(out) : transcodedResult(input, out, toAdd);
   // stripping everything leaves the original list in place (an offer with no codecs is invalid)
   if (result.length === 0) return input.map((c) => ({ ...c, rtcpFb: [...c.rtcpFb] }));
   return result;
+}
+
+const isDtmf = (c: Codec) => c.name.toLowerCase() === "telephone-event";
+
+/** Without additions the offerer's order stays (telephone-event may sit between real codecs). */
+function plainResult(out: Codec[]): Codec[] {
+  const clocks = new Set(out.filter((c) => !c.supplemental).map((c) => c.clockRate));
+  return out.filter((c) => !isDtmf(c) || clocks.has(c.clockRate));
+}
+
+/**
+ * With codecs added the transcoder is engaged: codecs it cannot encode are dropped, and
+ * telephone-event is offered for every clock rate in use so DTMF survives the translation.
+ */
+function transcodedResult(input: readonly Codec[], kept: Codec[], toAdd: Codec[]): Codec[] {
+  // payload types stay reserved for what we keep and for codecs the transcoder drops; masked ones are free again
+  const used = new Set([...kept.map((c) => c.pt), ...input.filter((c) => !isTranscodable(c.name)).map((c) => c.pt)]);
+  const alloc = (c: Codec): boolean => {
+    const st = staticPtFor(c.name, c.clockRate, c.channels);
+    const pt = st !== null && !used.has(st) ? st : freePt(used);
+    if (pt === null) return false;
+    c.pt = pt;
+    used.add(pt);
+    return true;
+  };
+  const addedMain = toAdd.filter((c) => !c.supplemental && alloc(c));
+  const requestedSupp = toAdd.filter((c) => c.supplemental && alloc(c));
+  const mains = [...kept.filter((c) => !c.supplemental), ...addedMain];
+  const generated: Codec[] = [];
+  const dtmfWanted = kept.some(isDtmf) || requestedSupp.some(isDtmf) || input.some(isDtmf);
+  if (dtmfWanted) {
+    const have = new Set([...kept, ...requestedSupp].filter(isDtmf).map((c) => c.clockRate));
+    // an explicit `transcode=telephone-event` covers every clock rate, otherwise only the added codecs
+    const cover = requestedSupp.some(isDtmf) ? mains : addedMain;
+    for (const m of [...cover].reverse()) {
+      if (have.has(m.clockRate)) continue;
+      have.add(m.clockRate);
+      const te: Codec = { pt: -1, name: "telephone-event", clockRate: m.clockRate, channels: 1, rtpmap: null, fmtp: "0-15", rtcpFb: [], supplemental: true, added: true };
+      if (alloc(te)) generated.push(te);
+    }
+  }
+  const keptMains = mains.filter((c) => c.added || isTranscodable(c.name));
+  const clocks = new Set(keptMains.map((c) => c.clockRate));
+  const suppOk = (c: Codec) => !isDtmf(c) || clocks.has(c.clockRate);
+  return [...keptMains, ...generated.filter(suppOk), ...kept.filter((c) => c.supplemental && suppOk(c)), ...requestedSupp.filter(suppOk)];
 }
 
 export interface AnswerCodecOptions {
@@ -121,43 +138,52 @@ export function answerCodecs(answer: readonly Codec[], offered: readonly Codec[]
   const out: Codec[] = [];
   const has = (c: Codec) => out.some((x) => x.pt === c.pt);
   const copy = (c: Codec): Codec => ({ ...c, rtcpFb: [...c.rtcpFb] });
-  let transcoding = false;
+  const ownOf = (a: Codec) => offered.find((c) => c.pt === a.pt && (a.name === "" || c.name.toLowerCase() === a.name.toLowerCase()));
+  let transcoding = o.consumed.length > 0 || o.accepted.length > 0;
   for (const a of answer) {
-    const own = offered.find((c) => c.pt === a.pt && (a.name === "" || c.name.toLowerCase() === a.name.toLowerCase()));
+    if (a.supplemental) continue;
+    const own = ownOf(a);
     if (own) {
       if (!has(a)) out.push({ ...a, rtpmap: a.rtpmap ?? own.rtpmap, name: a.name || own.name, rtcpFb: [...a.rtcpFb] });
       continue;
     }
     const ours = sent.find((c) => c.pt === a.pt && c.added);
     if (!ours) continue;
+    // answerer picked a codec we added: the offerer keeps talking its own preferred codec
     transcoding = true;
-    if (!ours.supplemental) {
-      // answerer picked a codec we added: the offerer keeps talking its own preferred codec
-      const sub = offered.find((c) => !c.supplemental && !has(c));
-      if (sub) out.push(copy(sub));
-    }
+    const sub = offered.find((c) => !c.supplemental && !has(c) && isTranscodable(c.name));
+    if (sub) out.push(copy(sub));
   }
   for (const c of o.consumed) if (!has(c)) out.unshift(copy(c));
-  if (o.consumed.length) {
-    for (let i = out.length - 1; i >= 0; i--) if (!out[i]!.supplemental && !o.consumed.some((c) => c.pt === out[i]!.pt)) out.splice(i, 1);
-    transcoding = true;
+  if (o.consumed.length) for (let i = out.length - 1; i >= 0; i--) if (!o.consumed.some((c) => c.pt === out[i]!.pt)) out.splice(i, 1);
+  for (const c of o.accepted) if (!has(c) && !c.supplemental) out.push(copy(c));
+  if (!transcoding && !o.singleCodec) {
+    // plain passthrough keeps the answerer's order, supplementary codecs included
+    return answer.filter((a) => out.some((c) => c.pt === a.pt) || (a.supplemental && ownOf(a))).map((a) => out.find((c) => c.pt === a.pt) ?? { ...a, rtpmap: a.rtpmap ?? ownOf(a)!.rtpmap, name: a.name || ownOf(a)!.name, rtcpFb: [...a.rtcpFb] });
   }
-  for (const c of o.accepted) if (!has(c)) out.push(copy(c));
-  if (o.accepted.length) transcoding = true;
-  if (transcoding && answer.some((c) => c.name.toLowerCase() === "telephone-event")) {
-    // the offerer's DTMF keeps working through the transcoder: keep its telephone-event for the chosen clock rates
-    const clocks = new Set(out.filter((c) => !c.supplemental).map((c) => c.clockRate));
-    for (const c of offered) if (c.name.toLowerCase() === "telephone-event" && clocks.has(c.clockRate) && !has(c)) out.push(copy(c));
-  }
-  let main = out.filter((c) => !c.supplemental);
+  let main = out;
   if (o.singleCodec) main = main.slice(0, 1);
-  let supp = out.filter((c) => c.supplemental);
-  if (o.singleCodec) supp = supp.filter((c) => c.name.toLowerCase() === "telephone-event");
-  if (transcoding) {
-    const clocks = new Set(main.map((c) => c.clockRate));
-    supp = supp.filter((c) => c.name.toLowerCase() !== "telephone-event" || clocks.has(c.clockRate));
+  const clocks = new Set(main.map((c) => c.clockRate));
+  const supp: Codec[] = [];
+  if (!transcoding) {
+    for (const a of answer) {
+      if (!a.supplemental) continue;
+      const own = ownOf(a);
+      if (own && !supp.some((x) => x.pt === a.pt) && (!o.singleCodec || isDtmf(a))) supp.push({ ...a, rtpmap: a.rtpmap ?? own.rtpmap, name: a.name || own.name, rtcpFb: [...a.rtcpFb] });
+    }
+  } else {
+    // DTMF goes through the transcoder only if the answerer's telephone-event fits its own codec
+    const answerClocks = new Set(answer.filter((c) => !c.supplemental).map((c) => c.clockRate));
+    const dtmfOk = answer.some((c) => isDtmf(c) && answerClocks.has(c.clockRate));
+    const acceptedSupp = o.accepted.filter((c) => c.supplemental);
+    for (const c of offered) {
+      if (!c.supplemental) continue;
+      const want = isDtmf(c) ? (dtmfOk || acceptedSupp.includes(c)) && clocks.has(c.clockRate) : answer.some((a) => a.pt === c.pt) || acceptedSupp.includes(c);
+      if (want && !o.singleCodec) supp.push(copy(c));
+      else if (want && isDtmf(c)) supp.push(copy(c));
+    }
   }
-  return transcoding || o.singleCodec ? [...main, ...supp] : out.filter((c) => main.includes(c) || supp.includes(c));
+  return [...main, ...supp];
 }
 
 /** The offerer's codecs that match any of the specs (`all` matches everything). */

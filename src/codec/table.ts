@@ -76,3 +76,9 @@ export function staticPtFor(name: string, clockRate: number, channels: number): 
   for (const [pt, c] of STATIC_PT) if (c.name.toLowerCase() === n && c.clockRate === clockRate && c.channels === channels) return pt;
   return null;
 }
+
+/** Codecs the transcoder can both decode and encode (what Debian's rtpengine 10.5 reports as fully supported). */
+const TRANSCODABLE = new Set(["pcma", "pcmu", "g723", "g722", "g729", "g729a", "speex", "gsm", "opus", "telephone-event", "cn"]);
+export function isTranscodable(name: string): boolean {
+  return TRANSCODABLE.has(name.toLowerCase());
+}
