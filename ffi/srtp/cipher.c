@@ -4,16 +4,34 @@
 
 #include "srtp_internal.h"
 
+/* Counter mode without re-keying per packet: the counter blocks IV, IV+1, ... are encrypted in
+ * batches with the ECB context (one EVP call per 512 bytes, no IV set-up) and XORed in. The
+ * 16-bit block counter of RFC 3711 never carries: packets are far below 2^16 blocks. */
+#define CM_BATCH 32
 int srtp_aes_cm(EVP_CIPHER_CTX *c, const uint8_t iv[16], uint8_t *data, size_t len)
 {
-	int outl = 0;
-	if (len == 0)
-		return 0;
-	if (len > INT_MAX)
+	uint8_t ctr[CM_BATCH * 16], ks[CM_BATCH * 16];
+	if (len > 0xffff * 16)
 		return RTPE_SRTP_E_INVAL;
-	if (rtpe_ossl.EVP_EncryptInit_ex(c, NULL, NULL, NULL, iv) != 1 ||
-	    rtpe_ossl.EVP_EncryptUpdate(c, data, &outl, data, (int)len) != 1 || (size_t)outl != len)
-		return RTPE_SRTP_E_CRYPTO;
+	uint32_t block = 0;
+	for (size_t off = 0; off < len;) {
+		size_t n = len - off > sizeof(ks) ? sizeof(ks) : len - off;
+		size_t blocks = (n + 15) / 16;
+		for (size_t b = 0; b < blocks; b++, block++) {
+			uint8_t *cb = ctr + 16 * b;
+			memcpy(cb, iv, 14);
+			uint32_t low = ((uint32_t)iv[14] << 8 | iv[15]) + block;
+			cb[14] = (uint8_t)(low >> 8);
+			cb[15] = (uint8_t)low;
+		}
+		int outl = 0;
+		if (rtpe_ossl.EVP_EncryptUpdate(c, ks, &outl, ctr, (int)(blocks * 16)) != 1 ||
+		    (size_t)outl != blocks * 16)
+			return RTPE_SRTP_E_CRYPTO;
+		for (size_t i = 0; i < n; i++)
+			data[off + i] ^= ks[i];
+		off += n;
+	}
 	return 0;
 }
 
@@ -120,7 +138,8 @@ int srtp_xform_init(struct srtp_xform *x, const struct srtp_suite *s, const stru
 	int ai = aes_index(s->key_len);
 	switch (s->cipher) {
 	case CIPHER_AES_CM:
-		if (rtpe_ossl.EVP_EncryptInit_ex(x->cipher, rtpe_ossl.aes_ctr[ai], NULL, k->enc, NULL) != 1)
+		if (rtpe_ossl.EVP_EncryptInit_ex(x->cipher, rtpe_ossl.aes_ecb[ai], NULL, k->enc, NULL) != 1 ||
+		    rtpe_ossl.EVP_CIPHER_CTX_set_padding(x->cipher, 0) != 1)
 			return RTPE_SRTP_E_CRYPTO;
 		return 0;
 	case CIPHER_AES_GCM:

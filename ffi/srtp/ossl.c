@@ -24,6 +24,16 @@ static int resolve(void *lib)
 	memcpy(&rtpe_ossl.name, &sym, sizeof(sym));
 	RTPE_OSSL_SYMBOLS(RTPE_OSSL_RESOLVE)
 #undef RTPE_OSSL_RESOLVE
+	int direct = 1;
+#define RTPE_OSSL_OPTIONAL_RESOLVE(ret, name, args) \
+	sym = dlsym(lib, #name); \
+	if (!sym) \
+		direct = 0; \
+	memcpy(&rtpe_ossl.name, &sym, sizeof(sym));
+	RTPE_OSSL_OPTIONAL(RTPE_OSSL_OPTIONAL_RESOLVE)
+#undef RTPE_OSSL_OPTIONAL_RESOLVE
+	const char *evp_only = getenv("RTPE_SRTP_EVP_ONLY");
+	rtpe_ossl.sha1_direct = direct && !(evp_only && evp_only[0] == '1');
 	return 0;
 }
 

@@ -42,9 +42,25 @@ typedef struct ossl_lib_ctx_st OSSL_LIB_CTX;
 	X(int, EVP_DigestUpdate, (EVP_MD_CTX *, const void *, size_t)) \
 	X(int, EVP_DigestFinal_ex, (EVP_MD_CTX *, unsigned char *, unsigned int *))
 
+/* Optional: OpenSSL's direct SHA-1 functions (deprecated in 3.0, still exported). With them an
+ * HMAC state is a plain struct copied by value instead of an EVP_MD_CTX duplicated per packet;
+ * without them (or with RTPE_SRTP_EVP_ONLY=1 in the environment) the EVP path is used. */
+struct rtpe_sha1_state {
+	unsigned int w[24]; /* size and alignment of SHA_CTX, checked by test/abi_check.c */
+};
+#ifndef RTPE_SHA_CTX
+#define RTPE_SHA_CTX struct rtpe_sha1_state
+#endif
+#define RTPE_OSSL_OPTIONAL(X) \
+	X(int, SHA1_Init, (RTPE_SHA_CTX *)) \
+	X(int, SHA1_Update, (RTPE_SHA_CTX *, const void *, size_t)) \
+	X(int, SHA1_Final, (unsigned char *, RTPE_SHA_CTX *))
+
 #define RTPE_OSSL_MEMBER(ret, name, args) ret(*name) args;
 struct rtpe_ossl {
 	RTPE_OSSL_SYMBOLS(RTPE_OSSL_MEMBER)
+	RTPE_OSSL_OPTIONAL(RTPE_OSSL_MEMBER)
+	int sha1_direct;          /* the optional SHA-1 functions are present and enabled */
 	/* algorithms fetched once at load time */
 	EVP_CIPHER *aes_ctr[3];   /* AES-128/192/256-CTR */
 	EVP_CIPHER *aes_ecb[3];   /* AES-128/192/256-ECB (F8) */

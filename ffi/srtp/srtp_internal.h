@@ -37,11 +37,12 @@ struct srtp_keys {
 
 /* The ready-to-use crypto state for one sub-stream. */
 struct srtp_xform {
-	EVP_CIPHER_CTX *cipher;  /* CTR, GCM, or ECB keyed with the session key (F8) */
+	EVP_CIPHER_CTX *cipher;  /* ECB (AES-CM, F8) or GCM, keyed with the session key */
 	EVP_CIPHER_CTX *f8_iv;   /* F8 only: ECB keyed with key XOR mask, makes IV' */
 	EVP_MD_CTX *hmac_inner;  /* SHA1 state after (key ^ ipad) */
 	EVP_MD_CTX *hmac_outer;  /* SHA1 state after (key ^ opad) */
 	EVP_MD_CTX *hmac_work;
+	struct rtpe_sha1_state sha_inner, sha_outer; /* when rtpe_ossl.sha1_direct */
 	uint8_t salt[SRTP_MAX_SALT];
 };
 
@@ -72,7 +73,8 @@ struct rtpe_srtp_ctx {
 int srtp_kdf(const uint8_t *mkey, size_t mklen, const uint8_t *msalt, size_t mslen, uint8_t label,
 	     uint8_t *out, size_t outlen);
 
-/* cipher.c: keystream ciphers, each XORing data[0..len) in place. iv is 16 bytes. */
+/* cipher.c: keystream ciphers, each XORing data[0..len) in place. iv is 16 bytes. AES-CM takes
+ * an ECB context keyed with the session key. */
 int srtp_aes_cm(EVP_CIPHER_CTX *c, const uint8_t iv[16], uint8_t *data, size_t len);
 int srtp_aes_f8(const struct srtp_xform *x, const uint8_t iv[16], uint8_t *data, size_t len);
 /* GCM: encrypt data in place and write a 16-byte tag; or check tag and decrypt (E_AUTH on

@@ -22,13 +22,13 @@ step() { # name, command...
 	fi
 }
 
-run_prog() { # name, extra link flags...
+run_prog() { # name, extra link flags...   (EVP_ONLY=1: without the direct SHA-1 path)
 	local name="$1"; shift
 	if ! gcc "${cflags[@]}" "$here/$name.c" "${libsrc[@]}" "$@" -ldl -lpthread -o "$tmp/$name" >"$tmp/$name.build" 2>&1; then
 		failed=$((failed + 1)); echo "FAIL $name (build)"; cat "$tmp/$name.build"; return
 	fi
 	local out rc
-	out="$(ASAN_OPTIONS=detect_leaks=1 "$tmp/$name" 2>&1)"; rc=$?
+	out="$(ASAN_OPTIONS=detect_leaks=1 RTPE_SRTP_EVP_ONLY="${EVP_ONLY:-0}" "$tmp/$name" 2>&1)"; rc=$?
 	local line p f
 	line="$(printf '%s\n' "$out" | grep -E '^[a-z ]+: [0-9]+ passed, [0-9]+ failed$' | tail -1)"
 	p="$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")"
@@ -47,6 +47,8 @@ run_prog vectors
 run_prog behave
 run_prog interop -lsrtp2
 run_prog fuzz
+EVP_ONLY=1 run_prog vectors
+EVP_ONLY=1 run_prog interop -lsrtp2
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
