@@ -192,6 +192,27 @@ describe.skipIf(MAIN_MISSING)("hostile ng input", () => {
     expect(daemon!.alive()).toBe(true);
   }, 60_000);
 
+  test("well-formed bencode with wrongly typed values gets ok or error", async () => {
+    const keys = ["call-id", "from-tag", "to-tag", "sdp", "flags", "replace", "direction", "codec", "ICE", "DTLS", "SDES", "rtcp-mux", "transport-protocol", "address-family", "media-address", "ptime", "T.38", "received-from", "label", "via-branch"];
+    const junk = (depth: number): NgDict[string] => {
+      const k = Math.floor(rnd() * (depth > 2 ? 3 : 6));
+      if (k === 0) return Math.floor(rnd() * 2 ** 31) * (rnd() < 0.5 ? -1 : 1);
+      if (k === 1) return pick(["", "all", "force", "x".repeat(300), "\u00ff\u0000", "IP6", "strip", "-1"]);
+      if (k === 2) return new Uint8Array(Array.from({ length: Math.floor(rnd() * 20) }, () => Math.floor(rnd() * 256)));
+      if (k === 3) return Array.from({ length: Math.floor(rnd() * 4) }, () => junk(depth + 1));
+      return Object.fromEntries(Array.from({ length: Math.floor(rnd() * 4) }, () => [pick(["strip", "mask", "transcode", "offer", "accept", "x"]), junk(depth + 1)]));
+    };
+    for (let i = 0; i < 80; i++) {
+      const req: NgDict = offer(newCallId(), GOOD_SDP(6030));
+      for (let k = 0; k < 1 + Math.floor(rnd() * 3); k++) req[pick(keys)] = junk(0);
+      req.command = pick(["offer", "answer", "delete", "query", "list", "block media", "start recording", "play DTMF"]);
+      const reply = await sendRaw(bencode(req), 5000);
+      expect(reply, `typed fuzz #${i}: no reply to ${JSON.stringify(req, (_k, v) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v)).slice(0, 400)}`).not.toBeNull();
+      expect(["ok", "error"], `typed fuzz #${i}: result`).toContain(reply!.result as string);
+    }
+    expect(daemon!.alive()).toBe(true);
+  }, 60_000);
+
   test("huge SDP (one 60 kB attribute) gets a reply", async () => {
     const sdp = GOOD_SDP(6008) + `a=x-huge:${"A".repeat(60_000)}\r\n`;
     const reply = await sendRaw(bencode(offer(newCallId(), sdp)), 10_000);
