@@ -1,6 +1,7 @@
 // Conformance runner: replays /work/shared/conformance/*.json against a daemon, one network namespace per file.
 //
-//   bun test/conformance/run.ts [--daemon CMD] [--file NAME]... [--verbose] [--json] [--all] [--timeout MS]
+//   bun test/conformance/run.ts [--daemon CMD] [--file NAME]... [--verbose] [--json] [--timeout MS]
+//                               [--no-exclusions | --skip-excluded] [--log-dir DIR]
 //
 // The outer process (root) makes the namespace and re-executes this file inside it with
 // --inner; the inner process starts the daemon, replays the file and prints a JSON result.
@@ -34,7 +35,7 @@ const { values: opt } = parseArgs({
 });
 
 if (opt.help) {
-  console.log(readFileSync(import.meta.path, "utf8").split("\n").slice(0, 7).join("\n"));
+  console.log(readFileSync(import.meta.path, "utf8").split("\n").slice(0, 8).join("\n"));
   process.exit(0);
 }
 
