@@ -15,6 +15,7 @@ import { advertised, Interfaces } from "./interfaces.ts";
 import { type Call, type Media, type Monologue, newMedia, newMonologue, type PeerMedia } from "./model.ts";
 import { isDtlsProto, isRtp, isSrtp, isSupportedProto, peerMedias } from "./peer.ts";
 import { matchingCodecs } from "../codec/negotiate.ts";
+import { isTranscodable } from "../codec/table.ts";
 import { parseConnection } from "../sdp/parse.ts";
 
 export interface EngineOptions {
@@ -242,6 +243,23 @@ export class CallEngine {
       passthrough: false,
     };
     if (rejected) return out;
+    mA.t38 = null;
+    if (f.t38.has("force") && p.type === "audio" && rtp) {
+      // T.38 gateway: the answerer is offered fax (UDPTL) instead of audio
+      mA.t38 = "force";
+      out.proto = mB.proto = "udptl";
+      out.replace = { type: "image", formats: ["t38"], attrs: t38Attrs(f) };
+      return out;
+    }
+    if (f.t38.has("decode") && p.type === "image" && /udptl/i.test(p.proto)) {
+      mA.t38 = "decode";
+      out.proto = mB.proto = tp ?? "RTP/AVP";
+      out.replace = { type: "audio", formats: null, attrs: [] };
+      const tc = f.codec.transcode.length ? offerCodecs([], { ...f.codec, strip: [], mask: [], consume: [], except: [], offer: [] }) : [];
+      out.codecs = mB.codecsSent = tc.length ? tc : offerCodecs([], { ...emptyCodecOpts(), transcode: ["PCMU", "PCMA"] });
+      out.rtcp = this.rtcpAttr(f, mB, out.proto, conn);
+      return out;
+    }
     // ICE
     const ice = f.ice ?? "default";
     if (f.flags.has("reset")) mB.peerIce = null;
@@ -439,6 +457,20 @@ export class CallEngine {
     };
     const ice = f.ice ?? "default";
     mA.iceEnabled = ice === "remove" ? false : ice === "force" || ice === "optional" || ice === "force-relay" ? true : offered.hasIce;
+    if (mA.t38 === "force" && !rejected) {
+      // fax went to the answerer; the offerer keeps audio in its first codec we can carry T.30 in
+      out.proto = offered.proto;
+      out.replace = { type: offered.type, formats: null, attrs: [] };
+      const c = offered.codecs.find((x) => !x.supplemental && isTranscodable(x.name));
+      out.codecs = c ? [{ ...c, rtcpFb: [] }] : offered.codecs.slice(0, 1);
+      out.rtcp = this.rtcpAttr(f, mA, out.proto, conn);
+      return out;
+    }
+    if (mA.t38 === "decode" && !rejected) {
+      out.proto = offered.proto;
+      out.replace = { type: "image", formats: ["t38"], attrs: t38Attrs(f) };
+      return out;
+    }
     if (!rtp || !isRtp(p.proto)) {
       if (!rejected) out.ice = this.iceOut(f, mA, 1);
       return out;
@@ -541,6 +573,22 @@ export class CallEngine {
   clear(): void {
     for (const c of [...this.calls.values()]) this.destroyCall(c);
   }
+}
+
+/** The T.38 parameters rtpengine's gateway offers. */
+function t38Attrs(f: CallFlags): string[] {
+  return [
+    "T38FaxVersion:0",
+    "T38MaxBitRate:14400",
+    "T38FaxRateManagement:transferredTCF",
+    "T38FaxMaxBuffer:1800",
+    "T38FaxMaxDatagram:512",
+    `T38FaxUdpEC:${f.t38.has("fec") ? "t38UDPFEC" : "t38UDPRedundancy"}`,
+  ];
+}
+
+function emptyCodecOpts(): CallFlags["codec"] {
+  return { strip: [], offer: [], transcode: [], mask: [], consume: [], accept: [], except: [], set: [] };
 }
 
 /** Of a key's `|lifetime|MKI:len` tail only the MKI survives re-encoding (rtpengine drops the lifetime). */

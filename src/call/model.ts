@@ -69,6 +69,8 @@ export interface Media {
   sdesOff: boolean;
   /** our crypto line the endpoint accepted in its answer: re-offers list it first, unchanged */
   sdesNegotiated: SdesCrypto | null;
+  /** offerer-side: T.38 gateway engaged at offer time (`T.38: force` audio->fax, `decode` fax->audio) */
+  t38: "force" | "decode" | null;
   /** answerer-side: ICE support learned from this endpoint's answer (null = not known yet) */
   peerIce: boolean | null;
   /** packet counters, filled in by the media plane */
@@ -160,6 +162,7 @@ export function newMedia(index: number, type: string): Media {
     dtlsReverse: "default",
     sdesNo: new Set(),
     peerIce: null,
+    t38: null,
     protoOverride: null,
     sdesOff: false,
     sdesNegotiated: null,

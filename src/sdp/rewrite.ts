@@ -43,6 +43,8 @@ export interface MediaOut {
   /** a media section rtpengine does not handle (e.g. TCP/MSRP): copied verbatim; `conn` is the
    * address it had, inserted when the session c= it relied on gets rewritten */
   passthrough: boolean;
+  /** the media is translated to another kind (T.38 gateway): new m= type/formats, the original attributes go */
+  replace?: { type: string; formats: string[] | null; attrs: string[] };
 }
 
 export interface SessionOut {
@@ -98,9 +100,9 @@ function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritte
     for (; i < m.lines.length; i++) out.push(lineText(m.lines[i]!));
     return;
   }
-  const formats = mo.codecs && mo.codecs.length ? mo.codecs.map((c) => String(c.pt)) : m.formats;
+  const formats = mo.replace?.formats ?? (mo.codecs && mo.codecs.length ? mo.codecs.map((c) => String(c.pt)) : m.formats);
   const portCount = m.portCount !== null ? `/${m.portCount}` : "";
-  out.push(`m=${m.type} ${mo.port}${portCount} ${mo.proto} ${formats.join(" ")}`);
+  out.push(`m=${mo.replace?.type ?? m.type} ${mo.port}${portCount} ${mo.proto} ${formats.join(" ")}`);
   const rejected = mo.port === 0;
   const others: string[] = [];
   const peerIce: string[] = [];
@@ -115,6 +117,7 @@ function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritte
       out.push(lineText(l));
       continue;
     }
+    if (mo.replace) continue;
     const { name } = splitAttr(l.value);
     if (mo.keepPeerIce && ICE_ATTRS.has(name)) {
       peerIce.push(lineText(l));
@@ -140,6 +143,7 @@ function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritte
   out.push(...peerIce);
   out.push(...others);
   if (mo.mid !== null) out.push(`a=mid:${mo.mid}`);
+  if (mo.replace) for (const a of mo.replace.attrs) out.push(`a=${a}`);
   if (mo.codecs) for (const c of mo.codecs) for (const a of codecAttrLines(c)) out.push(`a=${a}`);
   if (mo.direction && !mo.originalSendrecv) out.push(`a=${mo.direction}`);
   if (mo.rtcp !== null) out.push(`a=rtcp:${mo.rtcp}`);
