@@ -35,7 +35,7 @@ const { values: opt } = parseArgs({
 });
 
 if (opt.help) {
-  console.log(readFileSync(import.meta.path, "utf8").split("\n").slice(0, 8).join("\n"));
+  console.log(readFileSync(import.meta.path, "utf8").split("\n").slice(0, 7).join("\n"));
   process.exit(0);
 }
 
