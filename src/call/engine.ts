@@ -5,7 +5,7 @@ import type { Codec } from "../codec/codec.ts";
 import { answerCodecs, offerCodecs } from "../codec/negotiate.ts";
 import { fingerprintValue, hashName } from "../crypto/dtls-sdp.ts";
 import { CRYPTO_SUITES, cryptoLine, newKey, type SdesCrypto, suiteAllowed, suiteByName } from "../crypto/sdes-sdp.ts";
-import { candidateLines, newIceCredentials } from "../ice/sdp.ts";
+import { candidateLines, foundationFor, newIceCredentials } from "../ice/sdp.ts";
 import type { PortAllocator } from "../media/ports.ts";
 import { parseSdp } from "../sdp/parse.ts";
 import { type ConnOut, type MediaOut, rewriteSdp, type SessionOut } from "../sdp/rewrite.ts";
@@ -213,6 +213,24 @@ export class CallEngine {
     };
   }
 
+  /**
+   * `ICE=optional` on SDP that already has ICE: the endpoint's own ICE lines stay and we only add
+   * ourselves as low-priority candidates (priorities as 10.5 prints them).
+   */
+  private optionalIce(f: CallFlags, m: Media, out: MediaOut, components: number): void {
+    if (m.port === null) return;
+    out.keepPeerIce = true;
+    const lines: string[] = [];
+    for (let comp = 1; comp <= components; comp++) {
+      m.addrs.forEach((a, rank) => {
+        const prio = rank === 0 ? 125 * 2 ** 24 + (256 - comp) : 2 ** 32 - comp;
+        const addr = f.mediaAddress ?? advertised(a);
+        lines.push(`candidate:${foundationFor(a.address)} ${comp} UDP ${prio} ${addr} ${m.port! + comp - 1} typ host`);
+      });
+    }
+    out.extraCandidates = lines;
+  }
+
   private offerMedia(f: CallFlags, p: PeerMedia, mA: Media, mB: Media, i: number): MediaOut {
     if (f.transportProtocol && f.transportProtocol !== "accept") mB.protoOverride = f.transportProtocol;
     const tp = mB.protoOverride;
@@ -289,7 +307,9 @@ export class CallEngine {
     this.offerCrypto(f, p, mB, proto, out);
     out.ptime = f.ptime ?? p.ptime;
     mA.ptimeOverride = f.ptimeReverse;
-    out.ice = this.iceOut(f, mB, mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require) ? 1 : 2, false);
+    const compsB = mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require) ? 1 : 2;
+    if (ice === "optional" && p.hasIce) this.optionalIce(f, mB, out, compsB);
+    else out.ice = this.iceOut(f, mB, compsB, false);
     return out;
   }
 
@@ -489,7 +509,8 @@ export class CallEngine {
     this.answerCrypto(f, p, offered, mA, mB, proto, out);
     out.ptime = mA.ptimeOverride ?? offered.ptime ?? p.ptime;
     // an offerer that does trickle ICE is told that we do too
-    out.ice = this.iceOut(f, mA, out.rtcpMux ? 1 : 2, offered.trickle);
+    if (ice === "optional" && p.hasIce) this.optionalIce(f, mA, out, out.rtcpMux ? 1 : 2);
+    else out.ice = this.iceOut(f, mA, out.rtcpMux ? 1 : 2, offered.trickle);
     return out;
   }
 
