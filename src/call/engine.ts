@@ -9,7 +9,7 @@ import { candidateLines, foundationFor, newIceCredentials } from "../ice/sdp.ts"
 import type { PortAllocator } from "../media/ports.ts";
 import { parseSdp } from "../sdp/parse.ts";
 import { type ConnOut, type MediaOut, rewriteSdp, type SessionOut } from "../sdp/rewrite.ts";
-import type { SdpSession } from "../sdp/types.ts";
+import { type SdpSession, sessionsOf } from "../sdp/types.ts";
 import type { CallFlags } from "./flags.ts";
 import { advertised, Interfaces } from "./interfaces.ts";
 import { type Call, type Media, type Monologue, newMedia, newMonologue, type PeerMedia } from "./model.ts";
@@ -106,8 +106,7 @@ export class CallEngine {
       this.place(mB, ifB, f.addressFamily ?? (mB.port !== null ? mB.family : p.family), p.port === 0);
       outs.push(this.offerMedia(f, p, mA, mB, i));
     });
-    const session = this.sessionOut(f, sdp, a, b, outs);
-    return { sdp: rewriteSdp(sdp, session, outs) };
+    return { sdp: this.render(f, sdp, a, b, outs) };
   }
 
   private newCall(callId: string): Call {
@@ -346,7 +345,39 @@ export class CallEngine {
     }
   }
 
-  private sessionOut(f: CallFlags, sdp: SdpSession, src: Monologue, dst: Monologue, outs: MediaOut[]): SessionOut {
+  /** Rewrite every session of the body; media are numbered across sessions. */
+  private render(f: CallFlags, sdp: SdpSession, src: Monologue, dst: Monologue, outs: MediaOut[]): string {
+    const version = this.sdpVersion(f, sdp, src);
+    if (!sdp.more.length) return rewriteSdp(sdp, this.sessionOut(f, sdp, dst, outs, version), outs);
+    let text = "";
+    let at = 0;
+    for (const part of sessionsOf(sdp)) {
+      const slice = outs.slice(at, at + part.media.length);
+      at += part.media.length;
+      text += rewriteSdp(part, this.sessionOut(f, part, dst, slice, version), slice);
+    }
+    return text;
+  }
+
+  /**
+   * `replace: SDP version`: the version we show only moves when the body (o= lines aside) changes.
+   * Returns null when the flag is absent or the offered version is not a number.
+   */
+  private sdpVersion(f: CallFlags, sdp: SdpSession, src: Monologue): string | null {
+    if (!f.replace.has("sdp-version")) return null;
+    const o = sdp.lines.find((l) => l.type === "o");
+    const v = o?.value.split(" ").filter((x) => x !== "")[2];
+    if (v === undefined || !/^\d+$/.test(v)) return null;
+    const body = sessionsOf(sdp)
+      .map((p) => p.lines.filter((l) => l.type !== "o").map((l) => l.value).join("\n") + JSON.stringify(p.media))
+      .join("\n");
+    if (src.sdpVersion === null) src.sdpVersion = BigInt(v);
+    else if (src.lastSdpIn !== body) src.sdpVersion += 1n;
+    src.lastSdpIn = body;
+    return src.sdpVersion.toString();
+  }
+
+  private sessionOut(f: CallFlags, sdp: SdpSession, dst: Monologue, outs: MediaOut[], version: string | null): SessionOut {
     const first = outs.find((o) => o.port !== 0) ?? outs[0];
     let origin: string | null = null;
     const o = sdp.lines.find((l) => l.type === "o");
@@ -360,13 +391,8 @@ export class CallEngine {
         parts[5] = addr;
         changed = true;
       }
-      if (f.replace.has("sdp-version") && parts[2] !== undefined && /^\d+$/.test(parts[2])) {
-        // compare the body without its o= line: same body keeps the version, a change bumps it
-        const body = sdp.lines.filter((l) => l.type !== "o").map((l) => l.value).join("\n") + JSON.stringify(sdp.media);
-        if (src.sdpVersion === null) src.sdpVersion = BigInt(parts[2]);
-        else if (src.lastSdpIn !== body) src.sdpVersion += 1n;
-        src.lastSdpIn = body;
-        parts[2] = src.sdpVersion.toString();
+      if (version !== null && parts[2] !== undefined) {
+        parts[2] = version;
         changed = true;
       }
       if (f.replace.has("username") && parts[0] !== undefined) {
@@ -426,8 +452,7 @@ export class CallEngine {
       if (f.addressFamily !== null && f.addressFamily !== mA.family) this.place(mA, mA.interfaceName, f.addressFamily, false);
       outs.push(this.answerMedia(f, p, mA, mB));
     });
-    const session = this.sessionOut(f, sdp, b, a, outs);
-    return rewriteSdp(sdp, session, outs);
+    return this.render(f, sdp, b, a, outs);
   }
 
   /** The monologue an answer comes from: known by to-tag, else the branch (via-branch) or pending peer of the offerer. */

@@ -2,7 +2,7 @@
 import { codecsOfMedia } from "../codec/codec.ts";
 import { parseCrypto, type SdesCrypto } from "../crypto/sdes-sdp.ts";
 import { parseConnection } from "../sdp/parse.ts";
-import { type SdpLine, type SdpSession, splitAttr } from "../sdp/types.ts";
+import { type SdpLine, type SdpSession, sessionsOf, splitAttr } from "../sdp/types.ts";
 import type { PeerMedia } from "./model.ts";
 
 const DIRECTIONS = new Set(["sendrecv", "sendonly", "recvonly", "inactive"]);
@@ -15,7 +15,12 @@ export function isZeroAddress(a: string): boolean {
   return a === "0.0.0.0" || a === "::" || /^0+(\.0+){3}$/.test(a) || /^[0:]+$/.test(a);
 }
 
+/** PeerMedia of every m= section, across all sessions of the body. */
 export function peerMedias(sdp: SdpSession): PeerMedia[] {
+  return sdp.more.length ? sessionsOf(sdp).flatMap(sessionPeerMedias) : sessionPeerMedias(sdp);
+}
+
+function sessionPeerMedias(sdp: SdpSession): PeerMedia[] {
   const sAttrs = attrs(sdp.lines);
   const sConnLine = sdp.lines.find((l) => l.type === "c");
   const sConn = sConnLine ? parseConnection(sConnLine.value) : null;

@@ -15,7 +15,9 @@ export function parseSdp(text: string): SdpSession {
   if (text.length > SDP_MAX_BYTES) fail(`body too large (${text.length} bytes, limit ${SDP_MAX_BYTES})`);
   const raw = text.split(/\r?\n/);
   if (raw.length > SDP_MAX_LINES) fail(`too many lines (limit ${SDP_MAX_LINES})`);
-  const session: SdpSession = { lines: [], media: [] };
+  const top: SdpSession = { lines: [], media: [], more: [] };
+  let session = top;
+  let mediaCount = 0;
   let current: SdpMedia | null = null;
   let first = true;
   for (const l of raw) {
@@ -27,9 +29,14 @@ export function parseSdp(text: string): SdpSession {
     if (first) {
       if (type !== "v") fail("does not start with v=");
       first = false;
+    } else if (type === "v") {
+      // another session in the same body
+      session = { lines: [], media: [], more: [] };
+      top.more.push(session);
+      current = null;
     }
     if (type === "m") {
-      if (session.media.length >= SDP_MAX_MEDIA) fail(`too many media sections (limit ${SDP_MAX_MEDIA})`);
+      if (++mediaCount > SDP_MAX_MEDIA) fail(`too many media sections (limit ${SDP_MAX_MEDIA})`);
       current = parseMediaLine(value);
       session.media.push(current);
       continue;
@@ -43,7 +50,7 @@ export function parseSdp(text: string): SdpSession {
     }
   }
   if (first) fail("empty body");
-  return session;
+  return top;
 }
 
 function parseMediaLine(value: string): SdpMedia {

@@ -37,6 +37,13 @@ export interface SdpSession {
   /** session-level lines (v=, o=, s=, c=, t=, a=, ...) in order */
   lines: SdpLine[];
   media: SdpMedia[];
+  /** further sessions in the same body (each starting with its own v=); rtpengine rewrites them all */
+  more: SdpSession[];
+}
+
+/** Every session of a body, the first one included. */
+export function sessionsOf(sdp: SdpSession): SdpSession[] {
+  return sdp.more.length ? [sdp, ...sdp.more] : [sdp];
 }
 
 /** Split an attribute value "name:rest" into its name and value. */
