@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include "common.h"
 
-int g_pass, g_fail;
+int g_pass, g_fail, g_bf;
 
 void check(int ok, const char *name, const char *fmt, ...)
 {

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include "rtpengine_uapi.h"
 
-extern int g_pass, g_fail;
+extern int g_pass, g_fail, g_bf;
 void check(int ok, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 struct rtpe_addr mkaddr(int family, const char *ip, uint16_t port);

@@ -102,12 +102,14 @@ static int test_control(void)
 	check(ctl_rule(fd, RTPE_CMD_ADD, &r) == 0, "control: add rule", " ");
 	err = ctl_rule(fd, RTPE_CMD_ADD, &r);
 	check(err == -EEXIST, "control: add twice -> EEXIST", "err=%d", err);
-	check(blist_find(TBL, &r.local, &e) == 0 && e.rule.cookie == r.cookie &&
+	g_bf = blist_find(TBL, &r.local, &e);
+	check(g_bf == 0 && e.rule.cookie == r.cookie &&
 	      e.rule.out.tos == 0xb8 && e.rule.out.dst.port == 31004,
 	      "control: blist has rule", " ");
 	r.out.dst.port = 31006;
 	check(ctl_rule(fd, RTPE_CMD_UPDATE, &r) == 0, "control: update rule", " ");
-	check(blist_find(TBL, &r.local, &e) == 0 && e.rule.out.dst.port == 31006,
+	g_bf = blist_find(TBL, &r.local, &e);
+	check(g_bf == 0 && e.rule.out.dst.port == 31006,
 	      "control: blist shows update", "dst=%u", e.rule.out.dst.port);
 	bad = r;
 	bad.local.port = 31100;
@@ -148,7 +150,8 @@ static int test_control(void)
 	check(ctl_raw(fd, &m, sizeof(m)) == -EOPNOTSUPP, "control: unknown cmd -> EOPNOTSUPP", " ");
 
 	check(ctl_del(fd, &r.local) == 0, "control: delete rule", " ");
-	check(blist_find(TBL, &r.local, &e) != 0, "control: blist without rule", " ");
+	g_bf = blist_find(TBL, &r.local, &e);
+	check(g_bf != 0, "control: blist without rule", " ");
 	err = ctl_del(fd, &r.local);
 	check(err == -ENOENT, "control: delete missing -> ENOENT", "err=%d", err);
 
@@ -230,7 +233,8 @@ static int test_forward(const char *mode, const char *tag)
 	check(ok == N, NAME("forwarded with new src/dst/tos"), "%d/%d", ok, N);
 	n = udp_recv(sl, 100, got, sizeof(got), NULL, NULL);
 	check(n < 0, NAME("local socket saw nothing"), "n=%d", n);
-	check(blist_find(TBL, &local, &e) == 0 && e.stats.packets == N &&
+	g_bf = blist_find(TBL, &local, &e);
+	check(g_bf == 0 && e.stats.packets == N &&
 	      e.stats.bytes == (uint64_t)N * 172 && e.stats.last_ms > 1000000000000ull &&
 	      e.stats.errors == 0,
 	      NAME("blist counters"), "packets=%llu bytes=%llu last_ms=%llu errors=%llu",
@@ -270,7 +274,8 @@ static int test_forward(const char *mode, const char *tag)
 	udp_send(sp, &local, pkt, n);
 	cnt = udp_recv(sd, 1000, got, sizeof(got), NULL, NULL);
 	check(cnt == n, NAME("PT 8 in filter: forwarded"), "n=%d", cnt);
-	check(blist_find(TBL, &local, &e) == 0 && e.stats.packets == N + 1 && e.stats.to_user == 2,
+	g_bf = blist_find(TBL, &local, &e);
+	check(g_bf == 0 && e.stats.packets == N + 1 && e.stats.to_user == 2,
 	      NAME("update kept counters, to_user counted"), "packets=%llu to_user=%llu",
 	      (unsigned long long)e.stats.packets, (unsigned long long)e.stats.to_user);
 
@@ -412,7 +417,8 @@ static int test_fuzz(void)
 	usleep(100000);
 	udp_drain(sl);
 	udp_drain(sd);
-	check(blist_find(TBL, &local, &e) == 0 && e.stats.packets + e.stats.to_user + e.stats.errors > 0,
+	g_bf = blist_find(TBL, &local, &e);
+	check(g_bf == 0 && e.stats.packets + e.stats.to_user + e.stats.errors > 0,
 	      "fuzz: 3000 malformed datagrams survived", "packets=%llu to_user=%llu errors=%llu",
 	      (unsigned long long)e.stats.packets, (unsigned long long)e.stats.to_user,
 	      (unsigned long long)e.stats.errors);
