@@ -3,7 +3,7 @@
 # a call is set up, re-INVITEd (hold) and torn down, and the SDP each endpoint receives must point
 # at the media proxy. Everything runs in a throw-away network namespace.
 #
-#   bash test/e2e/kamailio-sipp/run.sh [--daemon CMD] [--keep-logs]
+#   bash test/e2e/kamailio-sipp/run.sh [--daemon CMD] [--no-media] [--keep-logs]
 #   CMD: "bun src/main.ts" (default), dist/rtpengine, or /usr/bin/rtpengine (the reference)
 # Needs root, iproute2, kamailio (+ its rtpengine module), sip-tester (sipp). Exit 0 = PASS, 1 = FAIL.
 set -uo pipefail
@@ -11,11 +11,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../../.." && pwd)
 DAEMON="bun src/main.ts"
 KEEP=0
+MEDIA=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --daemon) DAEMON=$2; shift 2 ;;
     --daemon=*) DAEMON=${1#--daemon=}; shift ;;
     --keep-logs) KEEP=1; shift ;;
+    --no-media) MEDIA=0; shift ;;
     -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -60,7 +62,7 @@ nsx ip link set lo up
 for a in $MEDIA_IP $PROXY_IP $UAC_IP $UAS_IP; do nsx ip addr add "$a/32" dev lo; done
 
 dump_logs() {
-  for f in daemon.log kamailio.log uas.out uac.out uas_logs.log uac_logs.log uas_err.log uac_err.log; do
+  for f in media.out daemon.log kamailio.log uas.out uac.out uas_logs.log uac_logs.log uas_err.log uac_err.log; do
     [ -s "$LOG/$f" ] && { echo "--- $f (tail)"; tail -n 25 "$LOG/$f"; }
   done
 }
@@ -79,6 +81,11 @@ SIPP_COMMON=(-nostdin -m 1 -timeout 20 -timeout_error -trace_logs -trace_err -tr
 (cd "$LOG" && exec ip netns exec "$NS" sipp -sf "$HERE/uas.xml" -i $UAS_IP -mi $UAS_IP -p 5080 "${SIPP_COMMON[@]}" \
   -log_file "$LOG/uas_logs.log" -error_file "$LOG/uas_err.log" -message_file "$LOG/uas_msg.log" >"$LOG/uas.out" 2>&1) &
 UAS_PID=$!
+# RTP both ways while the call is up (the caller pauses 2 s after the first ACK)
+if [ "$MEDIA" = 1 ]; then
+  nsx "$BUN" "$HERE/media-check.ts" "$LOG" "$UAC_IP:16000" "$UAS_IP:17000" "$MEDIA_IP" >"$LOG/media.out" 2>&1 &
+  MEDIA_PID=$!
+fi
 sleep 0.5
 (cd "$LOG" && exec ip netns exec "$NS" sipp -sf "$HERE/uac.xml" -i $UAC_IP -mi $UAC_IP -p 5070 "${SIPP_COMMON[@]}" \
   -key uas_addr "$UAS_IP:5080" -log_file "$LOG/uac_logs.log" -error_file "$LOG/uac_err.log" -message_file "$LOG/uac_msg.log" \
@@ -88,6 +95,8 @@ UAC_RC=$?
 if [ "$UAC_RC" != 0 ]; then for _ in $(seq 20); do kill -0 $UAS_PID 2>/dev/null || break; sleep 0.1; done; kill $UAS_PID 2>/dev/null; fi
 wait $UAS_PID
 UAS_RC=$?
+MEDIA_RC=skip
+if [ "$MEDIA" = 1 ]; then wait $MEDIA_PID; MEDIA_RC=$?; fi
 
 pass=0 failn=0
 check() { # description, condition...
@@ -114,6 +123,9 @@ check "re-INVITE 200 OK at caller: c=$a2c, same port $a2p as before" test "$a2c"
 check "no endpoint address leaked into the SDP the other side received" test -n "$o1p" -a -n "$a1p" -a -z "$leaks"
 check "kamailio sent offer, answer and delete to the media proxy" \
   bash -c "grep -q 'E2E: INVITE' '$LOG/kamailio.log' && grep -q 'E2E: re-INVITE' '$LOG/kamailio.log' && grep -q 'answer for' '$LOG/kamailio.log' && grep -q 'E2E: BYE' '$LOG/kamailio.log'"
+if [ "$MEDIA" = 1 ]; then
+  check "RTP flows both ways through the proxy: $(tail -n 1 "$LOG/media.out" 2>/dev/null)" test "$MEDIA_RC" = 0
+fi
 
 echo "$pass passed, $failn failed"
 if [ "$failn" = 0 ]; then RESULT=PASS; echo "E2E PASS"; exit 0; fi
