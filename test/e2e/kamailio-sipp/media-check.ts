@@ -37,8 +37,8 @@ if (toFromCaller === null || toFromCallee === null) {
 
 const got = { atCallee: 0, atCaller: 0 };
 const isOurs = (b: Uint8Array) => b.length >= 12 && (b[0]! & 0xc0) === 0x80 && (b[8]! === 0xe2 || b[8]! === 0xe3);
-const caller = await Bun.udpSocket({ hostname: callerIp, port: callerPort, socket: { data: (_s, b) => isOurs(b) && got.atCaller++, error: () => {} } });
-const callee = await Bun.udpSocket({ hostname: calleeIp, port: calleePort, socket: { data: (_s, b) => isOurs(b) && got.atCallee++, error: () => {} } });
+const caller = await Bun.udpSocket({ hostname: callerIp, port: callerPort, socket: { data: (_s, b) => void (isOurs(b) && got.atCaller++), error: () => {} } });
+const callee = await Bun.udpSocket({ hostname: calleeIp, port: calleePort, socket: { data: (_s, b) => void (isOurs(b) && got.atCallee++), error: () => {} } });
 
 function rtp(seq: number, ssrcTag: number): Uint8Array {
   const b = Buffer.alloc(172, 0xff);
