@@ -3,6 +3,7 @@ import type { Config } from "../config/types.ts";
 import { registerCommand } from "../control/registry.ts";
 import { NgError, type NgDict } from "../control/types.ts";
 import { BookingPortAllocator, type PortAllocator } from "../media/ports.ts";
+import type { MediaHooks } from "../media/hooks.ts";
 import { CallEngine } from "./engine.ts";
 import { parseCallFlags } from "./flags.ts";
 import { Interfaces } from "./interfaces.ts";
@@ -16,10 +17,11 @@ export function callEngine(): CallEngine | null {
 }
 
 /** Build the engine from the configuration; `ports` lets the media plane supply a socket-backed allocator. */
-export function createCallEngine(config: Pick<Config, "interfaces" | "portMin" | "portMax" | "deleteDelay" | "maxSessions"> & Partial<Config>, ports?: PortAllocator): CallEngine {
+export function createCallEngine(config: Pick<Config, "interfaces" | "portMin" | "portMax" | "deleteDelay" | "maxSessions"> & Partial<Config>, ports?: PortAllocator, media?: MediaHooks): CallEngine {
   return new CallEngine({
     interfaces: new Interfaces(config.interfaces),
     ports: ports ?? new BookingPortAllocator(config.portMin, config.portMax),
+    media,
     deleteDelay: config.deleteDelay,
     maxSessions: config.maxSessions,
     portMin: config.portMin,
@@ -51,7 +53,7 @@ export function callHandlers(e: CallEngine): Record<string, (req: NgDict) => NgD
     query: (req) => {
       const f = parseCallFlags(req);
       const call = e.calls.get(f.callId);
-      if (!call) throw new NgError("Unknown call-ID");
+      if (!call) throw new NgError("Unknown call-id");
       return callStats(call, f.fromTag || null, f.toTag);
     },
     list: (req) => {
@@ -64,8 +66,8 @@ export function callHandlers(e: CallEngine): Record<string, (req: NgDict) => NgD
   };
 }
 
-export function registerCallCommands(config: Config, ports?: PortAllocator): CallEngine {
-  engine = createCallEngine(config, ports);
+export function registerCallCommands(config: Config, ports?: PortAllocator, media?: MediaHooks): CallEngine {
+  engine = createCallEngine(config, ports, media);
   for (const [name, h] of Object.entries(callHandlers(engine))) registerCommand(name, h);
   return engine;
 }

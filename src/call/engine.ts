@@ -7,6 +7,7 @@ import { fingerprintValue, hashName } from "../crypto/dtls-sdp.ts";
 import { CRYPTO_SUITES, cryptoLine, newKey, type SdesCrypto, suiteAllowed, suiteByName } from "../crypto/sdes-sdp.ts";
 import { candidateLines, foundationFor, newIceCredentials } from "../ice/sdp.ts";
 import type { PortAllocator } from "../media/ports.ts";
+import type { MediaHooks } from "../media/hooks.ts";
 import { parseSdp } from "../sdp/parse.ts";
 import { type ConnOut, type MediaOut, rewriteSdp, type SessionOut } from "../sdp/rewrite.ts";
 import { type SdpSession, sessionsOf } from "../sdp/types.ts";
@@ -29,6 +30,8 @@ export interface EngineOptions {
   portMax?: number;
   /** `--dtls-passive`: prefer the passive DTLS role */
   dtlsPassive?: boolean;
+  /** the media plane: told about signalling changes and call ends (absent = signalling only) */
+  media?: MediaHooks;
 }
 
 /** Our loop-protection identity (`a=rtpengine:...`), fixed for the daemon's lifetime. */
@@ -106,7 +109,9 @@ export class CallEngine {
       this.place(mB, ifB, f.addressFamily ?? (mB.port !== null ? mB.family : p.family), p.port === 0);
       outs.push(this.offerMedia(f, p, mA, mB, i));
     });
-    return { sdp: this.render(f, sdp, a, b, outs) };
+    const out = this.render(f, sdp, a, b, outs);
+    this.opts.media?.signalled(call, a, f); // media: routes, learning flags, fast-path rules
+    return { sdp: out };
   }
 
   private newCall(callId: string): Call {
@@ -452,7 +457,9 @@ export class CallEngine {
       if (f.addressFamily !== null && f.addressFamily !== mA.family) this.place(mA, mA.interfaceName, f.addressFamily, false);
       outs.push(this.answerMedia(f, p, mA, mB));
     });
-    return this.render(f, sdp, b, a, outs);
+    const out = this.render(f, sdp, b, a, outs);
+    this.opts.media?.signalled(call, b, f); // media: routes, learning flags, fast-path rules
+    return out;
   }
 
   /** The monologue an answer comes from: known by to-tag, else the branch (via-branch) or pending peer of the offerer. */
@@ -606,6 +613,7 @@ export class CallEngine {
   }
 
   destroyCall(call: Call): void {
+    this.opts.media?.destroyed(call); // media: final counters, rules withdrawn, before the ports close
     if (call.deleteTimer) clearTimeout(call.deleteTimer);
     call.deleteTimer = null;
     for (const m of call.all) for (const md of m.medias) this.freeMedia(md);
