@@ -180,7 +180,7 @@ export async function replayFile(vf: VectorFile, client: NgClient, opts: ReplayO
         }
         const reply = await runStep(step, callId, vars, tags, encoding, client, opts.timeoutMs, r);
         if (r.status === "fail") broken = `line ${step.line}`;
-        timeouts = r.reason?.startsWith("timeout") ? timeouts + 1 : 0;
+        timeouts = r.reason?.includes("timeout waiting for reply") ? timeouts + 1 : 0;
         if (timeouts >= 3) {
           const alive = await client.request({ command: "ping" }, "bencode", 2000).then((x) => x.result === "pong", () => false);
           if (!alive) dead = "daemon stopped answering (3 timeouts, no pong)";
