@@ -69,12 +69,18 @@ async function main(): Promise<number> {
   process.on("uncaughtException", (e) => log.err(`Uncaught exception (daemon continues): ${e?.stack ?? e}`));
   process.on("unhandledRejection", (e) => log.err(`Unhandled rejection (daemon continues): ${(e as Error)?.stack ?? e}`));
 
-  const engine = registerCallCommands(config);
+  // media: shim sockets behind the port allocator, relay hooks in the engine, media ng commands
+  const media = await import("./media/plane.ts").then(
+    (m) => m.startMediaPlane(config, log),
+    (e: Error) => (log.warning(`Media relay unavailable: ${e.message}`), null),
+  );
+  const engine = registerCallCommands(config, media?.ports, media?.hooks);
+  media?.attach(engine);
   registerCallCliCommands(engine);
 
   let daemon;
   try {
-    daemon = await startDaemon(config, { notify: await notifier(log), onShutdown: [() => engine.clear()] });
+    daemon = await startDaemon(config, { notify: await notifier(log), onShutdown: [() => engine.clear(), async () => media?.stop()] });
   } catch (e) {
     if (e instanceof ListenError) {
       // with stderr as the log sink the line below is the log line; do not print it twice

@@ -1,0 +1,61 @@
+// The forwarding rule: one typed description of "packets on this local socket go out there", consumed by the shim fast path (and later the kernel).
+import { encodeAddr, type Endpoint } from "../platform/shim-addr.ts";
+import { ADDR_SIZE, MISMATCH_DROP, MISMATCH_PROPAGATE, RULE, RULE_SET_TOS, RULE_SIZE } from "../platform/shim-abi.ts";
+
+/** A local media socket as both forwarders know it: the shim by handle, the kernel by address. */
+export interface RuleSocket {
+  readonly handle: number;
+  readonly local: Endpoint;
+}
+
+/**
+ * Match (local socket, optional expected source) -> action (output socket, destination, TOS), counted.
+ * Field names follow kernel-module/rtpengine_uapi.h (local, expect_src, out.src, out.dst, out.tos).
+ */
+export interface ForwardingRule {
+  /** socket the packets arrive on */
+  readonly local: RuleSocket;
+  /** only packets from this source match (port 0 = any port); null = any source */
+  readonly expectSrc: Endpoint | null;
+  /** `strict source`: packets not from expectSrc are dropped instead of going up to TypeScript */
+  readonly dropMismatch: boolean;
+  /** socket the packets leave from (the other side's local socket) */
+  readonly outSrc: RuleSocket;
+  /** where they go (the other side's learned or signalled endpoint) */
+  readonly outDst: Endpoint;
+  /** TOS / traffic class for the output; null = the output socket's own */
+  readonly tos: number | null;
+}
+
+/** Two rules are the same installation (nothing to update) when every field matches. */
+export function sameRule(a: ForwardingRule | null, b: ForwardingRule | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.local.handle === b.local.handle && a.outSrc.handle === b.outSrc.handle && sameEndpoint(a.expectSrc, b.expectSrc) &&
+    sameEndpoint(a.outDst, b.outDst) && a.dropMismatch === b.dropMismatch && a.tos === b.tos;
+}
+
+function sameEndpoint(a: Endpoint | null, b: Endpoint | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.address === b.address && a.port === b.port;
+}
+
+/** struct rtpe_addr for a rule's expected source (family 0 = any source). */
+export function encodeExpectedSrc(rule: ForwardingRule): Uint8Array {
+  const b = new Uint8Array(ADDR_SIZE);
+  if (rule.expectSrc) encodeAddr(b, 0, rule.expectSrc.address, rule.expectSrc.port);
+  return b;
+}
+
+/** struct rtpe_rule (ffi/rtpe_rule.h) for the shim's rtpe_rule_add. */
+export function encodeShimRule(rule: ForwardingRule): Uint8Array {
+  const b = new Uint8Array(RULE_SIZE);
+  const dv = new DataView(b.buffer);
+  dv.setInt32(RULE.local, rule.local.handle, true);
+  dv.setInt32(RULE.output, rule.outSrc.handle, true);
+  if (rule.expectSrc) encodeAddr(b, RULE.expectedSrc, rule.expectSrc.address, rule.expectSrc.port);
+  encodeAddr(b, RULE.dstAddr, rule.outDst.address, rule.outDst.port);
+  b[RULE.tos] = rule.tos ?? 0;
+  b[RULE.srcMismatch] = rule.dropMismatch ? MISMATCH_DROP : MISMATCH_PROPAGATE;
+  dv.setUint16(RULE.flags, rule.tos === null ? 0 : RULE_SET_TOS, true);
+  return b;
+}

@@ -1,0 +1,103 @@
+// PortAllocator backed by real shim sockets: RTP on an even port, RTCP on the next, the same ports on every address of a stream.
+import type { PortAllocator } from "./ports.ts";
+import { MediaSocket, ShimError, type RxPacket } from "./socket.ts";
+
+/** Packets of one allocated socket; `address` is the local address string the engine asked for. */
+export type AllocatedPacketsHandler = (address: string, sock: MediaSocket, packets: RxPacket[]) => void;
+
+export interface ShimAllocatorOptions {
+  minPort: number;
+  maxPort: number;
+  /** `--tos`: 0 = leave the kernel's default */
+  tos: number;
+  /** bind attempts for multi-address streams whose port is busy on another address */
+  attempts?: number;
+}
+
+const key = (address: string, port: number): string => `${address}|${port}`;
+
+export class ShimPortAllocator implements PortAllocator {
+  private readonly sockets = new Map<string, MediaSocket>();
+  private readonly counts = new Map<string, number>();
+  /** every packet of every allocated socket goes here (the media relay) */
+  onPackets: AllocatedPacketsHandler | null = null;
+  /** why the last reserve() failed, for the log */
+  lastError: string | null = null;
+
+  constructor(private readonly opts: ShimAllocatorOptions) {
+    if (opts.minPort > opts.maxPort) throw new Error(`port range ${opts.minPort}-${opts.maxPort} is empty`);
+  }
+
+  reserve(addresses: readonly string[], count: number): number | null {
+    if (count !== 2) throw new RangeError("ShimPortAllocator reserves RTP/RTCP pairs only");
+    if (addresses.length === 0) return null;
+    const attempts = this.opts.attempts ?? 16;
+    for (let i = 0; i < attempts; i++) {
+      const opened: Array<[string, MediaSocket]> = [];
+      try {
+        const [rtp, rtcp] = MediaSocket.bindPair({
+          address: addresses[0]!, minPort: this.opts.minPort, maxPort: this.opts.maxPort, tos: this.tos(),
+        });
+        opened.push([addresses[0]!, rtp], [addresses[0]!, rtcp]);
+        const base = rtp.local.port;
+        // the other addresses of the interface must offer the same port (one port per stream in SDP)
+        for (const a of addresses.slice(1)) {
+          opened.push([a, MediaSocket.bind({ address: a, port: base, tos: this.tos() })]);
+          opened.push([a, MediaSocket.bind({ address: a, port: base + 1, tos: this.tos() })]);
+        }
+        for (const [a, s] of opened) this.adopt(a, s);
+        return base;
+      } catch (e) {
+        for (const [, s] of opened) s.close();
+        this.lastError = e instanceof Error ? e.message : String(e);
+        // the whole range is busy on the first address: no retry can help
+        if (e instanceof ShimError && e.code === "EADDRINUSE" && opened.length === 0) return null;
+        if (!(e instanceof ShimError && e.code === "EADDRINUSE")) return null;
+      }
+    }
+    return null;
+  }
+
+  private tos(): number | undefined {
+    return this.opts.tos > 0 ? this.opts.tos : undefined;
+  }
+
+  private adopt(address: string, s: MediaSocket): void {
+    this.sockets.set(key(address, s.local.port), s);
+    this.counts.set(address, (this.counts.get(address) ?? 0) + 1);
+    s.onPackets = (packets, sock) => this.onPackets?.(address, sock, packets);
+  }
+
+  release(addresses: readonly string[], base: number, count: number): void {
+    for (const a of addresses) {
+      for (let p = base; p < base + count; p++) {
+        const s = this.sockets.get(key(a, p));
+        if (!s) continue;
+        s.close();
+        this.sockets.delete(key(a, p));
+        this.counts.set(a, (this.counts.get(a) ?? 1) - 1);
+      }
+    }
+  }
+
+  inUse(address: string): number {
+    return this.counts.get(address) ?? 0;
+  }
+
+  /** The open socket bound to address:port, if this allocator holds it. */
+  socket(address: string, port: number): MediaSocket | undefined {
+    return this.sockets.get(key(address, port));
+  }
+
+  /** Every open socket (tests, shutdown). */
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  /** Close everything (shutdown). */
+  closeAll(): void {
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
+    this.counts.clear();
+  }
+}

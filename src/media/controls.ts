@@ -1,0 +1,84 @@
+// Per-call and per-participant media controls: `block media`, `silence media`, `block DTMF` (and their `un` forms).
+import type { Call, Monologue } from "../call/model.ts";
+import { NgError, type NgDict, type NgValue } from "../control/types.ts";
+
+export type ControlName = "blockMedia" | "silenceMedia" | "blockDtmf";
+
+interface Controls {
+  blockMedia: boolean;
+  silenceMedia: boolean;
+  blockDtmf: boolean;
+}
+
+const none = (): Controls => ({ blockMedia: false, silenceMedia: false, blockDtmf: false });
+const byCall = new WeakMap<Call, Controls>();
+const byMonologue = new WeakMap<Monologue, Controls>();
+
+/** What applies to packets sent by this participant: its own setting or the call-wide one. */
+export function effectiveControls(call: Call, from: Monologue): Controls {
+  const c = byCall.get(call);
+  const m = byMonologue.get(from);
+  return {
+    blockMedia: (c?.blockMedia ?? false) || (m?.blockMedia ?? false),
+    silenceMedia: (c?.silenceMedia ?? false) || (m?.silenceMedia ?? false),
+    blockDtmf: (c?.blockDtmf ?? false) || (m?.blockDtmf ?? false),
+  };
+}
+
+function str(v: NgValue | undefined): string | null {
+  return typeof v === "string" ? v : typeof v === "number" ? String(v) : null;
+}
+
+function flagList(v: NgValue | undefined): string[] {
+  if (Array.isArray(v)) return v.map((x) => (typeof x === "string" ? x.toLowerCase() : ""));
+  return typeof v === "string" ? [v.toLowerCase()] : [];
+}
+
+/**
+ * Participants a command selects, as the README describes for `block DTMF`: by `from-tag`, by SDP media
+ * `address`, or by `label`; none of these = the whole call (returned as null).
+ */
+export function selectParticipants(call: Call, req: NgDict): Monologue[] | null {
+  const tag = str(req["from-tag"]);
+  const label = str(req.label);
+  const address = str(req.address);
+  if (tag) {
+    const m = call.monologues.get(tag);
+    if (!m) throw new NgError("Unknown monologue tag");
+    return [m];
+  }
+  if (label) {
+    const ms = call.all.filter((m) => m.label === label);
+    if (!ms.length) throw new NgError("No monologue matching the given label");
+    return ms;
+  }
+  if (address) {
+    const ms = call.all.filter((m) => m.medias.some((md) => md.peer?.address === address));
+    if (!ms.length) throw new NgError("Failed to match address to any monologue");
+    return ms;
+  }
+  return null;
+}
+
+/** Apply one `block`/`unblock` command to a call. Returns nothing; throws NgError for bad selections. */
+export function applyControl(call: Call, req: NgDict, what: ControlName, on: boolean): void {
+  const targets = selectParticipants(call, req);
+  if (targets) {
+    for (const m of targets) {
+      let c = byMonologue.get(m);
+      if (!c) byMonologue.set(m, (c = none()));
+      c[what] = on;
+    }
+    return;
+  }
+  let c = byCall.get(call);
+  if (!c) byCall.set(call, (c = none()));
+  c[what] = on;
+  // unblocking the whole call leaves directional blocks in place unless `all` is given
+  if (!on && flagList(req.flags).includes("all")) {
+    for (const m of call.all) {
+      const mc = byMonologue.get(m);
+      if (mc) mc[what] = false;
+    }
+  }
+}

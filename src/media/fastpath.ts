@@ -1,0 +1,64 @@
+// The shim fast path: installs, withdraws and reads forwarding rules in the shim's receive thread.
+import { encodeExpectedSrc, encodeShimRule, type ForwardingRule } from "../kernel/rule.ts";
+import { RULE_STATS_WORDS, type ShimRaw } from "../platform/shim-abi.ts";
+import type { MediaSocket } from "./socket.ts";
+
+export interface RuleCounters {
+  packets: number;
+  bytes: number;
+  errors: number;
+  /** ms since the epoch of the last forwarded packet, 0 = none */
+  lastMs: number;
+}
+
+/** A rule as installed, with the counters already credited to the stream. */
+export interface InstalledRule {
+  readonly rule: ForwardingRule;
+  /** the socket the rule lives on: once it is closed the rule is gone with it (never delete by a reused handle) */
+  readonly socket: MediaSocket;
+  credited: RuleCounters;
+}
+
+/** Whether the fast path is used: RTPENGINE_TS_FASTPATH=0 keeps every packet in TypeScript (tests run both planes). */
+export function fastPathEnabled(env: Record<string, string | undefined> = process.env): boolean {
+  const v = env["RTPENGINE_TS_FASTPATH"];
+  return v === undefined || !["0", "off", "no", "false"].includes(v.toLowerCase());
+}
+
+export class ShimFastPath {
+  constructor(private readonly raw: ShimRaw) {}
+
+  /** Add (or replace) the rule; returns the installation, or an error text. */
+  install(rule: ForwardingRule, socket: MediaSocket): InstalledRule | string {
+    const r = this.raw.rtpe_rule_add(encodeShimRule(rule));
+    if (r < 0) return `rtpe_rule_add: errno ${-r}`;
+    return { rule, socket, credited: { packets: 0, bytes: 0, errors: 0, lastMs: 0 } };
+  }
+
+  /** Counters since installation (null when the socket or rule is gone). */
+  read(ir: InstalledRule): RuleCounters | null {
+    if (ir.socket.isClosed) return null;
+    const out = new BigUint64Array(RULE_STATS_WORDS);
+    if (this.raw.rtpe_rule_stats(ir.rule.local.handle, encodeExpectedSrc(ir.rule), out) < 0) return null;
+    return { packets: Number(out[0]), bytes: Number(out[1]), errors: Number(out[2]), lastMs: Math.floor(Number(out[3]) / 1e6) };
+  }
+
+  /** The counter increase since the last call, credited now. */
+  delta(ir: InstalledRule): RuleCounters | null {
+    const now = this.read(ir);
+    if (!now) return null;
+    const d = {
+      packets: now.packets - ir.credited.packets,
+      bytes: now.bytes - ir.credited.bytes,
+      errors: now.errors - ir.credited.errors,
+      lastMs: now.lastMs,
+    };
+    ir.credited = now;
+    return d;
+  }
+
+  withdraw(ir: InstalledRule): void {
+    if (ir.socket.isClosed) return;
+    this.raw.rtpe_rule_del(ir.rule.local.handle, encodeExpectedSrc(ir.rule));
+  }
+}

@@ -1,0 +1,89 @@
+// Endpoint learning: `--endpoint-learning` (delayed/immediate/off/heuristic), `asymmetric`, `strict source`, `media handover`.
+import type { EndpointLearning } from "../config/types.ts";
+import type { Endpoint } from "../platform/shim-addr.ts";
+
+/** How long after the last signalling event learning stays open in the delayed and heuristic modes. */
+export const LEARNING_WAIT_MS = 3000;
+
+/** Per-stream learning options, from the flags of the offer/answer that described this endpoint. */
+export interface LearningOptions {
+  mode: EndpointLearning;
+  /** `asymmetric`: the endpoint sends from elsewhere; never learn, send to the SDP address */
+  asymmetric: boolean;
+  /** `strict source`: after learning, packets from any other source are dropped */
+  strictSource: boolean;
+  /** `media handover`: after learning, a packet from a new source moves the endpoint there */
+  mediaHandover: boolean;
+}
+
+export type Verdict = "forward" | "drop";
+
+/** Rank of a source in `heuristic` mode: the closer to the SDP endpoint, the better. */
+function heuristicRank(src: Endpoint, sdp: Endpoint | null): number {
+  if (!sdp) return 0;
+  if (src.address === sdp.address && src.port === sdp.port) return 3;
+  if (src.address === sdp.address) return 2;
+  if (src.port === sdp.port) return 1;
+  return 0;
+}
+
+export function sameEndpoint(a: Endpoint | null, b: Endpoint | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.address === b.address && a.port === b.port;
+}
+
+/** The learning state of one stream (one local port, one remote endpoint). */
+export class EndpointLearner {
+  /** learned endpoint (null = none yet: send to the SDP address) */
+  endpoint: Endpoint | null = null;
+  /** learning is over: the fast path may take the stream */
+  confirmed = false;
+  private bestRank = -1;
+
+  constructor(public opts: LearningOptions) {}
+
+  /** Nothing to learn: the endpoint is the SDP address and stays there. */
+  get fixed(): boolean {
+    return this.opts.asymmetric || this.opts.mode === "off";
+  }
+
+  /** Forget what was learned (new SDP address, `reset`). */
+  reset(): void {
+    this.endpoint = null;
+    this.confirmed = false;
+    this.bestRank = -1;
+  }
+
+  /**
+   * Judge one packet from `src`. `sdp` is the endpoint the SDP gave, `sinceSignalMs` the time since
+   * the call's last offer/answer. Returns the verdict; `changed()` tells whether the endpoint moved.
+   */
+  onPacket(src: Endpoint, sdp: Endpoint | null, sinceSignalMs: number): { verdict: Verdict; changed: boolean } {
+    if (this.fixed) {
+      const changed = !this.confirmed;
+      this.confirmed = true;
+      return { verdict: "forward", changed };
+    }
+    if (this.confirmed) {
+      if (sameEndpoint(src, this.endpoint)) return { verdict: "forward", changed: false };
+      if (this.opts.strictSource) return { verdict: "drop", changed: false };
+      if (this.opts.mediaHandover) {
+        this.endpoint = src;
+        return { verdict: "forward", changed: true };
+      }
+      // after learning, other sources are forwarded but do not move the endpoint
+      return { verdict: "forward", changed: false };
+    }
+    const before = this.endpoint;
+    if (this.opts.mode === "heuristic") {
+      // keep the best-ranked source seen so far (first one wins a tie)
+      const rank = heuristicRank(src, sdp);
+      if (this.endpoint === null || rank > this.bestRank) {
+        this.endpoint = src;
+        this.bestRank = rank;
+      }
+    } else this.endpoint = src;
+    if (this.opts.mode === "immediate" || sinceSignalMs > LEARNING_WAIT_MS) this.confirmed = true;
+    return { verdict: "forward", changed: this.confirmed || !sameEndpoint(before, this.endpoint) };
+  }
+}

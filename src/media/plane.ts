@@ -1,0 +1,116 @@
+// The media plane: shim sockets behind the port allocator, the relay, fast path, timeouts and the media ng commands.
+import type { CallEngine } from "../call/engine.ts";
+import type { Config } from "../config/types.ts";
+import { registerCommand } from "../control/registry.ts";
+import { NgError, type NgDict } from "../control/types.ts";
+import { ShimPortAllocator } from "./allocator.ts";
+import { applyControl, type ControlName } from "./controls.ts";
+import { fastPathEnabled, ShimFastPath } from "./fastpath.ts";
+import { MediaRelay } from "./relay.ts";
+import { initMediaSockets, shutdownMediaSockets } from "./socket.ts";
+import { callTimeout, type TimeoutKind } from "./timeouts.ts";
+
+export type MediaConfig = Pick<Config, "portMin" | "portMax" | "tos" | "endpointLearning" | "timeout" | "silentTimeout" | "finalTimeout" | "offerTimeout">;
+
+export interface MediaPlaneOptions {
+  log?: { info(m: string): void; warning(m: string): void };
+  /** false = slow path only (default: RTPENGINE_TS_FASTPATH, on unless "0") */
+  fastPath?: boolean;
+  /** how often rule counters are read and timeouts judged, ms */
+  tickMs?: number;
+}
+
+/** ng commands of the media plane and the control each one sets. */
+const CONTROL_COMMANDS: ReadonlyArray<[string, ControlName, boolean]> = [
+  ["block media", "blockMedia", true],
+  ["unblock media", "blockMedia", false],
+  ["silence media", "silenceMedia", true],
+  ["unsilence media", "silenceMedia", false],
+  ["block DTMF", "blockDtmf", true],
+  ["unblock DTMF", "blockDtmf", false],
+];
+
+export class MediaPlane {
+  readonly timeouts: Record<TimeoutKind, number> = { timeout: 0, silent: 0, final: 0, offer: 0 };
+  private engine: CallEngine | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  private constructor(
+    readonly config: MediaConfig,
+    readonly ports: ShimPortAllocator,
+    readonly relay: MediaRelay,
+    private readonly opts: MediaPlaneOptions,
+  ) {}
+
+  /** Start the shim and build the plane; throws when the shim cannot be loaded. */
+  static async start(config: MediaConfig, opts: MediaPlaneOptions = {}): Promise<MediaPlane> {
+    const shim = await initMediaSockets();
+    const ports = new ShimPortAllocator({ minPort: config.portMin, maxPort: config.portMax, tos: config.tos });
+    const fast = opts.fastPath ?? fastPathEnabled();
+    const relay = new MediaRelay({
+      allocator: ports,
+      fastPath: fast ? new ShimFastPath(shim.raw) : null,
+      learning: config.endpointLearning,
+      log: (m) => opts.log?.warning(m),
+    });
+    opts.log?.info(`Media relay ready (fast path ${fast ? "on" : "off"}, endpoint learning ${config.endpointLearning})`);
+    return new MediaPlane(config, ports, relay, opts);
+  }
+
+  /** Hooks for the call engine (EngineOptions.media). */
+  get hooks(): MediaRelay {
+    return this.relay;
+  }
+
+  /** Bind to the engine: timeouts start and the media ng commands are registered. */
+  attach(engine: CallEngine): void {
+    this.engine = engine;
+    for (const [name, what, on] of CONTROL_COMMANDS) registerCommand(name, (req) => this.control(req, what, on));
+    this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 1000);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  private control(req: NgDict, what: ControlName, on: boolean): NgDict {
+    const id = req["call-id"];
+    if (typeof id !== "string" || id === "") throw new NgError("No call-id in message");
+    const call = this.engine?.calls.get(id);
+    if (!call) throw new NgError("Unknown call-ID");
+    applyControl(call, req, what, on);
+    this.relay.refresh(call); // blocked media leaves the fast path, unblocked media may return to it
+    return {};
+  }
+
+  /** Read fast-path counters, then end calls whose media went quiet (or that lived too long). */
+  tick(now = Date.now()): void {
+    this.relay.creditAll();
+    const e = this.engine;
+    if (!e) return;
+    for (const call of [...e.calls.values()]) {
+      if (call.deleteTimer) continue;
+      const kind = callTimeout(call, now, this.config, (m) => this.relay.stateOf(m));
+      if (!kind) continue;
+      this.timeouts[kind]++;
+      e.totals.timeouts++;
+      this.opts.log?.info(`Call ${call.callId} ended: ${kind} timeout`);
+      e.destroyCall(call);
+    }
+  }
+
+  /** Close every media socket and stop the shim (shutdown). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.ports.closeAll();
+    await shutdownMediaSockets();
+  }
+}
+
+/** The daemon's media plane, or null (logged) when the shim cannot be loaded: calls are then signalled but not relayed. */
+export async function startMediaPlane(config: MediaConfig, log: NonNullable<MediaPlaneOptions["log"]>): Promise<MediaPlane | null> {
+  try {
+    return await MediaPlane.start(config, { log });
+  } catch (e) {
+    log.warning(`Media relay unavailable, no packets will be relayed: ${(e as Error).message}`);
+    return null;
+  }
+}

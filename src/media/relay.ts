@@ -1,0 +1,415 @@
+// The media relay: routes packets from the shim's ring to the other side of their call (slow path) and installs fast-path rules.
+import type { CallFlags } from "../call/flags.ts";
+import type { Call, Media, Monologue } from "../call/model.ts";
+import type { EndpointLearning } from "../config/types.ts";
+import type { ForwardingRule } from "../kernel/rule.ts";
+import { sameRule } from "../kernel/rule.ts";
+import { canonicalAddress, type Endpoint } from "../platform/shim-addr.ts";
+import type { ShimPortAllocator } from "./allocator.ts";
+import { effectiveControls } from "./controls.ts";
+import type { InstalledRule, ShimFastPath } from "./fastpath.ts";
+import type { MediaHooks } from "./hooks.ts";
+import { EndpointLearner, sameEndpoint, type LearningOptions } from "./learning.ts";
+import { isRtcp, isRtp, isStun, payloadType, ssrc } from "./rtp.ts";
+import { silencePayload } from "./silence.ts";
+import { SendBatch } from "./socket-batch.ts";
+import type { MediaSocket, RxPacket } from "./socket.ts";
+
+/** Counters of one stream: what arrived from its endpoint. For RTP this object is Media.stats (read by `query`). */
+export interface StreamCounters {
+  packets: number;
+  bytes: number;
+  errors: number;
+  /** ms since the epoch */
+  lastPacket: number;
+}
+
+export interface StreamState {
+  readonly rtcp: boolean;
+  readonly learner: EndpointLearner;
+  /** endpoint the SDP gave for this stream (null: none, or on hold) */
+  sdp: Endpoint | null;
+  readonly counters: StreamCounters;
+  /** dropped by `strict source` */
+  dropped: number;
+  readonly ssrcs: Set<number>;
+  rule: InstalledRule | null;
+}
+
+export interface MediaState {
+  readonly rtp: StreamState;
+  readonly rtcp: StreamState;
+  /** when the media got its ports: the timeout clock starts here */
+  readonly createdMs: number;
+}
+
+interface Route {
+  call: Call;
+  mono: Monologue;
+  media: Media;
+  rtcp: boolean;
+}
+
+export interface RelayOptions {
+  allocator: ShimPortAllocator;
+  /** null = slow path only */
+  fastPath: ShimFastPath | null;
+  learning: EndpointLearning;
+  log?: (msg: string) => void;
+}
+
+type SideFlags = Omit<LearningOptions, "mode">;
+const MAX_SSRCS = 32;
+const routeKey = (address: string, port: number): string => `${address}|${port}`;
+
+/** The endpoint an SDP gave for one stream of a media, or null (none yet, zero address, port 0). */
+export function sdpEndpoint(m: Media, rtcp: boolean): Endpoint | null {
+  const p = m.peer;
+  if (!p || p.zeroAddress || p.port === 0 || !p.address) return null;
+  let address: string;
+  try {
+    address = canonicalAddress(p.address);
+  } catch {
+    return null; // a host name: nothing to send to
+  }
+  const port = !rtcp ? p.port : m.rtcpMuxActive ? p.port : (p.rtcpPort ?? p.port + 1);
+  return { address, port, family: p.family };
+}
+
+function codecName(m: Media, pt: number): string {
+  const c = m.peer?.codecs.find((x) => x.pt === pt);
+  if (c?.name) return c.name.toUpperCase();
+  return pt === 0 ? "PCMU" : pt === 8 ? "PCMA" : pt === 9 ? "G722" : "";
+}
+
+export class MediaRelay implements MediaHooks {
+  private readonly routes = new Map<string, Route>();
+  private readonly callRoutes = new Map<Call, string[]>();
+  private readonly states = new WeakMap<Media, MediaState>();
+  private readonly sideFlags = new WeakMap<Monologue, SideFlags>();
+  private readonly batch = new SendBatch();
+  /** packets the relay did not forward, by reason (diagnostics and tests) */
+  readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, noDestination: 0 };
+
+  constructor(private readonly opts: RelayOptions) {
+    opts.allocator.onPackets = (address, sock, packets) => this.onPackets(address, sock, packets);
+  }
+
+  get fastPathEnabled(): boolean {
+    return this.opts.fastPath !== null;
+  }
+
+  /** State of a media (created on first use). */
+  stateOf(m: Media): MediaState | undefined {
+    return this.states.get(m);
+  }
+
+  /** Calls the relay currently routes. */
+  calls(): IterableIterator<Call> {
+    return this.callRoutes.keys();
+  }
+
+  // ------------------------------------------------------------ signalling hooks
+
+  signalled(call: Call, from: Monologue, f: CallFlags): void {
+    const flags: SideFlags = {
+      asymmetric: f.flags.has("asymmetric"),
+      strictSource: f.flags.has("strict-source"),
+      mediaHandover: f.flags.has("media-handover"),
+    };
+    this.sideFlags.set(from, flags);
+    for (const md of from.medias) {
+      const st = this.states.get(md);
+      if (!st) continue;
+      st.rtp.learner.opts = { ...st.rtp.learner.opts, ...flags };
+      st.rtcp.learner.opts = { ...st.rtcp.learner.opts, ...flags };
+      if (f.flags.has("reset")) {
+        st.rtp.learner.reset();
+        st.rtcp.learner.reset();
+      }
+    }
+    this.sync(call);
+    if (f.tos !== null) this.setTos(call, f.tos);
+  }
+
+  destroyed(call: Call): void {
+    if (!this.callRoutes.has(call)) return;
+    this.forEachStream(call, (st) => {
+      if (!st.rule) return;
+      this.credit(st, st.rule);
+      this.opts.fastPath?.withdraw(st.rule);
+      st.rule = null;
+    });
+    for (const k of this.callRoutes.get(call) ?? []) if (this.routes.get(k)?.call === call) this.routes.delete(k);
+    this.callRoutes.delete(call);
+  }
+
+  /** Re-evaluate the fast-path rules of a call (after `block media` and the like). */
+  refresh(call: Call): void {
+    if (!this.callRoutes.has(call)) return;
+    for (const mono of call.all) for (const md of mono.medias) this.refreshDirection(call, mono, md);
+  }
+
+  /** Routes and stream state follow the call's current ports and SDP endpoints. */
+  private sync(call: Call): void {
+    for (const k of this.callRoutes.get(call) ?? []) if (this.routes.get(k)?.call === call) this.routes.delete(k);
+    const keys: string[] = [];
+    for (const mono of call.all) {
+      for (const md of mono.medias) {
+        if (md.port === null) continue;
+        const st = this.ensureState(mono, md);
+        for (const s of [st.rtp, st.rtcp]) {
+          const e = sdpEndpoint(md, s.rtcp);
+          // a new SDP address means a new endpoint: learn again
+          if (!sameEndpoint(e, s.sdp)) {
+            s.sdp = e;
+            s.learner.reset();
+          }
+        }
+        for (const a of md.addrs) {
+          for (const rtcp of [false, true]) {
+            const k = routeKey(a.address, md.port + (rtcp ? 1 : 0));
+            this.routes.set(k, { call, mono, media: md, rtcp });
+            keys.push(k);
+          }
+        }
+      }
+    }
+    this.callRoutes.set(call, keys);
+    this.refresh(call);
+  }
+
+  private ensureState(mono: Monologue, md: Media): MediaState {
+    let st = this.states.get(md);
+    if (st) return st;
+    const flags = this.sideFlags.get(mono) ?? { asymmetric: false, strictSource: false, mediaHandover: false };
+    const mk = (rtcp: boolean, counters: StreamCounters): StreamState => ({
+      rtcp,
+      learner: new EndpointLearner({ mode: this.opts.learning, ...flags }),
+      sdp: null,
+      counters,
+      dropped: 0,
+      ssrcs: new Set(),
+      rule: null,
+    });
+    st = { rtp: mk(false, md.stats), rtcp: mk(true, { packets: 0, bytes: 0, errors: 0, lastPacket: 0 }), createdMs: Date.now() };
+    this.states.set(md, st);
+    return st;
+  }
+
+  private forEachStream(call: Call, fn: (st: StreamState, md: Media) => void): void {
+    for (const mono of call.all) {
+      for (const md of mono.medias) {
+        const st = this.states.get(md);
+        if (!st) continue;
+        fn(st.rtp, md);
+        fn(st.rtcp, md);
+      }
+    }
+  }
+
+  private setTos(call: Call, tos: number): void {
+    for (const mono of call.all) {
+      for (const md of mono.medias) {
+        if (md.port === null) continue;
+        for (const a of md.addrs) {
+          for (const p of [md.port, md.port + 1]) {
+            try {
+              this.opts.allocator.socket(a.address, p)?.setTos(tos);
+            } catch {
+              /* a socket that refuses TOS keeps its default */
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ sockets
+
+  /** Our socket of `m` for family `family`, RTP or RTCP port. */
+  private socketOf(m: Media, family: 4 | 6 | undefined, rtcp: boolean): MediaSocket | undefined {
+    if (m.port === null) return undefined;
+    const a = m.addrs.find((x) => x.family === family) ?? (family === undefined ? m.addrs[0] : undefined);
+    return a ? this.opts.allocator.socket(a.address, m.port + (rtcp ? 1 : 0)) : undefined;
+  }
+
+  /** The media that packets arriving on `m` go to: same m= line of the monologue this one talks to. */
+  private counterpart(mono: Monologue, m: Media): Media | undefined {
+    const peer = mono.peer;
+    if (!peer || peer.deleted) return undefined;
+    const o = peer.medias[m.index];
+    return o && o.port !== null ? o : undefined;
+  }
+
+  // ------------------------------------------------------------ slow path
+
+  private onPackets(address: string, sock: MediaSocket, packets: RxPacket[]): void {
+    const r = this.routes.get(routeKey(address, sock.local.port));
+    if (!r) {
+      this.drops.unrouted += packets.length;
+      return;
+    }
+    const st = this.states.get(r.media);
+    if (!st) return;
+    const ls = r.rtcp ? st.rtcp : st.rtp; // learning is per local socket
+    const out = this.counterpart(r.mono, r.media);
+    const outSt = out ? this.states.get(out) : undefined;
+    const ctl = effectiveControls(r.call, r.mono);
+    const sinceSignal = Date.now() - r.call.lastSignal;
+    let learned = false;
+    let queued = 0;
+    for (const p of packets) {
+      const data = p.data;
+      if (isStun(data)) {
+        this.drops.stun++; // ICE connectivity checks are not answered yet (not implemented)
+        continue;
+      }
+      const v = ls.learner.onPacket(p.src, ls.sdp, sinceSignal);
+      if (v.changed) learned = true;
+      if (v.verdict === "drop") {
+        ls.dropped++;
+        this.drops.strictSource++;
+        continue;
+      }
+      // RTCP on an rtcp-mux port is counted and sent as RTCP (demuxed if the other side does not mux)
+      const rtcp = r.rtcp || (r.media.rtcpMuxActive && isRtcp(data));
+      const cs = rtcp ? st.rtcp : st.rtp;
+      cs.counters.packets++;
+      cs.counters.bytes += data.byteLength;
+      cs.counters.lastPacket = Math.floor(p.tsUs / 1000);
+      const rtp = !rtcp && isRtp(data);
+      if (rtp && cs.ssrcs.size < MAX_SSRCS) cs.ssrcs.add(ssrc(data));
+      if (rtp && (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia)) {
+        const codec = codecName(r.media, payloadType(data));
+        const dtmf = codec === "TELEPHONE-EVENT";
+        if (dtmf ? ctl.blockDtmf : ctl.blockMedia) {
+          this.drops.blocked++;
+          continue;
+        }
+        if (!dtmf && ctl.silenceMedia) silencePayload(data, codec);
+      }
+      if (!out || !outSt) {
+        this.drops.noDestination++;
+        continue;
+      }
+      const outRtcp = rtcp && !out.rtcpMuxActive;
+      const ds = outRtcp ? outSt.rtcp : outSt.rtp;
+      const dst = ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
+      const os = dst ? this.socketOf(out, dst.family, outRtcp) : undefined;
+      if (!dst || !os) {
+        this.drops.noDestination++;
+        continue;
+      }
+      if (!this.batch.add(os, dst, data)) {
+        this.flush(ls, queued);
+        queued = 0;
+        this.batch.add(os, dst, data);
+      }
+      queued++;
+    }
+    this.flush(ls, queued);
+    if (learned) {
+      this.refreshDirection(r.call, r.mono, r.media);
+      if (out) this.refreshDirection(r.call, r.mono.peer!, out);
+    }
+  }
+
+  /** Send what is queued; datagrams the kernel refused count as errors of the receiving stream. */
+  private flush(s: StreamState, queued: number): void {
+    if (queued === 0) return;
+    let sent = 0;
+    try {
+      sent = this.batch.flush();
+    } catch {
+      sent = 0;
+    }
+    if (sent < queued) s.counters.errors += queued - sent;
+  }
+
+  // ------------------------------------------------------------ fast path
+
+  /** Install, update or withdraw the rules for packets arriving on `from` (sent by `mono`'s endpoint). */
+  private refreshDirection(call: Call, mono: Monologue, from: Media): void {
+    const st = this.states.get(from);
+    if (!st) return;
+    for (const s of [st.rtp, st.rtcp]) this.apply(s, this.desiredRule(call, mono, from, st, s));
+  }
+
+  /** The rule this stream should have now, or null when its packets need TypeScript. */
+  private desiredRule(call: Call, mono: Monologue, from: Media, st: MediaState, s: StreamState): { rule: ForwardingRule; socket: MediaSocket } | null {
+    if (!this.opts.fastPath || from.port === null || !s.learner.confirmed) return null;
+    // muxed RTCP arrives on the RTP port; a muxed port facing a non-muxed side must be split per packet
+    if (s.rtcp && from.rtcpMuxActive) return null;
+    const to = this.counterpart(mono, from);
+    const toSt = to ? this.states.get(to) : undefined;
+    if (!to || !toSt) return null;
+    if (!s.rtcp && from.rtcpMuxActive && !to.rtcpMuxActive) return null;
+    // ICE and SRTP<->RTP need per-packet work the rule cannot do
+    if (from.iceEnabled || to.iceEnabled || (from.proto ?? "") !== (to.proto ?? "")) return null;
+    const ctl = effectiveControls(call, mono);
+    if (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia) return null;
+    const outRtcp = s.rtcp && !to.rtcpMuxActive;
+    const ds = outRtcp ? toSt.rtcp : toSt.rtp;
+    const dst = ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
+    if (!dst) return null;
+    const out = this.socketOf(to, dst.family, outRtcp);
+    const srcEp = s.learner.fixed ? s.sdp : s.learner.endpoint;
+    const local = this.socketOf(from, srcEp?.family, s.rtcp);
+    if (!out || !local) return null;
+    const watch = !s.learner.fixed && (s.learner.opts.strictSource || s.learner.opts.mediaHandover);
+    return {
+      socket: local,
+      rule: {
+        local: { handle: local.handle, local: local.local },
+        // `strict source` drops others in C; `media handover` sends them up so TypeScript can move the endpoint
+        expectSrc: watch ? s.learner.endpoint : null,
+        dropMismatch: !s.learner.fixed && s.learner.opts.strictSource,
+        outSrc: { handle: out.handle, local: out.local },
+        outDst: dst,
+        tos: null,
+      },
+    };
+  }
+
+  private apply(s: StreamState, want: { rule: ForwardingRule; socket: MediaSocket } | null): void {
+    const fp = this.opts.fastPath;
+    let cur = s.rule;
+    if (cur && cur.socket.isClosed) cur = s.rule = null; // its socket closed: the rule went with it
+    if (!fp || sameRule(cur?.rule ?? null, want?.rule ?? null)) return;
+    const sameKey = !!cur && !!want && cur.rule.local.handle === want.rule.local.handle && sameEndpoint(cur.rule.expectSrc, want.rule.expectSrc);
+    if (cur) {
+      this.credit(s, cur);
+      if (!sameKey) fp.withdraw(cur);
+    }
+    s.rule = null;
+    if (!want) return;
+    const ir = fp.install(want.rule, want.socket);
+    if (typeof ir === "string") {
+      this.opts.log?.(`fast path rule not installed (packets stay in the slow path): ${ir}`);
+      return;
+    }
+    // a replaced rule keeps its counters in the shim
+    if (cur && sameKey) ir.credited = cur.credited;
+    s.rule = ir;
+  }
+
+  /** Add what the fast path forwarded since the last read to the stream's counters. */
+  private credit(s: StreamState, ir: InstalledRule): void {
+    const d = this.opts.fastPath?.delta(ir);
+    if (!d) return;
+    s.counters.packets += d.packets;
+    s.counters.bytes += d.bytes;
+    s.counters.errors += d.errors;
+    if (d.lastMs > s.counters.lastPacket) s.counters.lastPacket = d.lastMs;
+  }
+
+  /** Read every installed rule's counters (periodically, before timeouts are judged). */
+  creditAll(): void {
+    for (const call of this.callRoutes.keys()) {
+      this.forEachStream(call, (st) => {
+        if (st.rule) this.credit(st, st.rule);
+      });
+    }
+  }
+}
