@@ -309,8 +309,12 @@ export class CallEngine {
     out.rtcpMux = mB.rtcpMuxOffered;
     // SRTP: SDES and DTLS towards B
     this.offerCrypto(f, p, mB, proto, out);
-    out.ptime = f.ptime ?? p.ptime;
+    // ptime in passthrough is the sender's, remembered per stream and shared with the other side
+    const ptime = p.ptime ?? mA.ptime;
+    mA.ptime = mB.ptime = ptime;
+    out.ptime = f.ptime ?? ptime;
     mA.ptimeOverride = f.ptimeReverse;
+    mA.transcoding = f.ptime !== null || f.ptimeReverse !== null || sent.some((c) => c.added);
     const compsB = mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require) ? 1 : 2;
     if (ice === "optional" && p.hasIce) this.optionalIce(f, mB, out, compsB);
     else out.ice = this.iceOut(f, mB, compsB, false);
@@ -342,7 +346,7 @@ export class CallEngine {
       mB.sdesOut = lines.filter((c) => !pass.some((x) => x.tag === c.tag && x.suite === c.suite));
       out.crypto = lines.map(cryptoLine);
     }
-    if (f.dtls !== "off" && (isSrtp(proto) || isDtlsProto(proto)) && !osrtp) {
+    if (f.dtls !== "off" && (isSrtp(proto) || isDtlsProto(proto) || osrtp)) {
       out.setup = "actpass";
       const hash = (f.dtlsFingerprint && hashName(f.dtlsFingerprint)) ?? mB.dtlsFingerprintHash ?? "sha-256";
       mB.dtlsFingerprintHash = hash;
@@ -539,7 +543,12 @@ export class CallEngine {
     mA.rtcpMuxActive = out.rtcpMux;
     mB.rtcpMuxActive = p.rtcpMux && mB.rtcpMuxOffered;
     this.answerCrypto(f, p, offered, mA, mB, proto, out);
-    out.ptime = mA.ptimeOverride ?? offered.ptime ?? p.ptime;
+    if (mA.transcoding) out.ptime = mA.ptimeOverride ?? offered.ptime;
+    else {
+      const ptime = p.ptime ?? mB.ptime;
+      mA.ptime = mB.ptime = ptime;
+      out.ptime = ptime;
+    }
     // an offerer that does trickle ICE is told that we do too
     if (ice === "optional" && p.hasIce) this.optionalIce(f, mA, out, out.rtcpMux ? 1 : 2);
     else out.ice = this.iceOut(f, mA, out.rtcpMux ? 1 : 2, offered.trickle);

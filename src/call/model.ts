@@ -53,6 +53,10 @@ export interface Media {
   /** codecs we offered to this endpoint (incl. added ones) */
   codecsSent: Codec[];
   ptimeOverride: number | null;
+  /** packetisation time last known for this stream (sticky: an SDP without a=ptime keeps it) */
+  ptime: number | null;
+  /** offerer-side: the offer engaged the transcoder (codecs added, ptime change): answers keep the offerer's ptime */
+  transcoding: boolean;
   dtlsFingerprintHash: string | null;
   dtlsPassive: boolean;
   mid: string | null;
@@ -154,6 +158,8 @@ export function newMedia(index: number, type: string): Media {
     rtcpMuxAccept: false,
     codecsSent: [],
     ptimeOverride: null,
+    ptime: null,
+    transcoding: false,
     dtlsFingerprintHash: null,
     dtlsPassive: false,
     mid: null,
