@@ -1,7 +1,7 @@
 // Conformance runner: replays /work/shared/conformance/*.json against a daemon, one network namespace per file.
 //
 //   bun test/conformance/run.ts [--daemon CMD] [--file NAME]... [--verbose] [--json] [--timeout MS]
-//                               [--no-exclusions | --skip-excluded] [--log-dir DIR]
+//                               [--call LINE]... [--no-exclusions | --skip-excluded] [--log-dir DIR]
 //
 // The outer process (root) makes the namespace and re-executes this file inside it with
 // --inner; the inner process starts the daemon, replays the file and prints a JSON result.
@@ -22,6 +22,7 @@ const { values: opt } = parseArgs({
   options: {
     daemon: { type: "string", default: "bun src/main.ts" },
     file: { type: "string", multiple: true },
+    call: { type: "string", multiple: true }, // only calls containing this line (call or step line)
     verbose: { type: "boolean", short: "v", default: false },
     json: { type: "boolean", default: false },
     "no-exclusions": { type: "boolean", default: false }, // count excluded calls like all others
@@ -47,6 +48,10 @@ else await outer();
 /** Inside the namespace: daemon up, replay, daemon down, result JSON on stdout. */
 async function inner(path: string): Promise<void> {
   const vf = JSON.parse(readFileSync(path, "utf8")) as VectorFile;
+  if (opt.call?.length) {
+    const lines = new Set(opt.call.map(Number));
+    vf.calls = vf.calls.filter((c) => lines.has(c.line) || c.steps.some((s) => lines.has(s.line)));
+  }
   const logPath = join(opt["log-dir"]!, `${basename(path, ".json")}.log`);
   const exclusions = loadExclusions();
   const daemon = startDaemon(opt.daemon!, vf.autotest_start, logPath);
@@ -107,7 +112,7 @@ async function outer(): Promise<void> {
     if (skipped.length && opt.verbose) console.error(`${vf.file}: not adding non-documentation addresses ${skipped.join(", ")} (the media primer sends only from documentation addresses)`);
     const t0 = Date.now();
     const proc = Bun.spawn(
-      ["ip", "netns", "exec", current, process.execPath, join(HERE, "run.ts"), "--inner", path, "--daemon", opt.daemon!, "--timeout", opt.timeout!, "--start-timeout", opt["start-timeout"]!, "--log-dir", logDir, ...(opt.verbose ? ["--verbose"] : []), ...(opt["no-exclusions"] ? ["--no-exclusions"] : []), ...(opt["skip-excluded"] ? ["--skip-excluded"] : [])],
+      ["ip", "netns", "exec", current, process.execPath, join(HERE, "run.ts"), "--inner", path, "--daemon", opt.daemon!, "--timeout", opt.timeout!, "--start-timeout", opt["start-timeout"]!, "--log-dir", logDir, ...(opt.verbose ? ["--verbose"] : []), ...(opt["no-exclusions"] ? ["--no-exclusions"] : []), ...(opt["skip-excluded"] ? ["--skip-excluded"] : []), ...(opt.call ?? []).flatMap((c) => ["--call", c])],
       { stdout: "pipe", stderr: "inherit" },
     );
     // a whole-file bound on top of the per-step timeout
@@ -137,7 +142,7 @@ async function outer(): Promise<void> {
     total.conditional += r.conditionalSteps;
   }
   const floor = readJson<{ min_passed?: number }>(join(HERE, "floor.json"), {}).min_passed ?? 0;
-  const fullRun = !opt.file?.length;
+  const fullRun = !opt.file?.length && !opt.call?.length;
   const belowFloor = fullRun && total.passed < floor;
   if (opt.json) console.log(JSON.stringify({ daemon: opt.daemon, total, floor, belowFloor, logDir, files: results }, null, 1));
   (opt.json ? console.error : console.log)(`logs: ${logDir}`);
