@@ -284,9 +284,13 @@ export class CallEngine {
     }
     // ICE
     const ice = f.ice ?? "default";
-    if (f.flags.has("reset")) mB.peerIce = null;
+    if (f.flags.has("reset")) mB.peerIce = mB.peerIceAnswered = null;
+    // what the offerer's own SDP says about ICE is remembered for offers going back to it
+    mA.peerIce = p.hasIce;
     // an answerer that showed no ICE support is not offered ICE again (until `reset`)
-    mB.iceEnabled = ice === "remove" || mB.peerIce === false ? false : ice === "force" || ice === "optional" || ice === "force-relay" ? true : p.hasIce || mB.peerIce === true;
+    // an endpoint without ICE is not offered ICE by default; after an ICE-less answer not even with ICE=force
+    const forced = ice === "force" || ice === "optional" || ice === "force-relay";
+    mB.iceEnabled = ice === "remove" || mB.peerIceAnswered === false ? false : forced ? true : mB.peerIce === false ? false : p.hasIce || mB.peerIce === true;
     if (!rtp) {
       out.ice = this.iceOut(f, mB, 1);
       return out;
@@ -531,7 +535,7 @@ export class CallEngine {
       if (!rejected) out.ice = this.iceOut(f, mA, 1);
       return out;
     }
-    mB.peerIce = p.hasIce;
+    mB.peerIce = mB.peerIceAnswered = p.hasIce;
     const accepted = p.cryptos[0];
     mB.sdesNegotiated = accepted ? (mB.sdesOut.find((c) => c.tag === accepted.tag && c.suite === accepted.suite) ?? null) : null;
     let codecs: Codec[] = answerCodecs(p.codecs, offered.codecs, mB.codecsSent, { singleCodec: f.flags.has("single-codec"), consumed: mA.consumed, accepted: mA.accepted });

@@ -77,6 +77,8 @@ export interface Media {
   t38: "force" | "decode" | null;
   /** answerer-side: ICE support learned from this endpoint's answer (null = not known yet) */
   peerIce: boolean | null;
+  /** ICE support as shown in this endpoint's last answer (null = it has not answered) */
+  peerIceAnswered: boolean | null;
   /** packet counters, filled in by the media plane */
   stats: { packets: number; bytes: number; errors: number; lastPacket: number };
 }
@@ -168,6 +170,7 @@ export function newMedia(index: number, type: string): Media {
     dtlsReverse: "default",
     sdesNo: new Set(),
     peerIce: null,
+    peerIceAnswered: null,
     t38: null,
     protoOverride: null,
     sdesOff: false,
