@@ -9,6 +9,19 @@
 #include "rtpe_rule.h"
 #include "rtpe_shim.h"
 
+#include <stddef.h>
+
+/* The TypeScript side (src/platform/shim-abi.ts) hard-codes these layouts. */
+_Static_assert(sizeof(struct rtpe_addr) == 20, "rtpe_addr layout");
+_Static_assert(sizeof(struct rtpe_rx_hdr) == RTPE_RX_HDR_SIZE, "rtpe_rx_hdr layout");
+_Static_assert(offsetof(struct rtpe_rx_hdr, len) == 56, "rtpe_rx_hdr.len");
+_Static_assert(sizeof(struct rtpe_tx_hdr) == RTPE_TX_HDR_SIZE, "rtpe_tx_hdr layout");
+_Static_assert(sizeof(struct rtpe_rule) == RTPE_RULE_SIZE, "rtpe_rule layout");
+_Static_assert(offsetof(struct rtpe_rule, tos) == 48, "rtpe_rule.tos");
+_Static_assert(sizeof(struct rtpe_sock_stats) == 64, "rtpe_sock_stats layout");
+_Static_assert(sizeof(struct rtpe_global_stats) == 64, "rtpe_global_stats layout");
+_Static_assert(sizeof(struct rtpe_rule_stats) == 40, "rtpe_rule_stats layout");
+
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
 #define CNT_ADD(field, n) __atomic_fetch_add(&(field), (uint64_t)(n), __ATOMIC_RELAXED)

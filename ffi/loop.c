@@ -17,7 +17,7 @@ static pthread_once_t ep_once = PTHREAD_ONCE_INIT;
 static int ep_fd = -1, ep_err;
 
 static pthread_mutex_t life = PTHREAD_MUTEX_INITIALIZER;
-static int running;
+static int running, stopping;
 static pthread_t thread;
 static int stop_fd = -1;
 static rtpe_wake_fn wake_cb;
@@ -144,22 +144,65 @@ fail:
 	return r;
 }
 
-SHIM_EXPORT void rtpe_stop(void)
+/* Ask the thread to exit (idempotent). Caller holds `life`. */
+static void signal_stop(void)
 {
 	uint64_t one = 1;
 
+	if (!running || stopping)
+		return;
+	stopping = 1;
+	while (write(stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+/* Release what the thread used once it has been joined. Caller holds `life`. */
+static void after_join(void)
+{
+	epoll_ctl(ep_fd, EPOLL_CTL_DEL, stop_fd, NULL);
+	close(stop_fd);
+	stop_fd = -1;
+	rx_scratch_free(scratch);
+	scratch = NULL;
+	wake_cb = NULL;
+	running = 0;
+	stopping = 0;
+}
+
+SHIM_EXPORT int rtpe_stop_begin(void)
+{
+	int r;
+
+	pthread_mutex_lock(&life);
+	r = running ? 0 : -EALREADY;
+	signal_stop();
+	pthread_mutex_unlock(&life);
+	return r;
+}
+
+SHIM_EXPORT int rtpe_stop_poll(void)
+{
+	int done = 1;
+
 	pthread_mutex_lock(&life);
 	if (running) {
-		while (write(stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
-			;
+		signal_stop();
+		if (pthread_tryjoin_np(thread, NULL) == 0)
+			after_join();
+		else
+			done = 0;
+	}
+	pthread_mutex_unlock(&life);
+	return done;
+}
+
+SHIM_EXPORT void rtpe_stop(void)
+{
+	pthread_mutex_lock(&life);
+	if (running) {
+		signal_stop();
 		pthread_join(thread, NULL);
-		epoll_ctl(ep_fd, EPOLL_CTL_DEL, stop_fd, NULL);
-		close(stop_fd);
-		stop_fd = -1;
-		rx_scratch_free(scratch);
-		scratch = NULL;
-		wake_cb = NULL;
-		running = 0;
+		after_join();
 	}
 	shim_close_all();
 	ring_free();

@@ -103,6 +103,8 @@ SHIM_EXPORT int rtpe_poll(uint8_t *buf, uint32_t buf_len)
 
 	if (!buf || !ring.buf)
 		return buf ? 0 : -EINVAL;
+	if (buf_len > INT32_MAX)
+		buf_len = INT32_MAX;     /* the byte count is returned as int */
 	CNT_ADD(ring.polls, 1);
 	/* re-arm before looking, so a record published after this point wakes JS again */
 	__atomic_store_n(&ring.wake_pending, 0, __ATOMIC_SEQ_CST);

@@ -103,8 +103,15 @@ int rtpe_port_pair(const struct rtpe_addr *local, uint16_t min, uint16_t max, ui
  * rtpe_poll() calls, after it queued packets; ring_bytes sizes the ring (rounded up to a power of
  * two, at least 64 KiB). Returns 0, or -EALREADY. */
 int rtpe_start(rtpe_wake_fn wake, uint32_t ring_bytes);
-/* Stop and join the receive thread, close every socket, free the ring. Safe to call twice. */
+/* Stop and join the receive thread, close every socket, free the ring. Safe to call twice.
+ * Under a runtime whose wake callback blocks until its event loop runs it (Deno), the thread may
+ * need that loop to finish exiting: call rtpe_stop_begin(), let the loop run until rtpe_stop_poll()
+ * returns 1, then rtpe_stop(). */
 void rtpe_stop(void);
+/* Ask the receive thread to exit without waiting. 0, or -EALREADY when it is not running. */
+int rtpe_stop_begin(void);
+/* 1 once the receive thread has exited and been joined (or never ran), else 0. Never blocks. */
+int rtpe_stop_poll(void);
 /* Caps the bytes the ring may hold (0 = its whole size): for tests and memory tuning. */
 void rtpe_set_ring_limit(uint32_t bytes);
 
