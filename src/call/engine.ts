@@ -580,7 +580,8 @@ export class CallEngine {
     const pick = offered.cryptos.find((c) => suiteAllowed(c.suite, f.sdes) && !mA.sdesNo.has(c.suite) && suiteByName(c.suite));
     if (!pick) return;
     const prev = mA.sdesOut.find((c) => c.suite === pick.suite && c.tag === pick.tag);
-    const mine: SdesCrypto = prev ?? { tag: pick.tag, suite: pick.suite, key: newKey(suiteByName(pick.suite)!, f.sdes.pad), keyTail: f.sdes.lifetime ? "|2^31" : "", params: "" };
+    // session parameters (UNENCRYPTED_SRTCP, ...) follow the offerer's choice
+    const mine: SdesCrypto = prev ?? { tag: pick.tag, suite: pick.suite, key: newKey(suiteByName(pick.suite)!, f.sdes.pad), keyTail: f.sdes.lifetime ? "|2^31" : "", params: pick.params };
     mA.sdesOut = [mine];
     out.crypto = [cryptoLine(mine)];
   }

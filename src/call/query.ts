@@ -2,6 +2,7 @@
 import type { NgDict, NgValue } from "../control/types.ts";
 import type { CallEngine } from "./engine.ts";
 import type { Call, Media, Monologue } from "./model.ts";
+import { streamStatus } from "../media/status.ts";
 
 const sec = (ms: number) => Math.floor(ms / 1000);
 
@@ -35,6 +36,14 @@ function streamDict(m: Media, rtcp: boolean, now: number): NgDict {
   if (m.iceEnabled) flags.push("ICE");
   d.flags = flags;
   d.stats = rtcp ? { packets: 0, bytes: 0, errors: 0 } : { packets: m.stats.packets, bytes: m.stats.bytes, errors: m.stats.errors };
+  // media plane: learned endpoint, confirmed/kernelized flags, RTCP counters
+  const live = streamStatus(m, rtcp);
+  if (live) {
+    if (live.endpoint) d.endpoint = endpointDict(live.endpoint.address, live.endpoint.family, live.endpoint.port);
+    flags.push(...live.flags);
+    d.stats = live.stats;
+    if (live.lastPacket) d["last packet"] = sec(live.lastPacket);
+  }
   return d;
 }
 
@@ -86,8 +95,18 @@ export function callStats(call: Call, fromTag?: string | null, toTag?: string | 
     "last signal": sec(call.lastSignal),
     SSRC: {},
     tags,
-    totals: { RTP: rtp, RTCP: { packets: 0, bytes: 0, errors: 0 } },
+    totals: { RTP: rtp, RTCP: rtcpTotals(call) },
   };
+}
+
+/** RTCP counters of every stream, from the media plane (zero without one). */
+function rtcpTotals(call: Call): { packets: number; bytes: number; errors: number } {
+  const t = { packets: 0, bytes: 0, errors: 0 };
+  for (const m of call.all) for (const md of m.medias) {
+    const s = streamStatus(md, true)?.stats;
+    if (s) (t.packets += s.packets), (t.bytes += s.bytes), (t.errors += s.errors);
+  }
+  return t;
 }
 
 export function listReply(engine: CallEngine, limit: number): NgDict {

@@ -127,7 +127,8 @@ function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritte
       others.push(lineText(l));
       continue;
     }
-    if (MEDIA_CONSUMED.has(name)) continue;
+    // codec attributes are regenerated per payload type; a wildcard `rtcp-fb:*` is not tied to one and stays
+    if (MEDIA_CONSUMED.has(name) && !(name === "rtcp-fb" && l.value.startsWith("rtcp-fb:*"))) continue;
     if (name === "extmap" && mo.stripExtmap) continue;
     if (mo.codecs === null && (name === "rtpmap" || name === "fmtp")) {
       others.push(lineText(l));
