@@ -13,6 +13,7 @@ import { EndpointLearner, sameEndpoint, type LearningOptions } from "./learning.
 import { isRtcp, isRtp, isStun, payloadType, ssrc } from "./rtp.ts";
 import { silencePayload } from "./silence.ts";
 import { SendBatch } from "./socket-batch.ts";
+import { setStreamStatusSource, type StreamStatus } from "./status.ts";
 import type { MediaSocket, RxPacket } from "./socket.ts";
 
 /** Counters of one stream: what arrived from its endpoint. For RTP this object is Media.stats (read by `query`). */
@@ -93,6 +94,21 @@ export class MediaRelay implements MediaHooks {
 
   constructor(private readonly opts: RelayOptions) {
     opts.allocator.onPackets = (address, sock, packets) => this.onPackets(address, sock, packets);
+    setStreamStatusSource((m, rtcp) => this.status(m, rtcp));
+  }
+
+  /** What `query` shows of a stream. */
+  status(m: Media, rtcp: boolean): StreamStatus | null {
+    const st = this.states.get(m);
+    if (!st) return null;
+    const s = rtcp ? st.rtcp : st.rtp;
+    const flags: string[] = [];
+    if (s.learner.confirmed) flags.push("confirmed");
+    if (s.rule && !s.rule.socket.isClosed) flags.push("kernelized");
+    if (s.learner.opts.strictSource) flags.push("strict source");
+    if (s.learner.opts.mediaHandover) flags.push("media handover");
+    const c = s.counters;
+    return { endpoint: s.learner.fixed ? null : s.learner.endpoint, flags, stats: { packets: c.packets, bytes: c.bytes, errors: c.errors }, lastPacket: c.lastPacket };
   }
 
   get fastPathEnabled(): boolean {
