@@ -110,21 +110,28 @@ static int kdf(const struct rtpe_srtp *p, u8 label, u8 *out, unsigned int n)
 {
 	struct crypto_sync_skcipher *tfm;
 	u8 iv[16] = { 0 };
+	u8 *tmp;	/* scatterlists must not point at the (vmapped) stack */
 	int err;
 
+	tmp = kzalloc(n, GFP_KERNEL);
+	if (!tmp)
+		return -ENOMEM;
 	tfm = crypto_alloc_sync_skcipher("ctr(aes)", 0, 0);
-	if (IS_ERR(tfm))
+	if (IS_ERR(tfm)) {
+		kfree(tmp);
 		return PTR_ERR(tfm);
+	}
 	err = crypto_sync_skcipher_setkey(tfm, p->master_key, p->key_len);
 	if (!err) {
 		/* a 96-bit (GCM) master salt is padded with zeros to 112 bits */
 		memcpy(iv, p->master_salt, min_t(unsigned int, p->salt_len, RTPE_MAX_SALT));
 		iv[7] ^= label;
-		memset(out, 0, n);
-		err = ctr_xor(tfm, iv, out, n);
+		err = ctr_xor(tfm, iv, tmp, n);
+		memcpy(out, tmp, n);
 	}
 	crypto_free_sync_skcipher(tfm);
 	memzero_explicit(iv, sizeof(iv));
+	kfree_sensitive(tmp);
 	return err;
 }
 
@@ -554,15 +561,16 @@ int rtpe_srtp_protect_rtcp(struct rtpe_srtp_ctx *c, u8 *pkt, unsigned int *len,
 	unsigned int n = *len, tag = is_gcm(c->cipher) ? 0 : c->rtcp_tag;
 	bool encrypt = !(c->flags & RTPE_SRTP_UNENCRYPTED_SRTCP) && c->cipher != RTPE_CIPHER_NULL;
 	u32 eidx = (index & 0x7fffffff) | (encrypt ? 0x80000000 : 0);
-	u8 mac[SHA1_LEN], iv[12], eb[4];
+	u8 mac[SHA1_LEN], iv[12], *eb;
 	int err;
 
 	if (n < 8 || n + 4 + c->mki_len + tag + (is_gcm(c->cipher) ? GCM_TAG : 0) > room)
 		return -EINVAL;
 	if (is_gcm(c->cipher)) {
 		gcm_iv(iv, c->rtcp.salt, get32(pkt + 4), 0, index & 0x7fffffff, true);
+		/* E||index sits after the tag; it is written there first (it is AAD) */
+		eb = pkt + n + GCM_TAG;
 		put32(eb, eidx);
-		/* E||index goes after the tag: build it there once the tag is written */
 		if (encrypt)
 			err = gcm_crypt(c->rtcp.gcm, true, iv, pkt, 8, eb, 4, pkt + 8,
 					n - 8 + GCM_TAG);
@@ -570,9 +578,7 @@ int rtpe_srtp_protect_rtcp(struct rtpe_srtp_ctx *c, u8 *pkt, unsigned int *len,
 			err = gcm_crypt(c->rtcp.gcm, true, iv, pkt, n, eb, 4, pkt + n, GCM_TAG);
 		if (err)
 			return err;
-		n += GCM_TAG;
-		memcpy(pkt + n, eb, 4);
-		n += 4;
+		n += GCM_TAG + 4;
 		memcpy(pkt + n, c->mki, c->mki_len);
 		*len = n + c->mki_len;
 		return 0;
@@ -618,13 +624,17 @@ int rtpe_srtp_selftest(void)
 		0xe0, 0x3e, 0xad, 0x09, 0x35, 0xc9, 0x5e, 0x80, 0xe1, 0x66, 0xb1, 0x6d, 0xd9, 0x2b, 0x4e, 0xb4,
 		0xd2, 0x35, 0x13, 0x16, 0x2b, 0x02, 0xd0, 0xf7, 0x2a, 0x43, 0xa2, 0xfe, 0x4a, 0x5f, 0x97, 0xab };
 	struct rtpe_srtp *p;
-	u8 out[32], iv[16], salt[14];
+	u8 *out, iv[16], salt[14];
 	unsigned int i;
 	int err;
 
 	p = kzalloc(sizeof(*p), GFP_KERNEL);
-	if (!p)
+	out = kzalloc(32, GFP_KERNEL);	/* used in a scatterlist: not on the stack */
+	if (!p || !out) {
+		kfree(p);
+		kfree(out);
 		return -ENOMEM;
+	}
 	p->key_len = 16;
 	p->salt_len = 14;
 	memcpy(p->master_key, mk, 16);
@@ -642,7 +652,7 @@ int rtpe_srtp_selftest(void)
 		err = -EBADE;
 	kfree_sensitive(p);
 	if (err)
-		return err;
+		goto out;
 
 	for (i = 0; i < 14; i++)
 		salt[i] = 0xf0 + i;
@@ -650,15 +660,19 @@ int rtpe_srtp_selftest(void)
 	{
 		struct crypto_sync_skcipher *tfm = crypto_alloc_sync_skcipher("ctr(aes)", 0, 0);
 
-		if (IS_ERR(tfm))
-			return PTR_ERR(tfm);
+		if (IS_ERR(tfm)) {
+			err = PTR_ERR(tfm);
+			goto out;
+		}
 		err = crypto_sync_skcipher_setkey(tfm, sk, 16);
-		memset(out, 0, sizeof(out));
+		memset(out, 0, 32);
 		if (!err)
-			err = ctr_xor(tfm, iv, out, sizeof(out));
+			err = ctr_xor(tfm, iv, out, 32);
 		crypto_free_sync_skcipher(tfm);
 	}
-	if (!err && memcmp(out, want_ks0, sizeof(out)))
+	if (!err && memcmp(out, want_ks0, 32))
 		err = -EBADE;
+out:
+	kfree(out);
 	return err;
 }

@@ -376,29 +376,38 @@ static int test_fallback(const char *mode)
 	return 0;
 }
 
-/* malformed traffic at RTP rules: must never crash, leak or forward garbage as RTP */
-static int test_fuzz(void)
+/* malformed traffic at RTP/SRTP rules: must never crash, leak or read out of bounds */
+static void fuzz_params(struct rtpe_srtp *p, uint8_t cipher, uint8_t mki_len)
+{
+	int gcm = cipher == RTPE_CIPHER_AES_GCM_128 || cipher == RTPE_CIPHER_AES_GCM_256;
+	unsigned int i;
+
+	memset(p, 0, sizeof(*p));
+	p->cipher = cipher;
+	p->auth = gcm ? RTPE_AUTH_NONE : RTPE_AUTH_HMAC_SHA1;
+	p->rtp_tag_len = gcm ? 0 : 4;
+	p->rtcp_tag_len = gcm ? 0 : 10;
+	p->key_len = cipher == RTPE_CIPHER_AES_GCM_256 ? 32 : 16;
+	p->salt_len = gcm ? 12 : 14;
+	p->mki_len = mki_len;
+	for (i = 0; i < 32; i++)
+		p->master_key[i] = (uint8_t)i;
+}
+
+static void fuzz_one(int fd, const char *what, const struct rtpe_rule *r, int count)
 {
 	struct rtpe_addr peer = mkaddr(AF_INET, "127.0.0.1", 42000);
-	struct rtpe_addr local = mkaddr(AF_INET, "127.0.0.1", 42010);
-	struct rtpe_addr odst = mkaddr(AF_INET, "127.0.0.1", 42014);
-	struct rtpe_rule r = plain_rule(0, 0, 42010, 42012, 42014);
-	int sp = udp_sock(&peer), sl = udp_sock(&local), sd = udp_sock(&odst), fd, i, len;
+	int sp = udp_sock(&peer), sl = udp_sock(&r->local), sd = udp_sock(&r->out.dst);
+	int srd = udp_sock(&r->rtcp_dst), i, j, len;
 	uint8_t pkt[1500];
 	unsigned int seed = 12345;
 	struct rtpe_blist_entry e;
+	char name[96];
 
-	fd = ctl_open(TBL);
 	ctl_flush(fd);
-	r.flags = RTPE_RF_RTP | RTPE_RF_MUX_RTCP | RTPE_RF_RTCP_DEMUX;
-	r.rtcp_src = mkaddr(AF_INET, "127.0.0.1", 42016);
-	r.rtcp_dst = mkaddr(AF_INET, "127.0.0.1", 42018);
-	r.num_pt = 1;
-	r.pt[0] = 0;
-	check(ctl_rule(fd, RTPE_CMD_ADD, &r) == 0, "fuzz: add rule", " ");
-	for (i = 0; i < 3000; i++) {
-		int j;
-
+	snprintf(name, sizeof(name), "fuzz %s: add rule", what);
+	check(ctl_rule(fd, RTPE_CMD_ADD, r) == 0, name, " ");
+	for (i = 0; i < count; i++) {
 		len = rand_r(&seed) % 64;
 		if (i % 10 == 0)
 			len = rand_r(&seed) % 1400;
@@ -408,25 +417,58 @@ static int test_fuzz(void)
 			pkt[0] = 0x80 | (pkt[0] & 0x3f);	/* version 2, random cc/x */
 		if (len > 1 && i % 6 == 0)
 			pkt[1] &= 0x80;				/* PT 0 */
-		udp_send(sp, &local, pkt, len);
+		if (len > 1 && i % 12 == 1)
+			pkt[1] = 0x80 | (64 + pkt[1] % 32);	/* RTCP on the mux port */
+		udp_send(sp, &r->local, pkt, len);
 		if (i % 50 == 0) {
 			udp_drain(sl);
 			udp_drain(sd);
+			udp_drain(srd);
 		}
 	}
 	usleep(100000);
 	udp_drain(sl);
 	udp_drain(sd);
-	g_bf = blist_find(TBL, &local, &e);
-	check(g_bf == 0 && e.stats.packets + e.stats.to_user + e.stats.errors > 0,
-	      "fuzz: 3000 malformed datagrams survived", "packets=%llu to_user=%llu errors=%llu",
+	udp_drain(srd);
+	g_bf = blist_find(TBL, &r->local, &e);
+	snprintf(name, sizeof(name), "fuzz %s: %d malformed datagrams survived", what, count);
+	check(g_bf == 0 && e.stats.packets + e.stats.to_user + e.stats.errors + e.stats.auth_failed > 0,
+	      name, "packets=%llu to_user=%llu errors=%llu auth_failed=%llu",
 	      (unsigned long long)e.stats.packets, (unsigned long long)e.stats.to_user,
-	      (unsigned long long)e.stats.errors);
+	      (unsigned long long)e.stats.errors, (unsigned long long)e.stats.auth_failed);
 	ctl_flush(fd);
-	close(fd);
 	close(sp);
 	close(sl);
 	close(sd);
+	close(srd);
+}
+
+static int test_fuzz(void)
+{
+	struct rtpe_rule r = plain_rule(0, 0, 42010, 42012, 42014);
+	int fd = ctl_open(TBL);
+
+	check(fd >= 0, "fuzz: open control", " ");
+	if (fd < 0)
+		return 1;
+	r.flags = RTPE_RF_RTP | RTPE_RF_MUX_RTCP | RTPE_RF_RTCP_DEMUX;
+	r.rtcp_src = mkaddr(AF_INET, "127.0.0.1", 42016);
+	r.rtcp_dst = mkaddr(AF_INET, "127.0.0.1", 42018);
+	r.num_pt = 1;
+	r.pt[0] = 0;
+	fuzz_one(fd, "plain RTP+mux", &r, 2000);
+	r.num_pt = 0;
+	fuzz_params(&r.decrypt, RTPE_CIPHER_AES_CM_128, 4);
+	fuzz_params(&r.out.encrypt, RTPE_CIPHER_AES_F8_128, 0);
+	fuzz_one(fd, "AES-CM in, F8 out, MKI", &r, 2000);
+	fuzz_params(&r.decrypt, RTPE_CIPHER_AES_GCM_128, 0);
+	fuzz_params(&r.out.encrypt, RTPE_CIPHER_AES_GCM_256, 2);
+	fuzz_one(fd, "GCM in, GCM out", &r, 2000);
+	r.flags = RTPE_RF_RTCP;
+	fuzz_params(&r.decrypt, RTPE_CIPHER_NULL, 0);
+	fuzz_params(&r.out.encrypt, RTPE_CIPHER_AES_CM_128, 0);
+	fuzz_one(fd, "SRTCP NULL in, AES-CM out", &r, 2000);
+	close(fd);
 	return 0;
 }
 
