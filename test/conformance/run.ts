@@ -203,4 +203,6 @@ function printFile(r: FileResult, ms: number): void {
   }
 }
 
-const indent = (t: string): string => t.replace(/\n$/, "").split("\n").map((l) => `      | ${l}`).join("\n");
+function indent(t: string): string {
+  return t.replace(/\n$/, "").split("\n").map((l) => `      | ${l}`).join("\n");
+}
