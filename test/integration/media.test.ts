@@ -1,0 +1,276 @@
+// Media relay over real UDP: learning, strict source, handover, RTCP, block/silence media, TOS, timeouts — fast path on and off.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { Phone, portFree, setupCall, tosReceiver } from "./media-helpers.ts";
+
+const H = "127.0.0.1";
+
+for (const fast of [true, false]) {
+  const plane = fast ? "fast path on" : "fast path off";
+
+  describe(`media relay (${plane})`, () => {
+    let d: TestDaemon;
+    const phones: Phone[] = [];
+    const phone = async (host = H) => {
+      const p = await Phone.open(host);
+      phones.push(p);
+      return p;
+    };
+
+    beforeAll(async () => {
+      d = await spawnDaemon({
+        args: ["-i", "v6/::1", "--endpoint-learning=immediate", "--port-min=42000", "--port-max=42999", "--delete-delay=0", "--tos=184"],
+        env: { RTPENGINE_TS_FASTPATH: fast ? "1" : "0" },
+      });
+    });
+    afterAll(async () => {
+      for (const p of phones) p.close();
+      await d?.stop();
+    });
+
+    test("RTP flows both ways after learning; counters appear in query", async () => {
+      const a = await phone(), b = await phone();
+      const c = await setupCall(d, a, b);
+      await a.burst(c.toA.port, 5);
+      await b.burst(c.toB.port, 5);
+      expect(await b.waitFor(5)).toBe(5);
+      expect(await a.waitFor(5)).toBe(5);
+      // packets reach each phone from the proxy port advertised to it
+      expect(b.got[0]!.from.port).toBe(c.toB.port);
+      expect(a.got[0]!.from.port).toBe(c.toA.port);
+      // after learning: a longer stream (the fast path takes it when enabled)
+      await Bun.sleep(50);
+      a.clear();
+      b.clear();
+      await a.burst(c.toA.port, 100, 1);
+      await b.burst(c.toB.port, 100, 1);
+      expect(await b.waitFor(100)).toBe(100);
+      expect(await a.waitFor(100)).toBe(100);
+      await Bun.sleep(1200); // fast-path counters are read once a second
+      const q = await d.ng({ command: "query", "call-id": c.callId });
+      const rtp = (q.totals as { RTP: { packets: number; bytes: number } }).RTP;
+      expect(rtp.packets).toBe(210);
+      expect(rtp.bytes).toBe(210 * 172);
+      const tags = q.tags as Record<string, { medias: Array<{ streams: Array<{ stats: { packets: number }; "last packet": number }> }> }>;
+      expect(tags.A!.medias[0]!.streams[0]!.stats.packets).toBe(105);
+      expect(tags.B!.medias[0]!.streams[0]!.stats.packets).toBe(105);
+      expect(Math.abs(tags.A!.medias[0]!.streams[0]!["last packet"] - Date.now() / 1000)).toBeLessThan(5);
+      // both planes must have carried it: the fast path only once learning is over
+      const flags = (t: string) => (tags[t]!.medias[0]!.streams[0] as unknown as { flags: string[] }).flags;
+      expect(flags("A")).toContain("confirmed");
+      expect(flags("A").includes("kernelized")).toBe(fast);
+      expect(flags("B").includes("kernelized")).toBe(fast);
+    });
+
+    test("symmetric latching: B's media goes where A really sends from, not the SDP port", async () => {
+      const a = await phone(), b = await phone();
+      const c = await setupCall(d, { host: H, port: 9 }, b); // A advertises a port it does not use (NAT)
+      await b.burst(c.toB.port, 3);
+      await Bun.sleep(100);
+      expect(a.got.length).toBe(0);
+      await a.burst(c.toA.port, 3);
+      expect(await b.waitFor(3)).toBe(3);
+      await b.burst(c.toB.port, 20, 1);
+      expect(await a.waitFor(20)).toBe(20);
+    });
+
+    test("asymmetric: nothing is learned, media goes to the SDP address", async () => {
+      const a = await phone(), aSdp = await phone(), b = await phone();
+      const c = await setupCall(d, aSdp, b, { offer: { flags: ["asymmetric"] } });
+      await a.burst(c.toA.port, 5); // A sends from another port than the one in its SDP
+      expect(await b.waitFor(5)).toBe(5);
+      await b.burst(c.toB.port, 10, 1);
+      expect(await aSdp.waitFor(10)).toBe(10);
+      expect(a.got.length).toBe(0);
+    });
+
+    test("strict source: after learning, packets from another source are dropped", async () => {
+      const a = await phone(), a2 = await phone(), b = await phone();
+      const c = await setupCall(d, a, b, { offer: { flags: ["strict source"] } });
+      await a.burst(c.toA.port, 5);
+      expect(await b.waitFor(5)).toBe(5);
+      await Bun.sleep(50);
+      await a2.burst(c.toA.port, 20, 1);
+      await a.burst(c.toA.port, 5);
+      expect(await b.waitFor(10)).toBe(10);
+      await Bun.sleep(150);
+      expect(b.got.length).toBe(10); // nothing from a2
+      await b.burst(c.toB.port, 5);
+      expect(await a.waitFor(5)).toBe(5);
+      expect(a2.got.length).toBe(0);
+    });
+
+    test("without strict source, other sources are still forwarded (endpoint unchanged)", async () => {
+      const a = await phone(), a2 = await phone(), b = await phone();
+      const c = await setupCall(d, a, b);
+      await a.burst(c.toA.port, 5);
+      expect(await b.waitFor(5)).toBe(5);
+      await Bun.sleep(50);
+      await a2.burst(c.toA.port, 5);
+      expect(await b.waitFor(10)).toBe(10);
+      await b.burst(c.toB.port, 5);
+      expect(await a.waitFor(5)).toBe(5);
+      expect(a2.got.length).toBe(0);
+    });
+
+    test("media handover: a new source takes over the endpoint", async () => {
+      const a = await phone(), a2 = await phone(), b = await phone();
+      const c = await setupCall(d, a, b, { offer: { flags: ["media handover"] } });
+      await a.burst(c.toA.port, 5);
+      expect(await b.waitFor(5)).toBe(5);
+      await Bun.sleep(50);
+      await a2.burst(c.toA.port, 5);
+      expect(await b.waitFor(10)).toBe(10);
+      await Bun.sleep(50);
+      await b.burst(c.toB.port, 10, 1);
+      expect(await a2.waitFor(10)).toBe(10);
+      expect(a.got.length).toBe(0);
+    });
+
+    test("RTCP goes RTCP port to RTCP port", async () => {
+      const a = await phone(), aRtcp = await phone(), b = await phone(), bRtcp = await phone();
+      const rtcp = (p: Phone) => {
+        const x = Buffer.alloc(28);
+        x[0] = 0x80;
+        x[1] = 200; // SR
+        x.writeUInt16BE(6, 2);
+        x.writeUInt32BE(p.ssrc, 4);
+        return x;
+      };
+      // explicit a=rtcp ports, not RTP + 1
+      const callId = `rtcp-${Date.now()}`;
+      const sdp = (p: Phone, r: Phone) => `v=0\r\no=- 1 1 IN IP4 ${H}\r\ns=-\r\nc=IN IP4 ${H}\r\nt=0 0\r\nm=audio ${p.port} RTP/AVP 0\r\na=rtcp:${r.port}\r\n`;
+      const o = await d.ng({ command: "offer", "call-id": callId, "from-tag": "A", sdp: sdp(a, aRtcp) });
+      const an = await d.ng({ command: "answer", "call-id": callId, "from-tag": "A", "to-tag": "B", sdp: sdp(b, bRtcp) });
+      const toB = Number(/m=audio (\d+)/.exec(o.sdp as string)![1]);
+      const toA = Number(/m=audio (\d+)/.exec(an.sdp as string)![1]);
+      aRtcp.send(toA + 1, rtcp(aRtcp));
+      bRtcp.send(toB + 1, rtcp(bRtcp));
+      expect(await bRtcp.waitFor(1)).toBe(1);
+      expect(await aRtcp.waitFor(1)).toBe(1);
+      expect(bRtcp.got[0]!.from.port).toBe(toB + 1);
+      expect(b.got.length + a.got.length).toBe(0);
+    });
+
+    test("block media / unblock media; DTMF still passes a block", async () => {
+      const a = await phone(), b = await phone();
+      const c = await setupCall(d, a, b);
+      await a.burst(c.toA.port, 3);
+      expect(await b.waitFor(3)).toBe(3);
+      expect((await d.ng({ command: "block media", "call-id": c.callId, "from-tag": "A" })).result).toBe("ok");
+      b.clear();
+      await a.burst(c.toA.port, 10, 1);
+      await a.burst(c.toA.port, 2, 1, () => a.rtp(101)); // telephone-event
+      await b.burst(c.toB.port, 5);
+      expect(await a.waitFor(5)).toBe(5); // the other direction is untouched
+      await Bun.sleep(100);
+      expect(b.got.map((x) => x.data[1]! & 0x7f)).toEqual([101, 101]);
+      expect((await d.ng({ command: "unblock media", "call-id": c.callId, "from-tag": "A" })).result).toBe("ok");
+      b.clear();
+      await a.burst(c.toA.port, 10, 1);
+      expect(await b.waitFor(10)).toBe(10);
+      // whole-call block, then block DTMF
+      await d.ng({ command: "block media", "call-id": c.callId });
+      await d.ng({ command: "block DTMF", "call-id": c.callId });
+      b.clear();
+      await a.burst(c.toA.port, 5, 1);
+      await a.burst(c.toA.port, 2, 1, () => a.rtp(101));
+      await Bun.sleep(150);
+      expect(b.got.length).toBe(0);
+      expect((await d.ng({ command: "block media", "call-id": "no-such-call" })).result).toBe("error");
+    });
+
+    test("silence media replaces G.711 payload with silence", async () => {
+      const a = await phone(), b = await phone();
+      const c = await setupCall(d, a, b);
+      await d.ng({ command: "silence media", "call-id": c.callId, "from-tag": "A" });
+      await a.burst(c.toA.port, 3, 1, () => a.rtp(0, 0x11)); // PCMU
+      await a.burst(c.toA.port, 3, 1, () => a.rtp(8, 0x11)); // PCMA
+      expect(await b.waitFor(6)).toBe(6);
+      expect(b.got.slice(0, 3).every((x) => x.data.subarray(12).every((v) => v === 0xff))).toBe(true);
+      expect(b.got.slice(3).every((x) => x.data.subarray(12).every((v) => v === 0xd5))).toBe(true);
+      await d.ng({ command: "unsilence media", "call-id": c.callId, "from-tag": "A" });
+      b.clear();
+      await a.burst(c.toA.port, 3, 1, () => a.rtp(0, 0x11));
+      expect(await b.waitFor(3)).toBe(3);
+      expect(b.got[0]!.data[12]).toBe(0x11);
+    });
+
+    test("--tos: the receiver sees TOS 184 on relayed packets", async () => {
+      const a = await phone();
+      const rx = await tosReceiver();
+      try {
+        const c = await setupCall(d, a, { host: H, port: rx.port });
+        await a.burst(c.toA.port, 3, 20);
+        expect(await rx.tos).toBe(184);
+      } finally {
+        rx.kill();
+      }
+    });
+
+    test("IPv4 <-> IPv6 bridging: each side is served from its own family's socket", async () => {
+      const a = await phone(H), b = await phone("::1");
+      const c = await setupCall(d, a, b, { offer: { direction: ["default", "v6"] } });
+      expect(c.toB.address).toBe("::1");
+      await a.burst(c.toA.port, 5, 1);
+      expect(await b.waitFor(5)).toBe(5);
+      await b.burst(c.toB.port, 5, 1);
+      expect(await a.waitFor(5)).toBeGreaterThanOrEqual(5);
+    });
+
+    test("garbage datagrams neither crash the daemon nor disturb the call", async () => {
+      const a = await phone(), b = await phone();
+      const c = await setupCall(d, a, b);
+      for (const junk of [Buffer.alloc(0), Buffer.from([0x80]), Buffer.alloc(11, 0x80), Buffer.alloc(1400, 0xff)]) a.send(c.toA.port, junk);
+      await Bun.sleep(50);
+      b.clear();
+      await a.burst(c.toA.port, 5, 1);
+      expect(await b.waitFor(5)).toBe(5);
+      expect((await d.ng({ command: "ping" })).result).toBe("pong");
+    });
+
+    test("delete closes the call's ports", async () => {
+      const a = await phone(), b = await phone();
+      const c = await setupCall(d, a, b);
+      expect(await portFree(H, c.toA.port)).toBe(false);
+      expect(await portFree(H, c.toB.port + 1)).toBe(false);
+      await d.ng({ command: "delete", "call-id": c.callId, "from-tag": "A" });
+      for (const p of [c.toA.port, c.toA.port + 1, c.toB.port, c.toB.port + 1]) expect(await portFree(H, p)).toBe(true);
+    });
+  });
+
+  describe(`timeouts (${plane})`, () => {
+    let d: TestDaemon;
+    beforeAll(async () => {
+      d = await spawnDaemon({
+        args: ["--endpoint-learning=immediate", "--port-min=43000", "--port-max=43999", "--timeout=2", "--delete-delay=0"],
+        env: { RTPENGINE_TS_FASTPATH: fast ? "1" : "0" },
+      });
+    });
+    afterAll(async () => {
+      await d?.stop();
+    });
+
+    test("a call without media ends after --timeout and its ports close; a call with media lives", async () => {
+      const a = await Phone.open(), b = await Phone.open(), a2 = await Phone.open(), b2 = await Phone.open();
+      try {
+        const quiet = await setupCall(d, a, b);
+        const live = await setupCall(d, a2, b2);
+        const end = Date.now() + 4500;
+        while (Date.now() < end) {
+          a2.send(live.toA.port);
+          b2.send(live.toB.port);
+          await Bun.sleep(100);
+        }
+        expect((await d.ng({ command: "query", "call-id": quiet.callId })).result).toBe("error");
+        expect((await d.ng({ command: "query", "call-id": live.callId })).result).toBe("ok");
+        expect(await portFree(H, quiet.toA.port)).toBe(true);
+        expect(await portFree(H, quiet.toB.port)).toBe(true);
+        const st = (await d.ng({ command: "statistics" })).statistics as { totalstatistics: { timeoutsessions: number } };
+        expect(st.totalstatistics.timeoutsessions).toBeGreaterThanOrEqual(1);
+      } finally {
+        for (const p of [a, b, a2, b2]) p.close();
+      }
+    }, 15000);
+  });
+}
