@@ -42,8 +42,7 @@ export function callHandlers(e: CallEngine): Record<string, (req: NgDict) => NgD
     delete: (req) => {
       const f = parseCallFlags(req);
       try {
-        const call = e.delete(f, f.deleteDelay);
-        return callStats(call);
+        return e.delete(f, f.deleteDelay, (call) => callStats(call));
       } catch (err) {
         // without `fatal`, a delete for an unknown call is only a warning
         if (err instanceof NgError && !f.flags.has("fatal")) return { warning: err.message };
@@ -54,7 +53,7 @@ export function callHandlers(e: CallEngine): Record<string, (req: NgDict) => NgD
       const f = parseCallFlags(req);
       const call = e.calls.get(f.callId);
       if (!call) throw new NgError("Unknown call-id");
-      return callStats(call, f.fromTag || null, f.toTag);
+      return callStats(call, f.fromTag || null);
     },
     list: (req) => {
       const lim = req.limit;

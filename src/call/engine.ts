@@ -241,6 +241,8 @@ export class CallEngine {
     const rtp = isRtp(p.proto);
     const proto = rtp && tp ? tp : p.proto;
     mB.proto = proto;
+    mB.iceControlling = true;
+    mA.iceControlling = false;
     const rejected = p.port === 0;
     const conn = this.conn(mB, f, p.zeroAddress);
     mB.mid = p.mid ?? (f.flags.has("generate-mid") ? String(i + 1) : null);
@@ -589,34 +591,36 @@ export class CallEngine {
   // ---------------------------------------------------------------- delete and lookup
 
   /** Delete a call, one branch or one party; returns the call for the statistics reply, null if already gone. */
-  delete(f: CallFlags, delay: number | null): Call {
+  delete<R>(f: CallFlags, delay: number | null, report: (call: Call) => R): R {
     const call = this.calls.get(f.callId);
     if (!call) throw new NgError("Call-ID not found or tags didn't match");
+    if (f.fromTag && !call.monologues.has(f.fromTag) && !(f.toTag && call.monologues.has(f.toTag))) throw new NgError("Call-ID not found or tags didn't match");
     this.totals.deletes++;
+    // the reply shows the call as it was, ports included
+    const r = report(call);
     if (f.viaBranch !== null && f.fromTag) {
       const a = call.monologues.get(f.fromTag);
       const br = a?.branches.get(f.viaBranch);
       if (br && br !== a?.peer) {
         this.dropMonologue(call, br);
         a!.branches.delete(f.viaBranch);
-        return call;
+        return r;
       }
       if (br && a && a.branches.size > 1) {
         this.dropMonologue(call, br);
         a.branches.delete(f.viaBranch);
         a.peer = a.branches.values().next().value ?? null;
-        return call;
+        return r;
       }
     }
-    if (f.fromTag && !call.monologues.has(f.fromTag) && !(f.toTag && call.monologues.has(f.toTag))) throw new NgError("Call-ID not found or tags didn't match");
     const d = delay ?? this.opts.deleteDelay;
-    if (d > 0 && !f.flags.has("fatal")) {
+    if (d > 0) {
       if (!call.deleteTimer) {
         call.deleteTimer = setTimeout(() => this.destroyCall(call), d * 1000);
         (call.deleteTimer as { unref?: () => void }).unref?.();
       }
     } else this.destroyCall(call);
-    return call;
+    return r;
   }
 
   private dropMonologue(call: Call, m: Monologue): void {

@@ -73,6 +73,8 @@ export interface Media {
   sdesOff: boolean;
   /** our crypto line the endpoint accepted in its answer: re-offers list it first, unchanged */
   sdesNegotiated: SdesCrypto | null;
+  /** we sent this endpoint an offer, so we are the ICE controlling agent towards it */
+  iceControlling: boolean;
   /** offerer-side: T.38 gateway engaged at offer time (`T.38: force` audio->fax, `decode` fax->audio) */
   t38: "force" | "decode" | null;
   /** answerer-side: ICE support learned from this endpoint's answer (null = not known yet) */
@@ -172,6 +174,7 @@ export function newMedia(index: number, type: string): Media {
     peerIce: null,
     peerIceAnswered: null,
     t38: null,
+    iceControlling: false,
     protoOverride: null,
     sdesOff: false,
     sdesNegotiated: null,

@@ -20,7 +20,7 @@ function streamDict(m: Media, rtcp: boolean, now: number): NgDict {
   }
   const p = m.peer;
   if (p && p.address !== "") {
-    const port = rtcp ? (p.rtcpPort ?? (p.rtcpMux ? p.port : p.port + 1)) : p.port;
+    const port = rtcp ? (m.rtcpMuxActive ? p.port : (p.rtcpPort ?? p.port + 1)) : p.port;
     d.endpoint = endpointDict(p.address, p.family, port);
     d["advertised endpoint"] = endpointDict(p.address, p.family, port);
   } else {
@@ -53,10 +53,11 @@ function mediaDict(m: Media, now: number): NgDict {
   const dir = m.peer?.direction ?? "sendrecv";
   if (dir === "sendrecv" || dir === "sendonly") flags.push("send");
   if (dir === "sendrecv" || dir === "recvonly") flags.push("recv");
-  if (m.rtcpMuxActive || m.rtcpMuxOffered) flags.push("rtcp-mux");
+  if (m.rtcpMuxActive) flags.push("rtcp-mux");
   if (m.dtlsFingerprintHash) flags.push("DTLS-SRTP");
   if (m.sdesOut.length) flags.push("SDES");
   if (m.iceEnabled) flags.push("ICE");
+  if (m.iceControlling) flags.push("ICE controlling");
   return {
     index: m.index + 1,
     type: m.type,
@@ -73,19 +74,21 @@ function tagDict(mono: Monologue, now: number): NgDict {
   const peer = mono.peer && !mono.peer.deleted ? [{ tag: mono.peer.tagged ? mono.peer.tag : "", type: "offer/answer" }] : [];
   d.subscriptions = peer;
   d.subscribers = peer.map((x) => ({ ...x }));
-  if (mono.peer?.tagged) d["in dialogue with"] = mono.peer.tag;
   d.medias = mono.medias.map((m) => mediaDict(m, now));
   return d;
 }
 
-/** The `query` reply (also appended to `delete` replies). Untagged parties appear as `<untagged N>`. */
-export function callStats(call: Call, fromTag?: string | null, toTag?: string | null): NgDict {
+/**
+ * The `query` reply (also appended to `delete` replies). Untagged parties appear as `<untagged N>`;
+ * a given from-tag puts that party first.
+ */
+export function callStats(call: Call, fromTag?: string | null): NgDict {
   const tags: NgDict = {};
   const now = Date.now();
   let rtp = { packets: 0, bytes: 0, errors: 0 };
   let untagged = 0;
-  for (const m of call.all) {
-    if (fromTag && toTag && m.tag !== fromTag && m.tag !== toTag) continue;
+  const first = fromTag ? call.all.filter((m) => m.tagged && m.tag === fromTag) : [];
+  for (const m of [...first, ...call.all.filter((x) => !first.includes(x))]) {
     tags[m.tagged ? m.tag : `<untagged ${++untagged}>`] = tagDict(m, now);
     for (const md of m.medias) rtp = { packets: rtp.packets + md.stats.packets, bytes: rtp.bytes + md.stats.bytes, errors: rtp.errors + md.stats.errors };
   }

@@ -37,7 +37,7 @@ describe("call commands", () => {
     const rtp = (media.streams as NgDict[])[0]!;
     expect(rtp["local port"]).toBe(pa);
     expect(rtp.endpoint).toEqual({ family: "IPv4", address: "198.51.100.1", port: 2000 });
-    expect((tags.b as NgDict)["in dialogue with"]).toBe("a");
+    expect((tags.b as NgDict).subscriptions).toEqual([{ tag: "a", type: "offer/answer" }]);
     expect(h.list!({}).calls).toEqual(["c1"]);
     expect(engine.opts.ports.inUse("203.0.113.1")).toBe(4);
     const d = h.delete!({ "call-id": "c1", "from-tag": "a" });
