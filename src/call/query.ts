@@ -1,4 +1,5 @@
 // Reply dictionaries for `query`, `delete` (same statistics), `list` and `statistics`.
+import { controlStatistics } from "../control/stats.ts";
 import type { NgDict, NgValue } from "../control/types.ts";
 import type { CallEngine } from "./engine.ts";
 import type { Call, Media, Monologue } from "./model.ts";
@@ -185,9 +186,29 @@ export function statisticsReply(engine: CallEngine): NgDict {
         totalcallsduration2: f6(0),
         totalcallsduration_stddev: f6(0),
       },
+      intervalstatistics: intervalStatistics(),
       mos: { mos_total: f6(0), mos2_total: f6(0), mos_samples_total: 0, mos_average: f6(0), mos_stddev: f6(0) },
+      controlstatistics: controlStatistics(),
       interfaces,
       transcoders: [],
     },
   };
+}
+
+/** Per-interval figures; we keep no interval history yet, so they read as rtpengine's idle values. */
+function intervalStatistics(): NgDict {
+  const z = "0.000000";
+  const d: NgDict = { totalcallsduration: z, minmanagedsessions: 0, maxmanagedsessions: 0 };
+  const cmds = ["ping", "offer", "answer", "delete", "query", "list", "start recording", "stop recording", "start forwarding", "stop forwarding", "block DTMF", "unblock DTMF", "block media", "unblock media", "play media", "stop media", "play DTMF", "statistics", "silence media", "unsilence media", "publish", "subscribe request", "subscribe answer", "unsubscribe"];
+  for (const c of cmds) {
+    d[`min${c}delay`] = z;
+    d[`max${c}delay`] = z;
+    d[`avg${c}delay`] = z;
+  }
+  for (const c of cmds) {
+    d[`min${c}requestrate`] = "0";
+    d[`max${c}requestrate`] = "0";
+    d[`avg${c}requestrate`] = "0";
+  }
+  return d;
 }
