@@ -27,6 +27,7 @@ export function createCallEngine(config: Pick<Config, "interfaces" | "portMin" |
     portMin: config.portMin,
     portMax: config.portMax,
     dtlsPassive: config.dtlsPassive ?? false,
+    rejectInvalidSdp: config.rejectInvalidSdp ?? false,
   });
 }
 

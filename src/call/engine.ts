@@ -28,6 +28,8 @@ export interface EngineOptions {
   maxSessions: number;
   portMin?: number;
   portMax?: number;
+  /** `--reject-invalid-sdp` */
+  rejectInvalidSdp?: boolean;
   /** `--dtls-passive`: prefer the passive DTLS role */
   dtlsPassive?: boolean;
   /** the media plane: told about signalling changes and call ends (absent = signalling only) */
@@ -56,7 +58,7 @@ export class CallEngine {
   offer(f: CallFlags): OfferResult {
     if (f.sdp === null) throw new NgError("No SDP body in message");
     if (!f.fromTag) throw new NgError("No from-tag in message");
-    const sdp = parseSdp(f.sdp);
+    const sdp = parseSdp(f.sdp, { rejectInvalid: this.opts.rejectInvalidSdp });
     const peers = peerMedias(sdp);
     if (peers.some((p) => p.address === "")) throw new NgError("Incomplete SDP specification");
     // loop protect: an SDP we already rewrote comes back unchanged
@@ -435,7 +437,7 @@ export class CallEngine {
   answer(f: CallFlags): string {
     if (f.sdp === null) throw new NgError("No SDP body in message");
     if (!f.fromTag) throw new NgError("No from-tag in message");
-    const sdp = parseSdp(f.sdp);
+    const sdp = parseSdp(f.sdp, { rejectInvalid: this.opts.rejectInvalidSdp });
     const peers = peerMedias(sdp);
     if (peers.some((p) => p.address === "")) throw new NgError("Incomplete SDP specification");
     if (f.flags.has("loop-protect") && sdpHasOurMark(sdp)) return f.sdp;

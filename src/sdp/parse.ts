@@ -1,4 +1,5 @@
 // Line-based SDP parser: strict enough to reject garbage with a clear reason, loose enough to keep unknown lines.
+import { isIPv4, isIPv6 } from "node:net";
 import { NgError } from "../control/types.ts";
 import type { SdpConnection, SdpLine, SdpMedia, SdpOrigin, SdpSession } from "./types.ts";
 
@@ -11,8 +12,14 @@ function fail(reason: string): never {
   throw new NgError(`Failed to parse SDP: ${reason}`);
 }
 
-export function parseSdp(text: string): SdpSession {
+export interface ParseOptions {
+  /** `--reject-invalid-sdp`: a body ending in a blank line is an error instead of being tolerated */
+  rejectInvalid?: boolean;
+}
+
+export function parseSdp(text: string, opts: ParseOptions = {}): SdpSession {
   if (text.length > SDP_MAX_BYTES) fail(`body too large (${text.length} bytes, limit ${SDP_MAX_BYTES})`);
+  if (opts.rejectInvalid && /(\r?\n){2,}$/.test(text)) fail("body ends in a blank line");
   const raw = text.split(/\r?\n/);
   if (raw.length > SDP_MAX_LINES) fail(`too many lines (limit ${SDP_MAX_LINES})`);
   const top: SdpSession = { lines: [], media: [], more: [] };
@@ -69,8 +76,9 @@ export function parseConnection(value: string): SdpConnection {
   if (parts.length < 3) fail(`invalid c= line '${value.slice(0, 40)}'`);
   const addrType = parts[1]!.toUpperCase();
   if (addrType !== "IP4" && addrType !== "IP6") fail(`invalid address type in c= line '${value.slice(0, 40)}'`);
-  // strip a multicast TTL/count suffix
+  // strip a multicast TTL/count suffix; host names are refused like rtpengine does
   const address = parts[2]!.replace(/\/.*$/, "");
+  if (addrType === "IP4" ? !isIPv4(address) : !isIPv6(address)) fail(`invalid address in c= line '${value.slice(0, 40)}'`);
   return { netType: parts[0]!, addrType, address };
 }
 

@@ -61,3 +61,17 @@ describe("parseSdp", () => {
     expect(performance.now() - t0).toBeLessThan(500);
   });
 });
+
+describe("parseSdp strictness", () => {
+  test("c= must hold a literal address of its family", () => {
+    expect(() => parseSdp("v=0\r\nc=IN IP4 999.1.1.1\r\n")).toThrow(/invalid address/);
+    expect(() => parseSdp("v=0\r\nc=IN IP4 example.com\r\n")).toThrow(/invalid address/);
+    expect(() => parseSdp("v=0\r\nc=IN IP6 198.51.100.1\r\n")).toThrow(/invalid address/);
+    expect(parseSdp("v=0\r\nc=IN IP6 2001:db8::1\r\n").lines.length).toBe(2);
+  });
+  test("a trailing blank line is tolerated unless --reject-invalid-sdp", () => {
+    const t = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\n\r\n";
+    expect(parseSdp(t).lines.length).toBe(2);
+    expect(() => parseSdp(t, { rejectInvalid: true })).toThrow(/blank line/);
+  });
+});
