@@ -10,6 +10,7 @@
  *                                 packets reach the local socket
  *   rtpe-test fuzz                malformed packets against RTP rules
  *   rtpe-test srtp                SRTP/SRTCP (see srtp-test.c)
+ *   rtpe-test bench N             throughput report (see bench.c)
  *
  * Prints "CHECK PASS|FAIL name" lines; exit status is the failure count.
  */
@@ -25,6 +26,7 @@
 #define TBL 1
 
 int srtp_tests(void);
+int bench_main(int n);
 
 static const char *fam_ip(int v6)
 {
@@ -487,6 +489,8 @@ int main(int argc, char **argv)
 		test_fuzz();
 	else if (argc >= 2 && !strcmp(argv[1], "srtp"))
 		srtp_tests();
+	else if (argc >= 3 && !strcmp(argv[1], "bench"))
+		return bench_main(atoi(argv[2]));
 	else {
 		fprintf(stderr, "usage: rtpe-test tables|control|forward MODE TAG|fallback MODE|fuzz|srtp\n");
 		return 100;
