@@ -1,0 +1,386 @@
+// librtpe_shim through MediaSocket on real UDP sockets: bind, port pairs, batched receive, sendmmsg, TOS, ring drops, rules, sd_notify.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawn, spawnSync } from "node:child_process";
+import dgram from "node:dgram";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { initMediaSockets, MediaSocket, shutdownMediaSockets, ShimError, type RxPacket } from "../../src/media/socket.ts";
+import { SendBatch } from "../../src/media/socket-batch.ts";
+import { sdNotify, type Shim } from "../../src/platform/shim.ts";
+import { canonicalAddress, decodeAddr, encodeAddr } from "../../src/platform/shim-addr.ts";
+import {
+  ADDR_SIZE, MISMATCH_DROP, MISMATCH_PROPAGATE, RULE, RULE_SET_TOS, RULE_SIZE, RULE_STATS_WORDS,
+} from "../../src/platform/shim-abi.ts";
+
+const root = resolve(import.meta.dir, "../..");
+const lib = join(root, "ffi/build/librtpe_shim.so");
+let shim: Shim;
+const open: MediaSocket[] = [];
+
+/** Rebuild the shim when a C source is newer than the library (tests must see the current C). */
+function ensureShimBuilt(): void {
+  const ffi = join(root, "ffi");
+  const newest = Math.max(...readdirSync(ffi).filter((f) => /\.(c|h|sh)$/.test(f)).map((f) => statSync(join(ffi, f)).mtimeMs));
+  if (existsSync(lib) && statSync(lib).mtimeMs >= newest) return;
+  const r = spawnSync("sh", [join(ffi, "build.sh")], { stdio: "inherit" });
+  if (r.status !== 0) throw new Error("ffi/build.sh failed");
+}
+
+async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await Bun.sleep(5);
+  }
+}
+
+function bind(address = "127.0.0.1", opts: { tos?: number; port?: number } = {}): MediaSocket {
+  const s = MediaSocket.bind({ address, ...opts });
+  open.push(s);
+  return s;
+}
+
+function collect(s: MediaSocket): { packets: { src: RxPacket["src"]; dst: RxPacket["dst"]; tos: number; data: string }[]; batches: number[] } {
+  const got = { packets: [] as { src: RxPacket["src"]; dst: RxPacket["dst"]; tos: number; data: string }[], batches: [] as number[] };
+  s.onPackets = (pk) => {
+    got.batches.push(pk.length);
+    // data views are only valid during the call: copy
+    for (const p of pk) got.packets.push({ src: p.src, dst: p.dst, tos: p.tos, data: Buffer.from(p.data).toString() });
+  };
+  return got;
+}
+
+function udp(type: "udp4" | "udp6" = "udp4"): Promise<dgram.Socket> {
+  const s = dgram.createSocket(type);
+  return new Promise((res) => s.bind(0, type === "udp4" ? "127.0.0.1" : "::1", () => res(s)));
+}
+
+function udpAt(port: number): Promise<dgram.Socket> {
+  const s = dgram.createSocket("udp4");
+  return new Promise((res) => s.bind(port, "127.0.0.1", () => res(s)));
+}
+
+/** A free even port P such that P..P+7 are all free right now. */
+async function freeRange(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = 40000 + 2 * Math.floor(Math.random() * 5000);
+    const probes: MediaSocket[] = [];
+    try {
+      for (let p = base; p < base + 8; p++) probes.push(MediaSocket.bind({ address: "127.0.0.1", port: p }));
+      return base;
+    } catch {
+      // one was busy: try elsewhere
+    } finally {
+      for (const s of probes) s.close();
+    }
+  }
+  throw new Error("no free port range");
+}
+
+beforeAll(async () => {
+  ensureShimBuilt();
+  shim = await initMediaSockets();
+});
+
+afterAll(async () => {
+  for (const s of open) s.close();
+  await shutdownMediaSockets();
+});
+
+describe("addresses", () => {
+  test("IPv6 text round-trips in RFC 5952 form", () => {
+    const b = new Uint8Array(ADDR_SIZE);
+    for (const [inp, out] of [
+      ["::1", "::1"], ["2001:DB8:0:0:0:0:0:1", "2001:db8::1"], ["2001:db8:0:1:0:0:0:0", "2001:db8:0:1::"],
+      ["fe80::1:0:0:2", "fe80::1:0:0:2"], ["::ffff:192.0.2.1", "::ffff:192.0.2.1"], ["2001:db8:1:2:3:4:5:6", "2001:db8:1:2:3:4:5:6"],
+    ]) {
+      encodeAddr(b, 0, inp!, 9);
+      expect(decodeAddr(b, 0)).toEqual({ family: 6, port: 9, address: out! });
+    }
+    expect(canonicalAddress("192.0.2.10")).toBe("192.0.2.10");
+    expect(() => encodeAddr(b, 0, "1.2.3", 1)).toThrow();
+    expect(() => encodeAddr(b, 0, "1::2::3", 1)).toThrow();
+    expect(() => encodeAddr(b, 0, "256.1.1.1", 1)).toThrow();
+  });
+});
+
+describe("sockets", () => {
+  test("binds IPv4 and IPv6 (v6-only), reports busy ports, frees a port on close", () => {
+    expect(shim.raw.rtpe_api_version()).toBe(1);
+    const a = bind("127.0.0.1");
+    expect(a.local.family).toBe(4);
+    expect(a.local.port).toBeGreaterThan(0);
+    const b = bind("::1");
+    expect(b.local).toMatchObject({ family: 6, address: "::1" });
+    let err: unknown;
+    try {
+      bind("127.0.0.1", { port: a.local.port });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ShimError);
+    expect((err as ShimError).code).toBe("EADDRINUSE");
+    const port = a.local.port;
+    a.close();
+    expect(a.isClosed).toBe(true);
+    expect(shim.raw.rtpe_socket_close(a.handle)).toBe(-9); // EBADF: a handle is not closed twice
+    expect(bind("127.0.0.1", { port }).local.port).toBe(port);
+    // IPV6_V6ONLY: a v6 wildcard socket leaves the same v4 port free
+    const v6 = bind("::");
+    expect(bind("0.0.0.0", { port: v6.local.port }).local.port).toBe(v6.local.port);
+  });
+
+  test("port pairs: RTP even, RTCP next, busy ports skipped, exhausted range refused", async () => {
+    const base = await freeRange();
+    // occupy base (an RTP port) and base+3 (the RTCP port of the second pair): the first usable pair is base+4/+5
+    const blockers = [await udpAt(base), await udpAt(base + 3)];
+    try {
+      const [rtp, rtcp] = MediaSocket.bindPair({ address: "127.0.0.1", minPort: base, maxPort: base + 7, seed: 0 });
+      open.push(rtp, rtcp);
+      expect(rtp.local.port).toBe(base + 4);
+      expect(rtcp.local.port).toBe(base + 5);
+      const [rtp2, rtcp2] = MediaSocket.bindPair({ address: "127.0.0.1", minPort: base, maxPort: base + 7, seed: 0 });
+      open.push(rtp2, rtcp2);
+      expect([rtp2.local.port, rtcp2.local.port]).toEqual([base + 6, base + 7]);
+      expect(() => MediaSocket.bindPair({ address: "127.0.0.1", minPort: base, maxPort: base + 7 })).toThrow("EADDRINUSE");
+      // an odd minimum starts at the next even port; seeds spread the start over the range
+      const seen = new Set<number>();
+      for (let seed = 0; seed < 4; seed++) {
+        const [r, c] = MediaSocket.bindPair({ address: "127.0.0.1", minPort: base + 9, maxPort: base + 400, seed: seed * 50 });
+        seen.add(r.local.port);
+        expect(r.local.port % 2).toBe(0);
+        expect(c.local.port).toBe(r.local.port + 1);
+        r.close();
+        c.close();
+      }
+      expect(seen.size).toBe(4);
+    } finally {
+      for (const b of blockers) b.close();
+    }
+  });
+
+  test("batched receive: source, pktinfo destination, length and order reach JS in one batch", async () => {
+    const s = bind("127.0.0.1");
+    const got = collect(s);
+    const tx = await udp();
+    shim.pause(); // hold delivery so the whole burst is queued before JS drains it
+    try {
+      for (let i = 0; i < 20; i++) tx.send(`packet-${i}-${"x".repeat(i)}`, s.local.port, "127.0.0.1");
+      await waitFor(() => s.stats().rxPackets === 20);
+      expect(got.packets.length).toBe(0);
+    } finally {
+      shim.resume();
+    }
+    expect(got.packets.length).toBe(20);
+    expect(got.batches).toEqual([20]);
+    got.packets.forEach((p, i) => {
+      expect(p.data).toBe(`packet-${i}-${"x".repeat(i)}`);
+      expect(p.src).toEqual({ family: 4, address: "127.0.0.1", port: tx.address().port });
+      expect(p.dst).toEqual({ family: 4, address: "127.0.0.1", port: s.local.port });
+    });
+    const st = s.stats();
+    expect(st.rxBytes).toBe(got.packets.reduce((n, p) => n + p.data.length, 0));
+    tx.close();
+  });
+
+  test("IPv6 receive carries the packet's destination address", async () => {
+    const s = bind("::");
+    const got = collect(s);
+    const tx = await udp("udp6");
+    tx.send("six", s.local.port, "::1");
+    await waitFor(() => got.packets.length === 1);
+    expect(got.packets[0]!.dst).toEqual({ family: 6, address: "::1", port: s.local.port });
+    expect(got.packets[0]!.src.port).toBe(tx.address().port);
+    tx.close();
+  });
+
+  test("send and sendmmsg batches reach real UDP receivers from the right sockets", async () => {
+    const a = bind(), b = bind();
+    const r1 = await udp(), r2 = await udp();
+    const seen: { to: number; from: number; msg: string }[] = [];
+    for (const r of [r1, r2]) r.on("message", (m, rinfo) => seen.push({ to: r.address().port, from: rinfo.port, msg: m.toString() }));
+    expect(a.send({ address: "127.0.0.1", port: r1.address().port }, Buffer.from("single"))).toBe(true);
+    const batch = new SendBatch(4096);
+    for (let i = 0; i < 10; i++) {
+      const [from, to] = i % 3 === 0 ? [b, r2] : [a, r1];
+      expect(batch.add(from, { address: "127.0.0.1", port: to.address().port }, Buffer.from(`m${i}`))).toBe(true);
+    }
+    expect(batch.flush()).toBe(10);
+    await waitFor(() => seen.length === 11);
+    expect(seen.find((s) => s.msg === "single")).toEqual({ to: r1.address().port, from: a.local.port, msg: "single" });
+    for (let i = 0; i < 10; i++) {
+      const e = seen.find((s) => s.msg === `m${i}`)!;
+      expect(e.from).toBe(i % 3 === 0 ? b.local.port : a.local.port);
+      expect(e.to).toBe(i % 3 === 0 ? r2.address().port : r1.address().port);
+    }
+    expect(a.stats().txPackets).toBe(1 + 6);
+    expect(b.stats().txPackets).toBe(4);
+    // a full batch says so instead of overflowing
+    const small = new SendBatch(64);
+    expect(small.add(a, { address: "127.0.0.1", port: 9 }, new Uint8Array(40))).toBe(false);
+    // a malformed buffer is refused whole
+    expect(shim.raw.rtpe_send_batch(new Uint8Array(16), 16)).toBe(-22);
+    r1.close();
+    r2.close();
+  });
+
+  test("TOS / traffic class set on the socket is seen by the receiver (IP_RECVTOS / IPV6_RECVTCLASS)", async () => {
+    for (const addr of ["127.0.0.1", "::1"]) {
+      const tx = bind(addr, { tos: 0xb8 });
+      const rx = bind(addr);
+      const got = collect(rx);
+      tx.send(rx.local, Buffer.from("ef"));
+      await waitFor(() => got.packets.length === 1);
+      expect(got.packets[0]!.tos).toBe(0xb8);
+      tx.setTos(0x68);
+      tx.send(rx.local, Buffer.from("af31"));
+      await waitFor(() => got.packets.length === 2);
+      expect(got.packets[1]!.tos).toBe(0x68);
+    }
+  });
+
+  test("a full ring drops and counts instead of blocking the receive thread", async () => {
+    const s = bind();
+    const got = collect(s);
+    const tx = await udp();
+    shim.pause();
+    shim.setRingLimit(4096); // room for ~15 records of 200 payload bytes
+    const before = shim.globalStats().ringDrops;
+    try {
+      for (let i = 0; i < 100; i++) tx.send(Buffer.alloc(200, i), s.local.port, "127.0.0.1");
+      await waitFor(() => s.stats().rxPackets === 100);
+    } finally {
+      shim.setRingLimit(0);
+      shim.resume();
+    }
+    const st = s.stats();
+    expect(st.rxRingDrops).toBeGreaterThan(50);
+    expect(got.packets.length + st.rxRingDrops).toBe(100);
+    expect(got.packets.length).toBeGreaterThan(0);
+    expect(shim.globalStats().ringDrops - before).toBe(st.rxRingDrops);
+    // delivery works again afterwards
+    tx.send("after", s.local.port, "127.0.0.1");
+    await waitFor(() => got.packets.some((p) => p.data === "after"));
+    tx.close();
+  });
+});
+
+/** struct rtpe_rule, written here independently of src/kernel/rule.ts. */
+function rule(local: MediaSocket, output: MediaSocket, dst: { address: string; port: number },
+  opts: { src?: { address: string; port: number }; drop?: boolean; tos?: number } = {}): Uint8Array {
+  const b = new Uint8Array(RULE_SIZE);
+  const dv = new DataView(b.buffer);
+  dv.setInt32(RULE.local, local.handle, true);
+  dv.setInt32(RULE.output, output.handle, true);
+  if (opts.src) encodeAddr(b, RULE.expectedSrc, opts.src.address, opts.src.port);
+  encodeAddr(b, RULE.dstAddr, dst.address, dst.port);
+  b[RULE.tos] = opts.tos ?? 0;
+  b[RULE.srcMismatch] = opts.drop ? MISMATCH_DROP : MISMATCH_PROPAGATE;
+  dv.setUint16(RULE.flags, opts.tos === undefined ? 0 : RULE_SET_TOS, true);
+  return b;
+}
+
+function src(addr: string, port: number): Uint8Array {
+  const b = new Uint8Array(ADDR_SIZE);
+  encodeAddr(b, 0, addr, port);
+  return b;
+}
+
+describe("forwarding rules", () => {
+  test("matched packets go out of the output socket with TOS, counted, never reaching JS; others propagate or drop", async () => {
+    const inSock = bind(), outSock = bind(), dest = bind();
+    const inGot = collect(inSock), destGot = collect(dest);
+    const caller = await udp(), stranger = await udp();
+    const callerEp = { address: "127.0.0.1", port: caller.address().port };
+    expect(shim.raw.rtpe_rule_add(rule(inSock, outSock, dest.local, { src: callerEp, tos: 0x88 }))).toBe(0);
+
+    for (let i = 0; i < 5; i++) caller.send(`fwd${i}`, inSock.local.port, "127.0.0.1");
+    stranger.send("stranger", inSock.local.port, "127.0.0.1");
+    await waitFor(() => destGot.packets.length === 5 && inGot.packets.length === 1);
+    expect(destGot.packets.map((p) => p.data)).toEqual(["fwd0", "fwd1", "fwd2", "fwd3", "fwd4"]);
+    for (const p of destGot.packets) {
+      expect(p.src.port).toBe(outSock.local.port);
+      expect(p.tos).toBe(0x88);
+    }
+    expect(inGot.packets[0]!.data).toBe("stranger"); // propagate: the unmatched source goes up to JS
+    const rs = new BigUint64Array(RULE_STATS_WORDS);
+    expect(shim.raw.rtpe_rule_stats(inSock.handle, src(callerEp.address, callerEp.port), rs)).toBe(0);
+    expect(Number(rs[0])).toBe(5);
+    expect(Number(rs[1])).toBe(5 * 4);
+    expect(Number(rs[3])).toBeGreaterThan(0);
+    expect(inSock.stats()).toMatchObject({ rxPackets: 6, fwdPackets: 5, fwdBytes: 20 });
+    expect(outSock.stats().txPackets).toBe(5);
+
+    // strict source: the same rule with drop-on-mismatch drops the stranger
+    expect(shim.raw.rtpe_rule_add(rule(inSock, outSock, dest.local, { src: callerEp, drop: true }))).toBe(0);
+    stranger.send("dropped", inSock.local.port, "127.0.0.1");
+    caller.send("fwd5", inSock.local.port, "127.0.0.1");
+    await waitFor(() => destGot.packets.length === 6);
+    await waitFor(() => inSock.stats().rxPackets === 8);
+    expect(inGot.packets.length).toBe(1);
+    expect(shim.raw.rtpe_rule_stats(inSock.handle, src(callerEp.address, callerEp.port), rs)).toBe(0);
+    expect(Number(rs[4])).toBe(1);
+    expect(destGot.packets[5]!.tos).toBe(0); // replaced rule has no TOS override
+
+    // removing the rule hands the stream back to JS
+    expect(shim.raw.rtpe_rule_del(inSock.handle, src(callerEp.address, callerEp.port))).toBe(1);
+    caller.send("slow", inSock.local.port, "127.0.0.1");
+    await waitFor(() => inGot.packets.length === 2);
+    expect(inGot.packets[1]!.data).toBe("slow");
+    caller.close();
+    stranger.close();
+  });
+
+  test("a rule whose output socket closed counts errors instead of sending from a reused handle", async () => {
+    const inSock = bind(), outSock = bind(), dest = bind();
+    const destGot = collect(dest);
+    const tx = await udp();
+    expect(shim.raw.rtpe_rule_add(rule(inSock, outSock, dest.local))).toBe(0);
+    outSock.close();
+    const reused = bind(); // may take the freed handle
+    tx.send("x", inSock.local.port, "127.0.0.1");
+    const rs = new BigUint64Array(RULE_STATS_WORDS);
+    await waitFor(() => shim.raw.rtpe_rule_stats(inSock.handle, new Uint8Array(ADDR_SIZE), rs) === 0 && rs[2] === 1n);
+    expect(reused.stats().txPackets).toBe(0);
+    expect(destGot.packets.length).toBe(0);
+    // bad rules are refused
+    expect(shim.raw.rtpe_rule_add(rule(inSock, bind("::1"), dest.local))).toBe(-97); // family mismatch
+    expect(shim.raw.rtpe_rule_add(rule(inSock, reused, { address: "127.0.0.1", port: 0 }))).toBe(-22);
+    tx.close();
+  });
+});
+
+const python = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", "pass"]).status === 0);
+
+describe("sd_notify", () => {
+  // node:dgram has no unix datagram sockets; python3 is the independent receiver
+  test.skipIf(!python)("READY=1 arrives on a unix datagram socket, by path and abstract name (skipped when python3 is missing)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rtpe-notify-"));
+    const abstract = `@rtpe-test-${process.pid}-${Date.now()}`;
+    try {
+      for (const path of [join(dir, "notify.sock"), abstract]) {
+        const py = spawn(python!, ["-c", `
+import socket, sys
+p = sys.argv[1]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("\\0" + p[1:] if p.startswith("@") else p)
+print("bound", flush=True)
+s.settimeout(5)
+print(s.recv(4096).decode(), flush=True)
+`, path]);
+        let out = "";
+        py.stdout.on("data", (d) => (out += d));
+        await waitFor(() => out.includes("bound"));
+        expect(sdNotify(shim.raw, "READY=1\nSTATUS=testing", path)).toBe(true);
+        await waitFor(() => out.includes("STATUS"));
+        expect(out).toBe("bound\nREADY=1\nSTATUS=testing\n");
+        py.kill();
+      }
+      expect(sdNotify(shim.raw, "READY=1", "")).toBe(false); // no NOTIFY_SOCKET: nothing to do
+      expect(() => sdNotify(shim.raw, "READY=1", join(dir, "missing.sock"))).toThrow("ENOENT");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
