@@ -23,7 +23,6 @@ typedef struct ossl_lib_ctx_st OSSL_LIB_CTX;
 typedef struct bio_st BIO;
 typedef struct bio_method_st BIO_METHOD;
 typedef int (*SSL_verify_cb)(int preverify_ok, X509_STORE_CTX *x509_ctx);
-typedef unsigned int (*DTLS_timer_cb)(SSL *s, unsigned int timer_us);
 
 /* The same layout as OpenSSL's SRTP_PROTECTION_PROFILE (checked by test/abi_check.c). */
 struct rtpe_srtp_protection_profile {
@@ -48,7 +47,6 @@ struct rtpe_srtp_protection_profile {
 #define RTPE_SSL_ERROR_WANT_WRITE 3
 #define RTPE_SSL_ERROR_SYSCALL 5
 #define RTPE_SSL_ERROR_ZERO_RETURN 6
-#define RTPE_SSL_RECEIVED_SHUTDOWN 2
 #define RTPE_BIO_TYPE_SOURCE_SINK 0x0400
 #define RTPE_BIO_FLAGS_READ 0x01
 #define RTPE_BIO_FLAGS_WRITE 0x02
@@ -56,10 +54,10 @@ struct rtpe_srtp_protection_profile {
 #define RTPE_BIO_CTRL_FLUSH 11
 #define RTPE_MBSTRING_ASC 0x1001
 #define RTPE_X509_V_ERR_APPLICATION_VERIFICATION 50
-#define RTPE_SRTP_AES128_CM_SHA1_80 0x0001
-#define RTPE_SRTP_AES128_CM_SHA1_32 0x0002
-#define RTPE_SRTP_AEAD_AES_128_GCM 0x0007
-#define RTPE_SRTP_AEAD_AES_256_GCM 0x0008
+#define RTPE_PROFILE_AES128_CM_SHA1_80 0x0001
+#define RTPE_PROFILE_AES128_CM_SHA1_32 0x0002
+#define RTPE_PROFILE_AEAD_AES_128_GCM 0x0007
+#define RTPE_PROFILE_AEAD_AES_256_GCM 0x0008
 
 /* X(return type, name, parameter list) for every symbol taken from libcrypto. */
 #define RTPE_DTLS_CRYPTO_SYMBOLS(X) \
@@ -130,8 +128,6 @@ struct rtpe_srtp_protection_profile {
 	X(int, SSL_read, (SSL *, void *, int)) \
 	X(int, SSL_shutdown, (SSL *)) \
 	X(int, SSL_get_error, (const SSL *, int)) \
-	X(int, SSL_get_shutdown, (const SSL *)) \
-	X(int, SSL_is_init_finished, (const SSL *)) \
 	X(long, SSL_ctrl, (SSL *, int, long, void *)) \
 	X(uint64_t, SSL_set_options, (SSL *, uint64_t)) \
 	X(int, SSL_set_ex_data, (SSL *, int, void *)) \
@@ -143,8 +139,7 @@ struct rtpe_srtp_protection_profile {
 	X(X509 *, SSL_get1_peer_certificate, (const SSL *)) \
 	X(const char *, SSL_get_version, (const SSL *)) \
 	X(const SSL_CIPHER *, SSL_get_current_cipher, (const SSL *)) \
-	X(const char *, SSL_CIPHER_get_name, (const SSL_CIPHER *)) \
-	X(void, DTLS_set_timer_cb, (SSL *, DTLS_timer_cb))
+	X(const char *, SSL_CIPHER_get_name, (const SSL_CIPHER *))
 
 #define RTPE_DTLS_OSSL_MEMBER(ret, name, args) ret(*name) args;
 struct rtpe_dtls_ossl {
