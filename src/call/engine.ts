@@ -198,9 +198,10 @@ export class CallEngine {
     return p.direction;
   }
 
-  private rtcpAttr(f: CallFlags, m: Media, proto: string, conn: ConnOut): string | null {
+  /** a=rtcp value: the RTCP port, or the RTP port itself once rtcp-mux is in effect */
+  private rtcpAttr(f: CallFlags, m: Media, proto: string, conn: ConnOut, muxed = false): string | null {
     if (!isRtp(proto) || m.port === null || f.flags.has("no-rtcp-attribute")) return null;
-    const port = m.port + 1;
+    const port = muxed ? m.port : m.port + 1;
     return f.flags.has("full-rtcp-attribute") ? `${port} IN ${conn.addrType} ${conn.address}` : String(port);
   }
 
@@ -307,14 +308,15 @@ export class CallEngine {
     mA.sdesNo = new Set(f.sdes.noSuites);
     mB.codecsSent = sent;
     out.codecs = sent;
-    out.rtcp = this.rtcpAttr(f, mB, proto, conn);
     // rtcp-mux
     const mux = f.rtcpMux;
-    mB.rtcpMuxOffered = !mux.reject && (mux.offer || mux.require || (p.rtcpMux && !mux.demux));
+    // `reject` only refuses rtcp-mux back to the offerer; the offer itself still carries it on
+    mB.rtcpMuxOffered = mux.offer || mux.require || (p.rtcpMux && !mux.demux);
     // rtcp-mux is accepted back to the offerer if the answerer takes it, or if we did not pass it on
     mA.rtcpMuxAccept = p.rtcpMux && !mux.reject;
     mA.rtcpMuxOffered = mux.accept || mux.require || !mB.rtcpMuxOffered;
     out.rtcpMux = mB.rtcpMuxOffered;
+    out.rtcp = this.rtcpAttr(f, mB, proto, conn, mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require));
     // SRTP: SDES and DTLS towards B
     this.offerCrypto(f, p, mB, proto, out);
     // ptime in passthrough is the sender's, remembered per stream and shared with the other side
@@ -546,8 +548,8 @@ export class CallEngine {
     if (codecs.length === 0) codecs = offered.codecs.slice(0, 1);
     out.codecs = codecs;
     if (rejected) return out;
-    out.rtcp = this.rtcpAttr(f, mA, proto, conn);
     out.rtcpMux = mA.rtcpMuxAccept && !f.rtcpMux.reject && (p.rtcpMux || mA.rtcpMuxOffered);
+    out.rtcp = this.rtcpAttr(f, mA, proto, conn, out.rtcpMux);
     mA.rtcpMuxActive = out.rtcpMux;
     mB.rtcpMuxActive = p.rtcpMux && mB.rtcpMuxOffered;
     this.answerCrypto(f, p, offered, mA, mB, proto, out);
