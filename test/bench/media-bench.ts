@@ -1,0 +1,164 @@
+// Media relay benchmark: rtpload --mode media (500 calls, 50k pps) against our daemon (fast path on/off) and the reference, interleaved.
+//
+//   bun test/bench/media-bench.ts [--ours CMD] [--reference PATH] [--reps 3] [--calls 500] [--pps 50]
+//                                 [--duration 10] [--warmup 4] [--ref-threads 1] [--only ours-fast,ours-slow,reference]
+//
+// Benchmark only, not part of the test run; needs root (each daemon runs in its own throw-away
+// network namespace, rtpload inside it). rtpload is built from /work/shared/tools/rtpload into a
+// temp dir. The warm-up covers the reference's 3 s delayed endpoint learning, after which our
+// daemon moves learned streams to the fast path (the same default learning for both).
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { parseArgs } from "node:util";
+import { REFERENCE, REPO, daemonArgv, daemonMissing } from "../conformance/daemon.ts";
+import { cleanupOnExit, createNetns, destroyNetns, nsName } from "../conformance/netns.ts";
+
+const RTPLOAD_SRC = "/work/shared/tools/rtpload";
+const { values: opt } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    ours: { type: "string", default: existsSync(join(REPO, "dist/rtpengine")) ? "dist/rtpengine" : "bun src/main.ts" },
+    reference: { type: "string", default: REFERENCE },
+    reps: { type: "string", default: "3" },
+    calls: { type: "string", default: "500" },
+    pps: { type: "string", default: "50" },
+    duration: { type: "string", default: "10" },
+    warmup: { type: "string", default: "4" },
+    "ref-threads": { type: "string", default: "1" },
+    only: { type: "string", default: "ours-fast,ours-slow,reference" },
+  },
+});
+
+if (process.getuid?.() !== 0) {
+  console.error("media-bench: needs root (ip netns)");
+  process.exit(2);
+}
+const missing = daemonMissing(opt.ours!);
+if (missing) {
+  console.error(`media-bench: ${missing}`);
+  process.exit(2);
+}
+const work = mkdtempSync(join(tmpdir(), "mediabench-"));
+const rtpload = build();
+cleanupOnExit();
+
+interface Target {
+  id: string;
+  name: string;
+  cmd: string;
+  extra: string[];
+  env: Record<string, string>;
+}
+const only = new Set(opt.only!.split(","));
+const targets: Target[] = [];
+if (only.has("ours-fast")) targets.push({ id: "ours-fast", name: "ours, fast path", cmd: opt.ours!, extra: [], env: { RTPENGINE_TS_FASTPATH: "1" } });
+if (only.has("ours-slow")) targets.push({ id: "ours-slow", name: "ours, slow path only", cmd: opt.ours!, extra: [], env: { RTPENGINE_TS_FASTPATH: "0" } });
+if (only.has("reference")) {
+  if (existsSync(opt.reference!)) {
+    targets.push({ id: "reference", name: `rtpengine 10.5 (${opt["ref-threads"]} thr)`, cmd: opt.reference!, extra: [`--num-threads=${opt["ref-threads"]}`], env: {} });
+  } else console.error(`media-bench: reference ${opt.reference} not installed; measuring ours only`);
+}
+
+type Row = Record<string, string>;
+const results = new Map<string, Row[]>();
+let run = 0;
+for (let rep = 1; rep <= Number(opt.reps); rep++) {
+  for (const t of targets) {
+    // a fresh daemon per measurement, targets interleaved (A, B, C, A, B, C ...)
+    const r = await measure(t, run++);
+    results.set(t.id, [...(results.get(t.id) ?? []), r]);
+    console.error(`rep ${rep} ${t.name}: ${r.error ?? `${r.forwarded_pps} pps fwd, loss ${r.loss_pct}%, ${r.cpu_us_per_pkt} µs/pkt, p99 ${r.p99_us} µs, RSS ${r.rss_kib_per_call} KiB/call`}`);
+  }
+}
+printTable();
+process.exit(0);
+
+function build(): string {
+  for (const f of ["rtpload.c", "Makefile"]) copyFileSync(join(RTPLOAD_SRC, f), join(work, f));
+  const r = Bun.spawnSync(["make", "-s", "-C", work], { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) {
+    console.error(`media-bench: building rtpload failed:\n${r.stderr.toString()}`);
+    process.exit(2);
+  }
+  return join(work, "rtpload");
+}
+
+function rssKib(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function measure(t: Target, n: number): Promise<Row> {
+  const ns = nsName("mediabench", n);
+  createNetns(ns, []);
+  const args = ["--config-file=none", "--table=-1", "--interface=127.0.0.1", "--listen-ng=127.0.0.1:2223", "--foreground", "--log-stderr", "--log-level=5", "--port-min=20000", "--port-max=60000", "--delete-delay=0", ...t.extra];
+  const log = Bun.file(join(work, `${t.id}-${n}.log`));
+  const d = Bun.spawn(["ip", "netns", "exec", ns, ...daemonArgv(t.cmd), ...args], { cwd: REPO, stdout: log, stderr: log, env: { ...process.env, ...t.env } });
+  try {
+    const ping = Bun.spawn(["ip", "netns", "exec", ns, process.execPath, "-e", pingScript()], { stdout: "pipe", stderr: "inherit" });
+    if ((await ping.exited) !== 0) return { error: "daemon did not answer ping" };
+    const idleRss = rssKib(d.pid);
+    let peakRss = idleRss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssKib(d.pid))), 500);
+    const total = Number(opt.warmup) + Number(opt.duration) + 60;
+    const p = Bun.spawn(["timeout", String(total), "ip", "netns", "exec", ns, rtpload, "--mode", "media", "--ng", "127.0.0.1:2223", "--pid", String(d.pid),
+      "--calls", opt.calls!, "--pps", opt.pps!, "--duration", opt.duration!, "--warmup", opt.warmup!, "--tag", `m${n}`], { stdout: "pipe", stderr: "pipe" });
+    const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+    await p.exited;
+    clearInterval(sampler);
+    const line = out.split("\n").find((l) => l.startsWith("RESULT "));
+    if (!line) return { error: `no RESULT line (exit ${p.exitCode}): ${err.trim().split("\n").slice(-2).join(" / ")}` };
+    const row: Row = Object.fromEntries(line.slice(7).trim().split(/\s+/).map((kv) => kv.split("=", 2) as [string, string]));
+    row.rss_idle_kib = String(idleRss);
+    row.rss_kib_per_call = ((peakRss - idleRss) / Number(opt.calls)).toFixed(1);
+    return row;
+  } finally {
+    d.kill("SIGKILL");
+    await d.exited;
+    destroyNetns(ns);
+  }
+}
+
+function pingScript(): string {
+  return `import { NgClient, waitForPing } from ${JSON.stringify(join(REPO, "test/conformance/ng-client.ts"))};
+const c = await NgClient.open({ host: "127.0.0.1", port: 2223 });
+process.exit((await waitForPing(c, 20000)) ? 0 : 1);`;
+}
+
+function median(xs: number[]): number {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+function med(id: string, key: string): number {
+  return median((results.get(id) ?? []).filter((r) => !r.error).map((r) => Number(r[key])));
+}
+function fmt(x: number, d = 0): string {
+  return Number.isFinite(x) ? x.toFixed(d) : "n/a";
+}
+
+function printTable(): void {
+  const target = Number(opt.calls) * 2 * Number(opt.pps);
+  console.log(`\nrtpload media: ${opt.calls} calls, ${target} pps offered, ${opt.duration} s after ${opt.warmup} s warm-up; median of ${opt.reps} interleaved runs; ours: \`${opt.ours}\`\n`);
+  console.log("| daemon | forwarded pps | loss % | proxy CPU µs/pkt | proxy CPU % | p50 µs | p99 µs | RSS idle MiB | RSS KiB/call |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const t of targets) {
+    console.log(`| ${t.name} | ${fmt(med(t.id, "forwarded_pps"))} | ${fmt(med(t.id, "loss_pct"), 3)} | ${fmt(med(t.id, "cpu_us_per_pkt"), 2)} | ${fmt(med(t.id, "proxy_cpu_pct"), 1)} | ${fmt(med(t.id, "p50_us"))} | ${fmt(med(t.id, "p99_us"))} | ${fmt(med(t.id, "rss_idle_kib") / 1024, 1)} | ${fmt(med(t.id, "rss_kib_per_call"), 1)} |`);
+  }
+  const ref = targets.find((t) => t.id === "reference");
+  if (ref) {
+    console.log(`\n| ours ÷ ${ref.name} | CPU µs/pkt | p99 | RSS/call |`);
+    console.log("|---|---:|---:|---:|");
+    for (const t of targets.filter((x) => x !== ref)) {
+      const r = (k: string) => fmt(med(t.id, k) / med(ref.id, k), 2);
+      console.log(`| ${t.name} | ${r("cpu_us_per_pkt")} | ${r("p99_us")} | ${r("rss_kib_per_call")} |`);
+    }
+  }
+  const errs = [...results.values()].flat().filter((r) => r.error);
+  if (errs.length) console.log(`\n${errs.length} run(s) produced no figures: ${[...new Set(errs.map((e) => e.error))].join("; ")}`);
+}
