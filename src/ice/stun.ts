@@ -5,9 +5,9 @@
 // Building takes an ordered attribute list (see the attr* helpers) and appends
 // MESSAGE-INTEGRITY and FINGERPRINT last, as ICE requires.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { getLogger } from "../log/logger.ts";
 import { bytesToIp, ipToBytes, type IceAddr } from "./addr.ts";
 import { crc32 } from "./crc32.ts";
+import { countReject } from "./reject-log.ts";
 
 export const STUN_MAGIC = 0x2112a442;
 export const FINGERPRINT_XOR = 0x5354554e;
@@ -83,15 +83,8 @@ export const stunStats = {
   rejected: {} as Partial<Record<StunRejectReason, number>>,
 };
 
-const log = getLogger("ice");
-let logWindow = 0;
-let logCount = 0;
-/** Count a reject and log it, at most 10 lines a second so a flood cannot flood the log. */
 function reject(reason: StunRejectReason, len: number): StunParse {
-  stunStats.rejected[reason] = (stunStats.rejected[reason] ?? 0) + 1;
-  const now = Date.now();
-  if (now - logWindow >= 1000) { logWindow = now; logCount = 0; }
-  if (++logCount <= 10) log.info(`STUN: rejected ${len}-byte datagram: ${reason}`);
+  countReject(stunStats.rejected, reason, `${len}-byte STUN datagram`);
   return { ok: false, reason };
 }
 
