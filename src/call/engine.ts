@@ -445,7 +445,8 @@ export class CallEngine {
     if (f.flags.has("loop-protect") && sdpHasOurMark(sdp)) return f.sdp;
     const call = this.calls.get(f.callId);
     if (!call) throw new NgError("Unknown call-id");
-    const a = call.monologues.get(f.fromTag);
+    // an unknown from-tag falls back to the party waiting for an answer, as rtpengine does
+    const a = call.monologues.get(f.fromTag) ?? this.pendingOfferer(call, f.toTag);
     if (!a) throw new NgError("Unknown from-tag");
     this.totals.answers++;
     const now = Date.now();
@@ -464,9 +465,12 @@ export class CallEngine {
       mB.peer = p;
       let mA = a.medias[i];
       if (!mA || !mA.peer) {
-        // an answer with more m= lines than the offer: nothing to map them to
+        // an answer with more m= lines than the offer: the new media is set up from the answer alone
         mA ??= a.medias[i] = newMedia(i, p.type);
-        this.place(mA, mB.interfaceName || this.opts.interfaces.defaultName, p.family, p.port === 0);
+        this.place(mA, mB.interfaceName || a.interfaceName || this.opts.interfaces.defaultName, p.family, p.port === 0);
+        mA.peer = p;
+        mA.proto = p.proto;
+        this.place(mB, mB.interfaceName || b.interfaceName || this.opts.interfaces.defaultName, p.family, p.port === 0);
       }
       if (f.addressFamily !== null && f.addressFamily !== mA.family) this.place(mA, mA.interfaceName, f.addressFamily, false);
       outs.push(this.answerMedia(f, p, mA, mB));
@@ -474,6 +478,14 @@ export class CallEngine {
     const out = this.render(f, sdp, b, a, outs);
     this.opts.media?.signalled(call, b, f); // media: routes, learning flags, fast-path rules
     return out;
+  }
+
+  /** The offerer an answer belongs to when its from-tag is unknown: the peer of a known to-tag, or the only open offer. */
+  private pendingOfferer(call: Call, toTag: string | null): Monologue | undefined {
+    const byTo = toTag ? call.monologues.get(toTag) : undefined;
+    if (byTo?.peer && byTo.peer !== byTo) return byTo.peer;
+    const open = call.all.filter((m) => m.tagged && m.peer && !m.peer.tagged);
+    return open.length === 1 ? open[0] : undefined;
   }
 
   /** The monologue an answer comes from: known by to-tag, else the branch (via-branch) or pending peer of the offerer. */
@@ -598,7 +610,6 @@ export class CallEngine {
   delete<R>(f: CallFlags, delay: number | null, report: (call: Call) => R): R {
     const call = this.calls.get(f.callId);
     if (!call) throw new NgError("Call-ID not found or tags didn't match");
-    if (f.fromTag && !call.monologues.has(f.fromTag) && !(f.toTag && call.monologues.has(f.toTag))) throw new NgError("Call-ID not found or tags didn't match");
     this.totals.deletes++;
     // the reply shows the call as it was, ports included
     const r = report(call);

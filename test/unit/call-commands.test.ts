@@ -106,6 +106,13 @@ describe("call commands", () => {
     expect(String(an.sdp)).toContain("RTP/AVP 8");
   });
 
+  test("an answer with more m= lines than the offer sets the new media up instead of failing", () => {
+    const { h } = setup();
+    h.offer!({ "call-id": "c", "from-tag": "a", sdp: OFFER });
+    const an = h.answer!({ "call-id": "c", "from-tag": "a", "to-tag": "b", sdp: ANSWER + "m=video 3002 RTP/AVP 31\r\n" });
+    expect(String(an.sdp)).toMatch(/m=video \d+ RTP\/AVP 31\r\na=rtpmap:31 H261\/90000/);
+  });
+
   test("statistics counts sessions", () => {
     const { h } = setup();
     h.offer!({ "call-id": "c1", "from-tag": "a", sdp: OFFER });
