@@ -74,7 +74,7 @@ static void parse_cmsgs(struct msghdr *mh, const struct shim_sock *s, struct rtp
 				cm->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
 			struct in_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-			dst->family = 4;
+			dst->family = AF_INET;
 			memset(dst->addr, 0, sizeof(dst->addr));
 			memcpy(dst->addr, &pi.ipi_addr, 4);
 		} else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS &&
@@ -84,7 +84,7 @@ static void parse_cmsgs(struct msghdr *mh, const struct shim_sock *s, struct rtp
 				cm->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
 			struct in6_pktinfo pi6;
 			memcpy(&pi6, CMSG_DATA(cm), sizeof(pi6));
-			dst->family = 6;
+			dst->family = AF_INET6;
 			memcpy(dst->addr, &pi6.ipi6_addr, 16);
 		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_TCLASS &&
 				cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
@@ -118,8 +118,8 @@ static int fill_tx(struct mmsghdr *m, struct iovec *iov, struct sockaddr_storage
 		m->msg_hdr.msg_control = ctrl->buf;
 		m->msg_hdr.msg_controllen = CMSG_SPACE(sizeof(int));
 		cm = CMSG_FIRSTHDR(&m->msg_hdr);
-		cm->cmsg_level = dst->family == 6 ? IPPROTO_IPV6 : IPPROTO_IP;
-		cm->cmsg_type = dst->family == 6 ? IPV6_TCLASS : IP_TOS;
+		cm->cmsg_level = dst->family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+		cm->cmsg_type = dst->family == AF_INET6 ? IPV6_TCLASS : IP_TOS;
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &tos, sizeof(tos));
 	}
@@ -253,7 +253,7 @@ int io_rx_socket(struct rx_scratch *sc, uint32_t idx, uint32_t gen)
 			f->rule = rule;
 			f->out = rule->r.output;
 			f->out_gen = rule->output_gen;
-			f->dst = rule->r.dst_addr;
+			f->dst = rule->r.dst;
 			f->pkt = (uint32_t)i;
 			f->tos = rule->r.tos;
 			f->set_tos = (rule->r.flags & RTPE_RULE_SET_TOS) != 0;
@@ -335,7 +335,7 @@ static int tx_validate(const uint8_t *buf, uint32_t buf_len, uint32_t *count)
 		if (h.len > RTPE_MAX_DATAGRAM || h.rec_len < RTPE_TX_HDR_SIZE + h.len ||
 				h.rec_len > buf_len - off || (h.rec_len & 7u))
 			return -EINVAL;
-		if (h.dst.family != 4 && h.dst.family != 6)
+		if (h.dst.family != AF_INET && h.dst.family != AF_INET6)
 			return -EINVAL;
 		off += h.rec_len;
 		n++;

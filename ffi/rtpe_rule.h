@@ -9,14 +9,15 @@
 extern "C" {
 #endif
 
-/* A rule says: a packet arriving on socket `local` from `expected_src` leaves through socket
- * `output` towards `dst_addr` with TOS `tos`, counted, and never reaches JS. Names follow the kernel
- * module's target/output description (local, expected_src, src_mismatch, dst_addr, tos) so one
- * TypeScript rule object can drive either forwarder.
+/* A rule says: a packet arriving on socket `local` from `expect_src` leaves through socket
+ * `output` towards `dst` with TOS `tos`, counted, and never reaches JS. Names follow struct
+ * rtpe_rule in kernel-module/rtpengine_uapi.h (local, expect_src, out.dst, out.tos) so one
+ * TypeScript rule object can drive either forwarder; the shim names sockets by handle where the
+ * kernel uses addresses.
  *
  * Matching, per arriving packet, over the rules of its socket in insertion order:
- *  - expected_src.family 0 matches any sender; otherwise the address must match and, when
- *    expected_src.port is non-zero, the port too.
+ *  - expect_src.family 0 matches any sender; otherwise the address must match and, when
+ *    expect_src.port is non-zero, the port too.
  *  - the first rule that matches forwards the packet.
  *  - when no rule matches and a rule of the socket has src_mismatch RTPE_MISMATCH_DROP, the packet
  *    is dropped (strict source); otherwise it goes up to JS like any unruled packet.
@@ -31,8 +32,8 @@ extern "C" {
 struct rtpe_rule {
 	int32_t local;                 /* handle packets arrive on */
 	int32_t output;                /* handle packets leave from */
-	struct rtpe_addr expected_src;
-	struct rtpe_addr dst_addr;
+	struct rtpe_addr expect_src;
+	struct rtpe_addr dst;
 	uint8_t tos;
 	uint8_t src_mismatch;
 	uint16_t flags;
@@ -48,14 +49,14 @@ struct rtpe_rule_stats {
 	uint64_t mismatch_drops; /* socket-wide: packets dropped by strict source */
 };
 
-/* Add or replace (same local + expected_src) a rule. Returns 0, -ENOSPC when the socket has
+/* Add or replace (same local + expect_src) a rule. Returns 0, -ENOSPC when the socket has
  * RTPE_RULES_PER_SOCKET rules, -EBADF for a closed handle. */
 int rtpe_rule_add(const struct rtpe_rule *rule);
-/* Remove the rule of `local` with this expected_src (NULL = all rules of the socket).
+/* Remove the rule of `local` with this expect_src (NULL = all rules of the socket).
  * Returns the number removed. */
-int rtpe_rule_del(int local, const struct rtpe_addr *expected_src);
-/* Counters of the rule of `local` with this expected_src. Returns 0 or -ENOENT. */
-int rtpe_rule_stats(int local, const struct rtpe_addr *expected_src, struct rtpe_rule_stats *out);
+int rtpe_rule_del(int local, const struct rtpe_addr *expect_src);
+/* Counters of the rule of `local` with this expect_src. Returns 0 or -ENOENT. */
+int rtpe_rule_stats(int local, const struct rtpe_addr *expect_src, struct rtpe_rule_stats *out);
 
 #ifdef __cplusplus
 }

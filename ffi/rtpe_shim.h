@@ -9,7 +9,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature or a struct layout below changes; TypeScript refuses other versions. */
-#define RTPE_SHIM_API_VERSION 1
+#define RTPE_SHIM_API_VERSION 2
 
 /* Sockets are identified by small non-negative handles; every call returning int returns a
  * negative errno on failure. */
@@ -17,11 +17,12 @@ extern "C" {
 #define RTPE_MAX_BATCH 32          /* recvmmsg / sendmmsg batch size */
 #define RTPE_MAX_DATAGRAM 65535
 
-/* An IP endpoint as it crosses the FFI boundary: fixed 20 bytes, no pointers.
- * family is 4 or 6 (0 = unspecified); port is in host order; IPv4 uses addr[0..3]. */
+/* An IP endpoint as it crosses the FFI boundary: fixed 20 bytes, no pointers. The same layout as
+ * struct rtpe_addr in kernel-module/rtpengine_uapi.h, so one encoder serves both forwarders:
+ * family AF_INET (2) or AF_INET6 (10), 0 = unspecified; port in host order; address bytes in
+ * network order, IPv4 in addr[0..3] with the rest zero. */
 struct rtpe_addr {
-	uint8_t family;
-	uint8_t pad;
+	uint16_t family;
 	uint16_t port;
 	uint8_t addr[16];
 };

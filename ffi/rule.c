@@ -1,6 +1,7 @@
 /* rule.c - forwarding rules: per-socket table the receive thread consults before queueing to JS. */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "internal.h"
 
@@ -17,7 +18,7 @@ struct shim_rule *rule_match(struct shim_sock *s, const struct rtpe_addr *src, i
 
 	for (int i = 0; i < s->nrules; i++) {
 		struct shim_rule *r = &s->rules[i];
-		const struct rtpe_addr *es = &r->r.expected_src;
+		const struct rtpe_addr *es = &r->r.expect_src;
 
 		if (r->r.src_mismatch == RTPE_MISMATCH_DROP)
 			strict = 1;
@@ -32,13 +33,13 @@ SHIM_EXPORT int rtpe_rule_add(const struct rtpe_rule *rule)
 {
 	struct shim_sock *s, *out;
 	uint32_t out_gen;
-	uint8_t out_family;
+	uint16_t out_family;
 	int slot = -1;
 
-	if (!rule || (rule->dst_addr.family != 4 && rule->dst_addr.family != 6) ||
-			rule->dst_addr.port == 0 || rule->src_mismatch > RTPE_MISMATCH_DROP ||
-			(rule->expected_src.family != 0 && rule->expected_src.family != 4 &&
-			 rule->expected_src.family != 6))
+	if (!rule || (rule->dst.family != AF_INET && rule->dst.family != AF_INET6) ||
+			rule->dst.port == 0 || rule->src_mismatch > RTPE_MISMATCH_DROP ||
+			(rule->expect_src.family != 0 && rule->expect_src.family != AF_INET &&
+			 rule->expect_src.family != AF_INET6))
 		return -EINVAL;
 	/* one slot lock at a time, like the receive thread */
 	out = shim_sock_lock(rule->output);
@@ -47,14 +48,14 @@ SHIM_EXPORT int rtpe_rule_add(const struct rtpe_rule *rule)
 	out_gen = out->gen;
 	out_family = out->local.family;
 	shim_sock_unlock(out);
-	if (out_family != rule->dst_addr.family)
+	if (out_family != rule->dst.family)
 		return -EAFNOSUPPORT;
 
 	s = shim_sock_lock(rule->local);
 	if (!s)
 		return -EBADF;
 	for (int i = 0; i < s->nrules; i++)
-		if (same_src(&s->rules[i].r.expected_src, &rule->expected_src))
+		if (same_src(&s->rules[i].r.expect_src, &rule->expect_src))
 			slot = i;
 	if (slot < 0) {
 		if (s->nrules >= RTPE_RULES_PER_SOCKET) {
@@ -70,7 +71,7 @@ SHIM_EXPORT int rtpe_rule_add(const struct rtpe_rule *rule)
 	return 0;
 }
 
-SHIM_EXPORT int rtpe_rule_del(int local, const struct rtpe_addr *expected_src)
+SHIM_EXPORT int rtpe_rule_del(int local, const struct rtpe_addr *expect_src)
 {
 	struct shim_sock *s = shim_sock_lock(local);
 	int removed = 0, w = 0;
@@ -78,7 +79,7 @@ SHIM_EXPORT int rtpe_rule_del(int local, const struct rtpe_addr *expected_src)
 	if (!s)
 		return -EBADF;
 	for (int i = 0; i < s->nrules; i++) {
-		if (!expected_src || same_src(&s->rules[i].r.expected_src, expected_src)) {
+		if (!expect_src || same_src(&s->rules[i].r.expect_src, expect_src)) {
 			removed++;
 			continue;
 		}
@@ -91,20 +92,20 @@ SHIM_EXPORT int rtpe_rule_del(int local, const struct rtpe_addr *expected_src)
 	return removed;
 }
 
-SHIM_EXPORT int rtpe_rule_stats(int local, const struct rtpe_addr *expected_src,
+SHIM_EXPORT int rtpe_rule_stats(int local, const struct rtpe_addr *expect_src,
 		struct rtpe_rule_stats *out)
 {
 	struct shim_sock *s;
 	int r = -ENOENT;
 
-	if (!expected_src || !out)
+	if (!expect_src || !out)
 		return -EINVAL;
 	s = shim_sock_lock(local);
 	if (!s)
 		return -EBADF;
 	for (int i = 0; i < s->nrules; i++) {
 		struct shim_rule *sr = &s->rules[i];
-		if (!same_src(&sr->r.expected_src, expected_src))
+		if (!same_src(&sr->r.expect_src, expect_src))
 			continue;
 		out->packets = CNT_GET(sr->packets);
 		out->bytes = CNT_GET(sr->bytes);

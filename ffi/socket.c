@@ -17,7 +17,7 @@ static uint64_t open_count;
 int shim_addr_to_sa(const struct rtpe_addr *a, struct sockaddr_storage *ss, socklen_t *len)
 {
 	memset(ss, 0, sizeof(*ss));
-	if (a->family == 4) {
+	if (a->family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(a->port);
@@ -25,7 +25,7 @@ int shim_addr_to_sa(const struct rtpe_addr *a, struct sockaddr_storage *ss, sock
 		*len = sizeof(*sin);
 		return 0;
 	}
-	if (a->family == 6) {
+	if (a->family == AF_INET6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(a->port);
@@ -41,12 +41,12 @@ void shim_sa_to_addr(const struct sockaddr *sa, socklen_t len, struct rtpe_addr 
 	memset(a, 0, sizeof(*a));
 	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-		a->family = 4;
+		a->family = AF_INET;
 		a->port = ntohs(sin->sin_port);
 		memcpy(a->addr, &sin->sin_addr, 4);
 	} else if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
-		a->family = 6;
+		a->family = AF_INET6;
 		a->port = ntohs(sin6->sin6_port);
 		memcpy(a->addr, &sin6->sin6_addr, 16);
 	}
@@ -58,7 +58,7 @@ int shim_addr_equal(const struct rtpe_addr *a, const struct rtpe_addr *b, int wi
 		return 0;
 	if (with_port && a->port != b->port)
 		return 0;
-	return memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
+	return memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
 }
 
 struct shim_sock *shim_sock_lock(int handle)
@@ -125,13 +125,13 @@ static int set_int(int fd, int level, int opt, int val)
 	return setsockopt(fd, level, opt, &val, sizeof(val)) < 0 ? -errno : 0;
 }
 
-static int apply_tos(int fd, uint8_t family, int tos)
+static int apply_tos(int fd, uint16_t family, int tos)
 {
 	if (tos < 0)
 		return 0;
 	if (tos > 255)
 		return -EINVAL;
-	if (family == 6)
+	if (family == AF_INET6)
 		return set_int(fd, IPPROTO_IPV6, IPV6_TCLASS, tos);
 	return set_int(fd, IPPROTO_IP, IP_TOS, tos);
 }
@@ -147,12 +147,12 @@ static int make_socket(const struct rtpe_addr *local, int tos, int rcvbuf, uint3
 	r = shim_addr_to_sa(local, &ss, &len);
 	if (r < 0)
 		return r;
-	fd = socket(local->family == 6 ? AF_INET6 : AF_INET,
+	fd = socket(local->family == AF_INET6 ? AF_INET6 : AF_INET,
 			SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
 	if (fd < 0)
 		return -errno;
 
-	if (local->family == 6) {
+	if (local->family == AF_INET6) {
 		if ((r = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1)) < 0 ||
 				(r = set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)) < 0 ||
 				(r = set_int(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1)) < 0)

@@ -1,7 +1,7 @@
 // The typed seam to librtpe_shim: symbol signatures and struct layouts mirrored from ffi/rtpe_shim.h and ffi/rtpe_rule.h.
 
 /** Must equal RTPE_SHIM_API_VERSION in ffi/rtpe_shim.h; the loader refuses any other library. */
-export const SHIM_API_VERSION = 1;
+export const SHIM_API_VERSION = 2;
 
 /** Argument/return kinds, mapped to bun:ffi or Deno FFI types by the runtime loaders. */
 export type AbiType = "i32" | "u32" | "u16" | "buf" | "fn" | "void";
@@ -83,8 +83,10 @@ export interface ShimBinding {
   close(): void;
 }
 
-// struct rtpe_addr: family u8, pad u8, port u16, addr[16]
+// struct rtpe_addr (same layout as kernel-module/rtpengine_uapi.h): family u16 (AF_*), port u16 host order, addr[16]
 export const ADDR_SIZE = 20;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
 // struct rtpe_rx_hdr
 export const RX_HDR_SIZE = 64;
 export const RX = { recLen: 0, handle: 4, tsNs: 8, src: 16, dst: 36, len: 56, tos: 60 } as const;

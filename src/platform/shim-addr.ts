@@ -1,5 +1,5 @@
 // Converts IP endpoints between text and the shim's 20-byte struct rtpe_addr.
-import { ADDR_SIZE } from "./shim-abi.ts";
+import { ADDR_SIZE, AF_INET, AF_INET6 } from "./shim-abi.ts";
 
 export type IpFamily = 4 | 6;
 
@@ -80,8 +80,11 @@ export function encodeAddr(buf: Uint8Array, off: number, address: string, port: 
   if (parseV4(address, buf, off + 4)) family = 4;
   else if (address.includes(":") && parseV6(address, buf, off + 4)) family = 6;
   else throw new TypeError(`not an IP address: ${address}`);
-  buf[off] = family;
-  buf[off + 2] = port & 0xff; // host order (little-endian x86_64/aarch64)
+  const af = family === 4 ? AF_INET : AF_INET6;
+  // u16 family and port in host order (little-endian on x86_64 and aarch64)
+  buf[off] = af & 0xff;
+  buf[off + 1] = af >> 8;
+  buf[off + 2] = port & 0xff;
   buf[off + 3] = port >> 8;
   return family;
 }
@@ -107,14 +110,14 @@ function formatV6(b: Uint8Array, off: number): string {
   return `${hex(w.slice(0, bestStart))}::${hex(w.slice(bestStart + bestLen))}`;
 }
 
-/** Read struct rtpe_addr at buf[off..off+20); null for family 0. */
+/** Read struct rtpe_addr at buf[off..off+20); null when no family is set. */
 export function decodeAddr(buf: Uint8Array, off: number): Endpoint | null {
-  const family = buf[off];
+  const af = buf[off]! | (buf[off + 1]! << 8);
   const port = buf[off + 2]! | (buf[off + 3]! << 8);
-  if (family === 4) {
+  if (af === AF_INET) {
     return { family: 4, port, address: `${buf[off + 4]}.${buf[off + 5]}.${buf[off + 6]}.${buf[off + 7]}` };
   }
-  if (family === 6) return { family: 6, port, address: formatV6(buf, off + 4) };
+  if (af === AF_INET6) return { family: 6, port, address: formatV6(buf, off + 4) };
   return null;
 }
 

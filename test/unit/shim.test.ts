@@ -10,7 +10,7 @@ import { SendBatch } from "../../src/media/socket-batch.ts";
 import { sdNotify, type Shim } from "../../src/platform/shim.ts";
 import { canonicalAddress, decodeAddr, encodeAddr } from "../../src/platform/shim-addr.ts";
 import {
-  ADDR_SIZE, MISMATCH_DROP, MISMATCH_PROPAGATE, RULE, RULE_SET_TOS, RULE_SIZE, RULE_STATS_WORDS,
+  ADDR_SIZE, SHIM_API_VERSION, MISMATCH_DROP, MISMATCH_PROPAGATE, RULE, RULE_SET_TOS, RULE_SIZE, RULE_STATS_WORDS,
 } from "../../src/platform/shim-abi.ts";
 
 const root = resolve(import.meta.dir, "../..");
@@ -98,6 +98,11 @@ describe("addresses", () => {
       encodeAddr(b, 0, inp!, 9);
       expect(decodeAddr(b, 0)).toEqual({ family: 6, port: 9, address: out! });
     }
+    // byte layout shared with kernel-module/rtpengine_uapi.h: u16 AF_INET, u16 port (host order), address
+    encodeAddr(b, 0, "192.0.2.1", 5004);
+    expect([...b.subarray(0, 9)]).toEqual([2, 0, 0x8c, 0x13, 192, 0, 2, 1, 0]);
+    encodeAddr(b, 0, "2001:db8::7", 1);
+    expect([...b.subarray(0, 6)]).toEqual([10, 0, 1, 0, 0x20, 0x01]);
     expect(canonicalAddress("192.0.2.10")).toBe("192.0.2.10");
     expect(() => encodeAddr(b, 0, "1.2.3", 1)).toThrow();
     expect(() => encodeAddr(b, 0, "1::2::3", 1)).toThrow();
@@ -107,7 +112,7 @@ describe("addresses", () => {
 
 describe("sockets", () => {
   test("binds IPv4 and IPv6 (v6-only), reports busy ports, frees a port on close", () => {
-    expect(shim.raw.rtpe_api_version()).toBe(1);
+    expect(shim.raw.rtpe_api_version()).toBe(SHIM_API_VERSION);
     const a = bind("127.0.0.1");
     expect(a.local.family).toBe(4);
     expect(a.local.port).toBeGreaterThan(0);
