@@ -60,7 +60,8 @@ function sessionPeerMedias(sdp: SdpSession): PeerMedia[] {
       // with ICE a zero address only means "candidates follow" (trickle), not hold
       zeroAddress: isZeroAddress(address) && !hasIce,
       rtcpPort,
-      rtcpMux: a.some((x) => x.name === "rtcp-mux"),
+      // an a=rtcp naming the RTP port itself means RTCP is multiplexed as well
+      rtcpMux: a.some((x) => x.name === "rtcp-mux") || (rtcpPort !== null && rtcpPort === m.port && m.port !== 0 && !isZeroAddress(address)),
       codecs: codecsOfMedia(m),
       direction: a.find((x) => DIRECTIONS.has(x.name))?.name ?? sDir ?? "sendrecv",
       hasIce,
