@@ -649,7 +649,7 @@ export class IceAgent {
   private retransmit(now: number): void {
     for (const tx of [...this.txs.values()]) {
       if (now < tx.nextAt) continue;
-      if (!tx.cancelled && !tx.consent && tx.attempts <= this.t.maxRetransmits) {
+      if (!tx.cancelled && !tx.consent && tx.attempts < this.t.maxRetransmits) {
         tx.attempts++;
         this.counters.retransmits++;
         this.out.push({ component: tx.pair.component, from: addrOf(tx.pair.local), to: addrOf(tx.pair.remote), data: tx.data });
@@ -660,7 +660,7 @@ export class IceAgent {
       this.txs.delete(tx.id);
       const p = tx.pair;
       if (p.tx === tx) p.tx = null;
-      if (tx.useCandidate) p.nominating = false;
+      if (tx.useCandidate && !tx.cancelled) p.nominating = false;
       if (!tx.consent && !tx.cancelled && p.state === "in-progress") {
         p.state = "failed";
         this.checkFailed(p.component);
@@ -689,7 +689,8 @@ export class IceAgent {
     let pair: Pair | undefined;
     while (!pair && this.triggered.length > 0) {
       const p = this.triggered.shift()!;
-      if (p.state === "waiting" && this.pairs.get(p.key) === p) pair = p;
+      // a nominating re-check may find its pair answered meanwhile by an older check: still send it
+      if ((p.state === "waiting" || p.nominating) && this.pairs.get(p.key) === p) pair = p;
     }
     if (!pair) {
       const open = [...this.pairs.values()].filter((p) => !this.selected.has(p.component));

@@ -1,0 +1,330 @@
+// ICE agent: two agents over an in-memory network with a fake clock (full/full, full/lite, prflx, role conflict, loss, consent).
+import { describe, expect, test } from "bun:test";
+import { addrKey, type IceAddr } from "../../src/ice/addr.ts";
+import { IceAgent, type IceAgentOptions, type IceEvent } from "../../src/ice/agent.ts";
+import { candidatePriority, formatCandidate, pairPriority, parseCandidate } from "../../src/ice/candidate.ts";
+import { StunClass, attrUsername, buildStun, parseStun } from "../../src/ice/stun.ts";
+
+interface Packet { at: number; from: IceAddr; to: IceAddr; data: Uint8Array }
+
+/** A deterministic datagram network: fixed latency, optional NAT rewriting, drop filter. */
+class Net {
+  now = 1000;
+  latency = 5;
+  private queue: Packet[] = [];
+  private owners = new Map<string, IceAgent>();
+  readonly agents: IceAgent[] = [];
+  readonly events = new Map<IceAgent, IceEvent[]>();
+  /** private source -> public address seen by the peer (and back) */
+  nat = new Map<string, IceAddr>();
+  drop: (p: Packet) => boolean = () => false;
+  /** datagrams delivered, by sending agent */
+  sent = new Map<IceAgent, Packet[]>();
+
+  attach(a: IceAgent): void {
+    this.agents.push(a);
+    this.events.set(a, []);
+    this.sent.set(a, []);
+    for (const c of a.localCandidates()) this.owners.set(addrKey(c), a);
+  }
+
+  private flush(): void {
+    for (const a of this.agents) {
+      for (const t of a.takeTransmits()) {
+        const from = this.nat.get(addrKey(t.from)) ?? t.from;
+        const p: Packet = { at: this.now + this.latency, from, to: t.to, data: t.data };
+        this.sent.get(a)!.push(p);
+        if (!this.drop(p)) this.queue.push(p);
+      }
+      this.events.get(a)!.push(...a.takeEvents());
+    }
+  }
+
+  /** Run until `until` (ms, absolute), delivering packets and ticking agents at their timeouts. */
+  run(until: number): void {
+    this.flush();
+    for (let guard = 0; guard < 200000; guard++) {
+      let next = Infinity;
+      for (const p of this.queue) next = Math.min(next, p.at);
+      for (const a of this.agents) {
+        const t = a.nextTimeout();
+        if (t !== null) next = Math.min(next, Math.max(t, this.now));
+      }
+      if (next > until) break;
+      this.now = next;
+      const due = this.queue.filter((p) => p.at <= this.now);
+      this.queue = this.queue.filter((p) => p.at > this.now);
+      for (const p of due) {
+        // reverse NAT: a packet to a public address goes to the private socket behind it
+        let to = p.to;
+        for (const [priv, pub] of this.nat) if (addrKey(pub) === addrKey(p.to)) { const [address, port] = priv.split("|"); to = { address: address!, port: Number(port) }; }
+        const a = this.owners.get(addrKey(to));
+        if (a) a.receive(p.data, p.from, to, this.now);
+      }
+      for (const a of this.agents) {
+        const t = a.nextTimeout();
+        if (t !== null && t <= this.now) a.tick(this.now);
+      }
+      this.flush();
+    }
+    this.now = Math.max(this.now, until);
+    for (const a of this.agents) a.tick(this.now);
+    this.flush();
+  }
+
+  eventsOf(a: IceAgent, type: IceEvent["type"]): IceEvent[] {
+    return this.events.get(a)!.filter((e) => e.type === type);
+  }
+}
+
+const FAST = { ta: 5, rto: 50, rtoMax: 200, maxRetransmits: 4, nominationDelay: 300, consentInterval: 1000, consentTimeout: 5000 };
+
+function agent(name: string, address: string, base: number, o: Partial<IceAgentOptions> = {}): IceAgent {
+  return new IceAgent({
+    components: 2, local: [{ address, ports: [base, base + 1], foundation: name }],
+    credentials: { ufrag: `${name}ufrag`, pwd: `${name}-password-0123456789` }, controlling: false, timing: FAST, label: name, ...o,
+  });
+}
+
+/** Exchange "SDP": each side learns the other's credentials and host candidates. */
+function connect(a: IceAgent, b: IceAgent, o: { aLite?: boolean; bLite?: boolean; aCands?: IceAgent["localCandidates"] } = {}): void {
+  const text = (x: IceAgent) => x.localCandidates().map(formatCandidate).map((l) => parseCandidate(l)!);
+  a.setRemote({ ...b.credentials, candidates: text(b), lite: o.bLite });
+  b.setRemote({ ...a.credentials, candidates: o.aCands ? o.aCands() : text(a), lite: o.aLite });
+}
+
+function expectSelectedBoth(net: Net, a: IceAgent, b: IceAgent): void {
+  for (const c of [1, 2]) {
+    const sa = a.selectedPair(c), sb = b.selectedPair(c);
+    expect(sa).not.toBeNull();
+    expect(sb).not.toBeNull();
+    expect(a.isValidated(sa!.remote, c)).toBe(true);
+    expect(b.isValidated(sb!.remote, c)).toBe(true);
+  }
+  expect(net.eventsOf(a, "completed").length).toBe(1);
+  expect(net.eventsOf(b, "completed").length).toBe(1);
+}
+
+describe("candidates", () => {
+  test("host priorities follow rtpengine's formula and parse back", () => {
+    expect(candidatePriority("host", 0, 1)).toBe(2130706431);
+    expect(candidatePriority("host", 0, 2)).toBe(2130706430);
+    expect(candidatePriority("host", 1, 1)).toBe(2130706175);
+    const c = parseCandidate("candidate:abc 1 UDP 2130706431 2001:DB8::1 4000 typ host")!;
+    expect(c.address).toBe("2001:db8::1");
+    expect(parseCandidate("a=candidate:1 1 TCP 2130706431 1.2.3.4 9 typ host tcptype active")).toBeNull();
+    expect(parseCandidate("candidate:1 1 UDP 99 1.2.3.4 70000 typ host")).toBeNull();
+    expect(parseCandidate("candidate:1 1 UDP 99 1.2.3.4 5000 typ srflx raddr 10.0.0.1 rport 6000")!.related).toEqual({ address: "10.0.0.1", port: 6000 });
+    expect(pairPriority(2, 1)).toBe((1n << 32n) + 4n + 1n);
+  });
+});
+
+describe("ICE over an in-memory network", () => {
+  test("full controlling vs full controlled: both components nominated and validated", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true });
+    const b = agent("B", "10.0.0.2", 5000);
+    net.attach(a); net.attach(b);
+    connect(a, b);
+    net.run(net.now + 2000);
+    expectSelectedBoth(net, a, b);
+    expect(a.selectedPair(1)).toEqual({ local: { address: "10.0.0.1", port: 4000 }, remote: { address: "10.0.0.2", port: 5000 } });
+    expect(b.selectedPair(2)).toEqual({ local: { address: "10.0.0.2", port: 5001 }, remote: { address: "10.0.0.1", port: 4001 } });
+    expect(b.isValidated({ address: "10.0.0.9", port: 4000 })).toBe(false);
+    // the controlled side selected what the controlling side nominated
+    const useCand = net.sent.get(a)!.map((p) => parseStun(p.data)).filter((r) => r.ok && r.msg.useCandidate);
+    expect(useCand.length).toBeGreaterThanOrEqual(2);
+    expect(net.sent.get(b)!.map((p) => parseStun(p.data)).some((r) => r.ok && r.msg.useCandidate)).toBe(false);
+  });
+
+  test("aggressive nomination also converges", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true, nomination: "aggressive" });
+    const b = agent("B", "10.0.0.2", 5000);
+    net.attach(a); net.attach(b);
+    connect(a, b);
+    net.run(net.now + 2000);
+    expectSelectedBoth(net, a, b);
+  });
+
+  test("full vs lite: lite never sends checks, nominates from USE-CANDIDATE", () => {
+    const net = new Net();
+    // the full side is told "controlled" but must take control against a lite peer
+    const a = agent("A", "10.0.0.1", 4000, { controlling: false });
+    const b = agent("B", "10.0.0.2", 5000, { lite: true });
+    net.attach(a); net.attach(b);
+    connect(a, b, { bLite: true });
+    expect(a.isControlling).toBe(true);
+    net.run(net.now + 2000);
+    expectSelectedBoth(net, a, b);
+    const liteRequests = net.sent.get(b)!.map((p) => parseStun(p.data)).filter((r) => r.ok && r.msg.cls === StunClass.Request);
+    expect(liteRequests.length).toBe(0);
+    expect(b.isValidated({ address: "10.0.0.1", port: 4000 }, 1)).toBe(true);
+    expect(b.isValidated({ address: "10.0.0.1", port: 4000 }, 2)).toBe(false);
+  });
+
+  test("peer-reflexive: a NATed peer is learned from its checks and selected", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true });
+    const b = agent("B", "192.0.2.20", 5000);
+    net.attach(a); net.attach(b);
+    // A sits behind a NAT: B sees 198.51.100.7:6xxx, never A's private address
+    net.nat.set("10.0.0.1|4000", { address: "198.51.100.7", port: 6000 });
+    net.nat.set("10.0.0.1|4001", { address: "198.51.100.7", port: 6001 });
+    net.drop = (p) => p.to.address === "10.0.0.1"; // B cannot reach A's private host candidates
+    connect(a, b);
+    net.run(net.now + 3000);
+    expectSelectedBoth(net, a, b);
+    expect(b.selectedPair(1)!.remote).toEqual({ address: "198.51.100.7", port: 6000 });
+    expect(b.isValidated({ address: "198.51.100.7", port: 6001 }, 2)).toBe(true);
+    const learned = net.eventsOf(b, "remote-candidate");
+    expect(learned.length).toBe(2);
+    expect(learned[0]!.type === "remote-candidate" && learned[0]!.candidate.type).toBe("prflx");
+    // B's checks to the unreachable private candidates failed
+    expect(b.pairStates().filter((p) => p.remote.address === "10.0.0.1").every((p) => p.state === "failed")).toBe(true);
+  });
+
+  test("role conflict: both controlling, the lower tie-breaker yields", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true, tieBreaker: 5n });
+    const b = agent("B", "10.0.0.2", 5000, { controlling: true, tieBreaker: 9n });
+    net.attach(a); net.attach(b);
+    connect(a, b);
+    net.run(net.now + 3000);
+    expect(a.isControlling).toBe(false);
+    expect(b.isControlling).toBe(true);
+    expect(net.eventsOf(a, "role-conflict")).toEqual([{ type: "role-conflict", controlling: false }]);
+    expect(net.eventsOf(b, "role-conflict").length).toBe(0);
+    expectSelectedBoth(net, a, b);
+  });
+
+  test("role conflict: both controlled, the higher tie-breaker takes control", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { tieBreaker: 1n << 63n });
+    const b = agent("B", "10.0.0.2", 5000, { tieBreaker: 7n });
+    net.attach(a); net.attach(b);
+    connect(a, b);
+    net.run(net.now + 3000);
+    expect(a.isControlling).toBe(true);
+    expect(b.isControlling).toBe(false);
+    expectSelectedBoth(net, a, b);
+  });
+
+  test("a lost check is retransmitted and the pair still succeeds", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true, components: 1 });
+    const b = agent("B", "10.0.0.2", 5000, { components: 1 });
+    net.attach(a); net.attach(b);
+    let dropped = 0;
+    net.drop = (p) => {
+      const r = parseStun(p.data);
+      // lose the first two requests A sends
+      if (r.ok && r.msg.cls === StunClass.Request && p.from.address === "10.0.0.1" && dropped < 2) { dropped++; return true; }
+      return false;
+    };
+    // B learns nothing about A, so it cannot check first: only A's retransmission can save the day
+    a.setRemote({ ...b.credentials, candidates: b.localCandidates() });
+    b.setRemote({ ...a.credentials, candidates: [] });
+    net.run(net.now + 2000);
+    expect(dropped).toBe(2);
+    expect(a.counters.retransmits).toBeGreaterThanOrEqual(2);
+    expect(a.selectedPair(1)).not.toBeNull();
+    expect(b.selectedPair(1)).not.toBeNull();
+  });
+
+  test("a check that is never answered fails the pair, and the component when candidates are complete", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true, components: 1 });
+    net.attach(a);
+    a.setRemote({ ufrag: "x", pwd: "y", candidates: [parseCandidate("candidate:1 1 UDP 2130706431 10.9.9.9 7000 typ host")!] });
+    net.run(net.now + 5000);
+    expect(a.pairStates()[0]!.state).toBe("failed");
+    expect(a.counters.retransmits).toBe(FAST.maxRetransmits);
+    expect(net.eventsOf(a, "failed")).toEqual([{ type: "failed", component: 1 }]);
+  });
+
+  test("consent freshness: the selected pair expires when the peer goes silent", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true });
+    const b = agent("B", "10.0.0.2", 5000);
+    net.attach(a); net.attach(b);
+    connect(a, b);
+    net.run(net.now + 2000);
+    expectSelectedBoth(net, a, b);
+    // consent keeps it alive well past the timeout while the peer answers
+    net.run(net.now + 3 * FAST.consentTimeout);
+    expect(a.selectedPair(1)).not.toBeNull();
+    expect(net.eventsOf(a, "consent-expired").length).toBe(0);
+    const silentSince = net.now;
+    net.drop = (p) => p.from.address === "10.0.0.2";
+    net.run(net.now + FAST.consentTimeout + 2 * FAST.consentInterval);
+    const exp = net.eventsOf(a, "consent-expired");
+    expect(exp.length).toBe(2);
+    expect(a.selectedPair(1)).toBeNull();
+    expect(a.isValidated({ address: "10.0.0.2", port: 5000 })).toBe(false);
+    expect(net.now - silentSince).toBeGreaterThanOrEqual(FAST.consentTimeout);
+  });
+
+  test("lite agent: validation lapses when the full peer stops checking", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true });
+    const b = agent("B", "10.0.0.2", 5000, { lite: true });
+    net.attach(a); net.attach(b);
+    connect(a, b, { bLite: true });
+    net.run(net.now + 2000);
+    expect(b.isValidated({ address: "10.0.0.1", port: 4000 })).toBe(true);
+    net.drop = (p) => p.from.address === "10.0.0.1";
+    net.run(net.now + FAST.consentTimeout + 1000);
+    expect(b.isValidated({ address: "10.0.0.1", port: 4000 })).toBe(false);
+    expect(b.selectedPair(1)).toBeNull();
+    expect(net.eventsOf(b, "consent-expired").length).toBe(2);
+  });
+
+  test("ICE restart: new credentials, old pair usable until the new one is selected", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true });
+    const b = agent("B", "10.0.0.2", 5000);
+    net.attach(a); net.attach(b);
+    connect(a, b);
+    net.run(net.now + 2000);
+    expectSelectedBoth(net, a, b);
+    a.restart({ ufrag: "A2ufrag", pwd: "A2-password-0123456789xx" });
+    b.restart({ ufrag: "B2ufrag", pwd: "B2-password-0123456789xx" });
+    expect(a.isValidated({ address: "10.0.0.2", port: 5000 })).toBe(true);
+    connect(a, b);
+    net.run(net.now + 2000);
+    expect(net.eventsOf(a, "completed").length).toBe(2);
+    expect(net.eventsOf(b, "completed").length).toBe(2);
+    const last = net.sent.get(a)!.at(-1)!;
+    const m = parseStun(last.data);
+    expect(m.ok && m.msg.username?.startsWith("B2ufrag:A2ufrag")).toBe(true);
+  });
+
+  test("bad credentials and garbage are rejected, counted, answered with 401/400, never thrown", () => {
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true, components: 1 });
+    a.setRemote({ ufrag: "B", pwd: "Bpwd", candidates: [] });
+    const from = { address: "10.0.0.2", port: 5000 }, to = { address: "10.0.0.1", port: 4000 };
+    const tid = new Uint8Array(12).fill(7);
+    const wrongUser = buildStun({ cls: StunClass.Request, tid, attrs: [attrUsername("nope:B")], integrityKey: a.credentials.pwd });
+    expect(a.receive(wrongUser, from, to, 0)).toBe("rejected");
+    const wrongKey = buildStun({ cls: StunClass.Request, tid, attrs: [attrUsername("Aufrag:B")], integrityKey: "wrong" });
+    expect(a.receive(wrongKey, from, to, 0)).toBe("rejected");
+    const noMi = buildStun({ cls: StunClass.Request, tid, attrs: [attrUsername("Aufrag:B")] });
+    expect(a.receive(noMi, from, to, 0)).toBe("rejected");
+    const unknownResp = buildStun({ cls: StunClass.Success, tid, attrs: [], integrityKey: "Bpwd" });
+    expect(a.receive(unknownResp, from, to, 0)).toBe("rejected");
+    expect(a.receive(new Uint8Array([0x80, 0, 0, 0]), from, to, 0)).toBe("not-stun");
+    const codes = a.takeTransmits().map((t) => parseStun(t.data)).map((r) => (r.ok ? r.msg.error?.code : -1));
+    expect(codes).toEqual([401, 401, 400]);
+    expect(a.counters.rejected).toEqual({ "bad-username": 1, "bad-integrity": 1, "missing-credentials": 1, "unmatched-response": 1 });
+    expect(a.isValidated(from)).toBe(false);
+    let seed = 1;
+    for (let i = 0; i < 3000; i++) {
+      const b = wrongKey.slice();
+      seed = (seed * 48271) % 2147483647;
+      b[8 + (seed % (b.length - 8))] = seed & 0xff;
+      expect(() => a.receive(b, from, to, i)).not.toThrow();
+    }
+    expect(a.isValidated(from)).toBe(false);
+  });
+});
