@@ -631,6 +631,9 @@ export class IceAgent {
     this.events.push({ type: "selected", component, local: addrOf(best.local), remote });
     if (!this.completed && this.selected.size === this.components) {
       this.completed = true;
+      // a restart is over: stop honouring the old credentials
+      this.prevCreds = null;
+      this.previous.clear();
       this.events.push({ type: "completed" });
     }
   }

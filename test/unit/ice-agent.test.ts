@@ -232,6 +232,21 @@ describe("ICE over an in-memory network", () => {
     expect(b.selectedPair(1)).not.toBeNull();
   });
 
+  test("trickle: candidates arriving after the credentials still converge", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true });
+    const b = agent("B", "10.0.0.2", 5000);
+    net.attach(a); net.attach(b);
+    a.setRemote({ ...b.credentials, candidates: [], complete: false }, net.now);
+    b.setRemote({ ...a.credentials, candidates: [], complete: false }, net.now);
+    net.run(net.now + 500);
+    expect(a.selectedPair(1)).toBeNull();
+    for (const c of b.localCandidates()) a.addRemoteCandidate(parseCandidate(formatCandidate(c))!, net.now);
+    a.endOfCandidates();
+    net.run(net.now + 2000);
+    expectSelectedBoth(net, a, b);
+  });
+
   test("a check that is never answered fails the pair, and the component when candidates are complete", () => {
     const net = new Net();
     const a = agent("A", "10.0.0.1", 4000, { controlling: true, components: 1 });
@@ -311,12 +326,14 @@ describe("ICE over an in-memory network", () => {
     expect(a.receive(wrongKey, from, to, 0)).toBe("rejected");
     const noMi = buildStun({ cls: StunClass.Request, tid, attrs: [attrUsername("Aufrag:B")] });
     expect(a.receive(noMi, from, to, 0)).toBe("rejected");
+    const unknownAttr = buildStun({ cls: StunClass.Request, tid, attrs: [attrUsername("Aufrag:B"), { type: 0x0042, value: new Uint8Array(4) }], integrityKey: a.credentials.pwd });
+    expect(a.receive(unknownAttr, from, to, 0)).toBe("rejected");
     const unknownResp = buildStun({ cls: StunClass.Success, tid, attrs: [], integrityKey: "Bpwd" });
     expect(a.receive(unknownResp, from, to, 0)).toBe("rejected");
     expect(a.receive(new Uint8Array([0x80, 0, 0, 0]), from, to, 0)).toBe("not-stun");
     const codes = a.takeTransmits().map((t) => parseStun(t.data)).map((r) => (r.ok ? r.msg.error?.code : -1));
-    expect(codes).toEqual([401, 401, 400]);
-    expect(a.counters.rejected).toEqual({ "bad-username": 1, "bad-integrity": 1, "missing-credentials": 1, "unmatched-response": 1 });
+    expect(codes).toEqual([401, 401, 400, 420]);
+    expect(a.counters.rejected).toEqual({ "bad-username": 1, "bad-integrity": 1, "missing-credentials": 1, "unknown-attributes": 1, "unmatched-response": 1 });
     expect(a.isValidated(from)).toBe(false);
     let seed = 1;
     for (let i = 0; i < 3000; i++) {
