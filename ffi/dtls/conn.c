@@ -147,7 +147,6 @@ int rtpe_dtls_conn_start(rtpe_dtls_conn *conn)
 	if (conn->role == RTPE_DTLS_ACTIVE) {
 		OSSL->ERR_clear_error();
 		handshake(conn);
-		rtpe_dtls_outq_seal(conn);
 	}
 	return conn->state;
 }
@@ -173,7 +172,6 @@ int rtpe_dtls_conn_feed(rtpe_dtls_conn *conn, const uint8_t *buf, size_t len)
 		read_records(conn); /* the rest of a datagram that completed the handshake, or a later one */
 	conn->in = NULL;
 	conn->in_len = 0;
-	rtpe_dtls_outq_seal(conn);
 	return conn->state;
 }
 
@@ -203,7 +201,6 @@ int rtpe_dtls_conn_handle_timer(rtpe_dtls_conn *conn)
 		else
 			OSSL->ERR_clear_error();
 	}
-	rtpe_dtls_outq_seal(conn);
 	return conn->state;
 }
 
@@ -215,7 +212,6 @@ int rtpe_dtls_conn_shutdown(rtpe_dtls_conn *conn)
 		OSSL->ERR_clear_error();
 		(void)OSSL->SSL_shutdown(conn->ssl); /* queues close_notify; no answer awaited */
 		OSSL->ERR_clear_error();
-		rtpe_dtls_outq_seal(conn);
 		conn->state = RTPE_DTLS_S_CLOSED;
 	} else if (conn->state == RTPE_DTLS_S_NEW || conn->state == RTPE_DTLS_S_HANDSHAKE) {
 		conn->state = RTPE_DTLS_S_CLOSED;

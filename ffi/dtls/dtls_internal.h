@@ -42,10 +42,9 @@ struct rtpe_dtls_conn {
 	/* the datagram being fed (bio.c hands it to OpenSSL once) */
 	const uint8_t *in;
 	size_t in_len;
-	/* outgoing datagrams: FIFO ring, records coalesced up to mtu */
+	/* outgoing datagrams: FIFO ring */
 	struct rtpe_dtls_dgram outq[RTPE_DTLS_OUTQ_MAX];
 	unsigned out_head, out_count;
-	int out_sealed; /* the newest datagram takes no more records */
 	/* peer verification */
 	const EVP_MD *expect_md;
 	uint8_t expect_fp[RTPE_DTLS_FP_MAX];
@@ -71,9 +70,8 @@ BIO *rtpe_dtls_bio_new(struct rtpe_dtls_conn *conn);
 int rtpe_dtls_export_keys(struct rtpe_dtls_conn *conn);
 /* verify.c: the certificate verification callback installed in every SSL_CTX. */
 int rtpe_dtls_verify_cb(X509_STORE_CTX *store, void *arg);
-/* outq.c: queue a record for sending; drop all queued datagrams. */
+/* outq.c: queue a datagram for sending; drop all queued datagrams. */
 void rtpe_dtls_outq_push(struct rtpe_dtls_conn *conn, const uint8_t *rec, size_t len);
-void rtpe_dtls_outq_seal(struct rtpe_dtls_conn *conn);
 void rtpe_dtls_outq_clear(struct rtpe_dtls_conn *conn);
 
 #endif

@@ -1,5 +1,7 @@
-/* outq.c - a connection's outgoing datagrams: a bounded FIFO; consecutive records share a
- * datagram while it stays within the MTU. */
+/* outq.c - a connection's outgoing datagrams: a bounded FIFO, one entry per BIO write. OpenSSL
+ * already packs a flight's records up to the MTU through its handshake write buffer; records of
+ * different writes are never merged (a retransmitted old flight must not share a datagram with
+ * a new one: OpenSSL 3.0 was seen to ignore the new flight in such a datagram). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,18 +11,6 @@ void rtpe_dtls_outq_push(struct rtpe_dtls_conn *conn, const uint8_t *rec, size_t
 {
 	if (len == 0 || len > RTPE_DTLS_DGRAM_MAX)
 		return;
-	if (conn->out_count > 0 && !conn->out_sealed) {
-		struct rtpe_dtls_dgram *last = &conn->outq[(conn->out_head + conn->out_count - 1) % RTPE_DTLS_OUTQ_MAX];
-		if (last->len + len <= conn->mtu) {
-			uint8_t *grown = realloc(last->data, last->len + len);
-			if (grown) {
-				memcpy(grown + last->len, rec, len);
-				last->data = grown;
-				last->len += len;
-				return;
-			}
-		}
-	}
 	if (conn->out_count == RTPE_DTLS_OUTQ_MAX)
 		return; /* the caller stopped draining: drop, the peer retransmits */
 	uint8_t *copy = malloc(len);
@@ -31,12 +21,6 @@ void rtpe_dtls_outq_push(struct rtpe_dtls_conn *conn, const uint8_t *rec, size_t
 	d->data = copy;
 	d->len = len;
 	conn->out_count++;
-	conn->out_sealed = 0;
-}
-
-void rtpe_dtls_outq_seal(struct rtpe_dtls_conn *conn)
-{
-	conn->out_sealed = 1;
 }
 
 void rtpe_dtls_outq_clear(struct rtpe_dtls_conn *conn)
@@ -75,7 +59,5 @@ int rtpe_dtls_conn_next_out(rtpe_dtls_conn *conn, uint8_t *out, size_t cap)
 	d->len = 0;
 	conn->out_head = (conn->out_head + 1) % RTPE_DTLS_OUTQ_MAX;
 	conn->out_count--;
-	if (conn->out_count == 0)
-		conn->out_sealed = 0;
 	return len;
 }
