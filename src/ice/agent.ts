@@ -173,6 +173,8 @@ export interface IceCounters {
 }
 
 const MAX_PAIRS = 100;
+/** bounds what authenticated peers can make us remember (prflx candidates, lite sources) */
+const MAX_REMOTES = 64;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
 export class IceAgent {
@@ -243,6 +245,8 @@ export class IceAgent {
 
   /** The peer's ufrag/pwd and candidates from its SDP (again on a re-offer without restart: candidates are merged). */
   setRemote(r: RemoteDescription, now?: number): void {
+    // new peer credentials without our restart(): the peer restarted ICE, start the checks over
+    if (this.remote && (this.remote.ufrag !== r.ufrag || this.remote.pwd !== r.pwd)) this.resetSession();
     this.remote = { ufrag: r.ufrag, pwd: r.pwd };
     this.remoteComplete = r.complete ?? true;
     // a full agent facing a lite peer takes control (RFC 8445 6.1.1)
@@ -268,10 +272,16 @@ export class IceAgent {
    * Follow with setRemote() once the peer's new credentials are known.
    */
   restart(credentials: IceCredentials, local?: readonly LocalInterface[]): void {
-    for (const [comp, p] of this.selected) this.previous.set(comp, p);
     this.prevCreds = this.creds;
     this.creds = { ...credentials };
+    this.resetSession();
     this.remote = null;
+    if (local) this.setLocal(local);
+  }
+
+  /** Forget everything learned about the peer; selected pairs stay usable as `previous`. */
+  private resetSession(): void {
+    for (const [comp, p] of this.selected) this.previous.set(comp, p);
     this.remotes.clear();
     this.pairs.clear();
     this.triggered = [];
@@ -281,7 +291,6 @@ export class IceAgent {
     this.firstValidAt.clear();
     this.failedComponents.clear();
     this.completed = false;
-    if (local) this.setLocal(local);
   }
 
   // ---- outputs ----
@@ -350,6 +359,7 @@ export class IceAgent {
     const r = parseStun(data);
     if (!r.ok) return this.reject("malformed", `${data.length} bytes from ${fmtAddr(from)}`);
     const msg = r.msg;
+    if (ipFamily(from.address) === 0 || !(from.port > 0 && from.port < 65536)) return this.reject("malformed", `bad source ${from.address}`);
     const src = { address: canonicalIp(from.address), port: from.port };
     const dst = { address: canonicalIp(to.address), port: to.port };
     const local = this.locals.find((l) => sameAddr(l, dst)) ?? this.locals.find((l) => l.port === dst.port && ipFamily(l.address) === ipFamily(dst.address));
@@ -501,6 +511,7 @@ export class IceAgent {
   private liteRequest(msg: StunMessage, from: IceAddr, local: LocalCand, now: number): void {
     const k = `${local.component}|${addrKey(from)}`;
     let s = this.seen.get(k);
+    if (!s && this.seen.size >= MAX_REMOTES) return;
     if (!s) {
       s = { component: local.component, local, remote: from, priority: msg.priority ?? 0, lastSeen: now, nominated: false, expired: false };
       this.seen.set(k, s);
@@ -519,6 +530,7 @@ export class IceAgent {
 
   private fullRequest(msg: StunMessage, from: IceAddr, local: LocalCand, now: number): void {
     let remote = this.remotes.get(`${local.component}|${addrKey(from)}`);
+    if (!remote && this.remotes.size >= MAX_REMOTES) return;
     if (!remote) {
       // peer-reflexive remote candidate (RFC 8445 7.3.1.3)
       remote = this.addRemote({

@@ -316,6 +316,22 @@ describe("ICE over an in-memory network", () => {
     expect(last.ok && last.msg.username).toBe("B2ufrag:A2ufrag");
   });
 
+  test("the peer restarts: new remote credentials alone start the checks over", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true });
+    const b = agent("B", "10.0.0.2", 5000);
+    net.attach(a); net.attach(b);
+    connect(a, b);
+    net.run(net.now + 2000);
+    b.restart({ ufrag: "B2ufrag", pwd: "B2-password-0123456789xx" });
+    connect(a, b);
+    expect(a.pairStates().every((p) => p.state === "frozen")).toBe(true);
+    expect(a.selectedPair(1)).not.toBeNull(); // the old path carries media meanwhile
+    net.run(net.now + 2000);
+    expect(net.eventsOf(a, "completed").length).toBe(2);
+    expect(net.eventsOf(b, "completed").length).toBe(2);
+  });
+
   test("bad credentials and garbage are rejected, counted, answered with 401/400, never thrown", () => {
     const a = agent("A", "10.0.0.1", 4000, { controlling: true, components: 1 });
     a.setRemote({ ufrag: "B", pwd: "Bpwd", candidates: [] });
