@@ -13,7 +13,7 @@
 #      TIMEOUT=420             seconds for the VM
 #      KO_FROM=dkms|make       which build of the module the VM tests (dkms)
 #      GUEST_INIT=<file>       another /init (test/bench/kernel-bench.sh uses this)
-#      MIN_CHECKS=100          fewer CHECK PASS lines than this is a failure
+#      MIN_CHECKS=300          fewer CHECK PASS lines than this is a failure
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -159,7 +159,7 @@ if ! grep -a -q '^RTPETEST DONE' "$LOG"; then
 	failed=$((failed + 1))
 fi
 [ "$qrc" -eq 0 ] || failed=$((failed + 1))
-[ "$passed" -ge "${MIN_CHECKS:-100}" ] || { echo "too few checks ran ($passed)"; failed=$((failed + 1)); }
+[ "$passed" -ge "${MIN_CHECKS:-300}" ] || { echo "too few checks ran ($passed)"; failed=$((failed + 1)); }
 ts "log: $LOG"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

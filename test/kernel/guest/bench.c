@@ -72,6 +72,17 @@ static int drain(int fd, struct mmsghdr *m, int relay_fd, const struct rtpe_addr
 	return got;
 }
 
+static void rule_stats(const char *mode)
+{
+	struct rtpe_addr local = mkaddr(AF_INET, "127.0.0.1", 44010);
+	struct rtpe_blist_entry e;
+
+	if (blist_find(TBL, &local, &e) == 0)
+		printf("BENCH mode=%s rule: packets=%llu errors=%llu auth_failed=%llu to_user=%llu\n",
+		       mode, (unsigned long long)e.stats.packets, (unsigned long long)e.stats.errors,
+		       (unsigned long long)e.stats.auth_failed, (unsigned long long)e.stats.to_user);
+}
+
 static void run(const char *mode, int n, int relay, const uint8_t *pkts, size_t plen, size_t stride)
 {
 	struct rtpe_addr peer = mkaddr(AF_INET, "127.0.0.1", 44000);
@@ -87,8 +98,8 @@ static void run(const char *mode, int n, int relay, const uint8_t *pkts, size_t 
 	int sent = 0, recvd = 0, i, big = 4 << 20;
 	double t0, b0, t, b;
 
-	setsockopt(sd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	setsockopt(sl, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	setsockopt(sd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	setsockopt(sl, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 	addr_to_sa(&local, &ss, &sl_len);
 	memset(sm, 0, sizeof(sm));
 	memset(rm, 0, sizeof(rm));
@@ -186,10 +197,12 @@ int bench_main(int n)
 		p.out.encrypt.cipher = RTPE_CIPHER_NONE;
 		ctl_rule(fd, RTPE_CMD_ADD, &p);
 		run("kernel-plain", n, 0, plain[0], 172, sizeof(plain[0]));
+		rule_stats("kernel-plain");
 		ctl_flush(fd);
 	}
 	ctl_rule(fd, RTPE_CMD_ADD, &r);
 	run("kernel-srtp", n, 0, srtp[0], 182, sizeof(srtp[0]));
+	rule_stats("kernel-srtp");
 	ctl_flush(fd);
 	close(fd);
 	return 0;
