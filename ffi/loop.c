@@ -24,6 +24,13 @@ static rtpe_wake_fn wake_cb;
 static struct rx_scratch *scratch;
 static uint64_t iterations;
 
+/* optional waker thread (RTPE_START_WAKER_THREAD) and what the threads still need joining */
+static pthread_t waker;
+static int use_waker, rx_joined, waker_joined;
+static pthread_mutex_t wk_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wk_cond = PTHREAD_COND_INITIALIZER;
+static int wk_pending, wk_stop;
+
 static void ep_init(void)
 {
 	ep_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -69,9 +76,35 @@ static void *rx_main(void *arg)
 			queued += io_rx_socket(scratch, (uint32_t)(tok & 0xffffffffu), (uint32_t)(tok >> 32));
 		}
 		/* one wake per iteration at most, and none while JS has not drained the last one */
-		if (queued && wake_cb && ring_take_wake())
-			wake_cb();
+		if (queued && wake_cb && ring_take_wake()) {
+			if (use_waker) {
+				pthread_mutex_lock(&wk_lock);
+				wk_pending = 1;
+				pthread_cond_signal(&wk_cond);
+				pthread_mutex_unlock(&wk_lock);
+			} else {
+				wake_cb();
+			}
+		}
 	}
+	return NULL;
+}
+
+static void *waker_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&wk_lock);
+	for (;;) {
+		while (!wk_pending && !wk_stop)
+			pthread_cond_wait(&wk_cond, &wk_lock);
+		if (wk_stop)
+			break;
+		wk_pending = 0;
+		pthread_mutex_unlock(&wk_lock);
+		wake_cb();     /* may block until the runtime runs it: only this thread waits */
+		pthread_mutex_lock(&wk_lock);
+	}
+	pthread_mutex_unlock(&wk_lock);
 	return NULL;
 }
 
@@ -80,7 +113,7 @@ SHIM_EXPORT int rtpe_api_version(void)
 	return RTPE_SHIM_API_VERSION;
 }
 
-SHIM_EXPORT int rtpe_start(rtpe_wake_fn wake, uint32_t ring_bytes)
+SHIM_EXPORT int rtpe_start(rtpe_wake_fn wake, uint32_t ring_bytes, uint32_t flags)
 {
 	struct epoll_event ev;
 	sigset_t all, old;
@@ -117,13 +150,33 @@ SHIM_EXPORT int rtpe_start(rtpe_wake_fn wake, uint32_t ring_bytes)
 		goto fail_stopfd;
 	}
 	wake_cb = wake;
-	/* the runtime's signal handlers must never run on our thread */
+	use_waker = wake && (flags & RTPE_START_WAKER_THREAD);
+	wk_pending = wk_stop = 0;
+	rx_joined = 0;
+	waker_joined = !use_waker;
+	/* the runtime's signal handlers must never run on our threads */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (use_waker) {
+		r = -pthread_create(&waker, NULL, waker_main, NULL);
+		if (r < 0) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			goto fail_epoll;
+		}
+		pthread_setname_np(waker, "rtpe-wake");
+	}
 	r = -pthread_create(&thread, NULL, rx_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r < 0)
+	if (r < 0) {
+		if (use_waker) {
+			pthread_mutex_lock(&wk_lock);
+			wk_stop = 1;
+			pthread_cond_signal(&wk_cond);
+			pthread_mutex_unlock(&wk_lock);
+			pthread_join(waker, NULL);
+		}
 		goto fail_epoll;
+	}
 	pthread_setname_np(thread, "rtpe-rx");
 	running = 1;
 	pthread_mutex_unlock(&life);
@@ -154,6 +207,10 @@ static void signal_stop(void)
 	stopping = 1;
 	while (write(stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
+	pthread_mutex_lock(&wk_lock);
+	wk_stop = 1;
+	pthread_cond_signal(&wk_cond);
+	pthread_mutex_unlock(&wk_lock);
 }
 
 /* Release what the thread used once it has been joined. Caller holds `life`. */
@@ -187,7 +244,11 @@ SHIM_EXPORT int rtpe_stop_poll(void)
 	pthread_mutex_lock(&life);
 	if (running) {
 		signal_stop();
-		if (pthread_tryjoin_np(thread, NULL) == 0)
+		if (!rx_joined && pthread_tryjoin_np(thread, NULL) == 0)
+			rx_joined = 1;
+		if (!waker_joined && pthread_tryjoin_np(waker, NULL) == 0)
+			waker_joined = 1;
+		if (rx_joined && waker_joined)
 			after_join();
 		else
 			done = 0;
@@ -201,7 +262,11 @@ SHIM_EXPORT void rtpe_stop(void)
 	pthread_mutex_lock(&life);
 	if (running) {
 		signal_stop();
-		pthread_join(thread, NULL);
+		if (!rx_joined)
+			pthread_join(thread, NULL);
+		if (!waker_joined)
+			pthread_join(waker, NULL);
+		rx_joined = waker_joined = 1;
 		after_join();
 	}
 	shim_close_all();

@@ -9,7 +9,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature or a struct layout below changes; TypeScript refuses other versions. */
-#define RTPE_SHIM_API_VERSION 2
+#define RTPE_SHIM_API_VERSION 3
 
 /* Sockets are identified by small non-negative handles; every call returning int returns a
  * negative errno on failure. */
@@ -83,7 +83,8 @@ typedef void (*rtpe_wake_fn)(void);
 int rtpe_api_version(void);
 
 /* Open a UDP socket bound to *local (port 0 = kernel's choice), IPV6_V6ONLY on IPv6, TOS/traffic
- * class tos (-1 = leave), SO_RCVBUF rcvbuf (0 = leave), packet-info and TOS reception enabled.
+ * class tos (-1 = leave), receive buffer rcvbuf (0 = leave; SO_RCVBUFFORCE when permitted, else
+ * SO_RCVBUF), packet-info and TOS reception enabled.
  * The socket is read by the receive thread as soon as it exists. Returns the handle. */
 int rtpe_socket_open(const struct rtpe_addr *local, int tos, int rcvbuf, uint32_t flags);
 int rtpe_socket_close(int handle);
@@ -100,10 +101,16 @@ int rtpe_socket_fd(int handle);
 int rtpe_port_pair(const struct rtpe_addr *local, uint16_t min, uint16_t max, uint32_t seed,
 		int tos, int rcvbuf, uint32_t flags, int32_t out[2]);
 
-/* Start the receive thread. wake is called from that thread, at most once between two
- * rtpe_poll() calls, after it queued packets; ring_bytes sizes the ring (rounded up to a power of
- * two, at least 64 KiB). Returns 0, or -EALREADY. */
-int rtpe_start(rtpe_wake_fn wake, uint32_t ring_bytes);
+/* rtpe_start flags */
+#define RTPE_START_WAKER_THREAD 0x1u /* call wake from a thread of its own (see rtpe_start) */
+
+/* Start the receive thread. wake is called at most once between two rtpe_poll() calls, after
+ * packets were queued; ring_bytes sizes the ring (rounded up to a power of two, at least 64 KiB).
+ * wake is called from the receive thread itself, unless RTPE_START_WAKER_THREAD: then from a
+ * second thread, so that a wake callback that blocks until the runtime's event loop runs it
+ * (Deno's thread-safe callbacks do) never stalls receiving and forwarding.
+ * Returns 0, or -EALREADY. */
+int rtpe_start(rtpe_wake_fn wake, uint32_t ring_bytes, uint32_t flags);
 /* Stop and join the receive thread, close every socket, free the ring. Safe to call twice.
  * Under a runtime whose wake callback blocks until its event loop runs it (Deno), the thread may
  * need that loop to finish exiting: call rtpe_stop_begin(), let the loop run until rtpe_stop_poll()
@@ -111,7 +118,7 @@ int rtpe_start(rtpe_wake_fn wake, uint32_t ring_bytes);
 void rtpe_stop(void);
 /* Ask the receive thread to exit without waiting. 0, or -EALREADY when it is not running. */
 int rtpe_stop_begin(void);
-/* 1 once the receive thread has exited and been joined (or never ran), else 0. Never blocks. */
+/* 1 once the shim's threads have exited and been joined (or never ran), else 0. Never blocks. */
 int rtpe_stop_poll(void);
 /* Caps the bytes the ring may hold (0 = its whole size): for tests and memory tuning. */
 void rtpe_set_ring_limit(uint32_t bytes);

@@ -164,7 +164,9 @@ static int make_socket(const struct rtpe_addr *local, int tos, int rcvbuf, uint3
 	}
 	if ((r = apply_tos(fd, local->family, tos)) < 0)
 		goto fail;
-	if (rcvbuf > 0 && (r = set_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf)) < 0)
+	/* SO_RCVBUFFORCE passes rmem_max when we may (CAP_NET_ADMIN); else the capped SO_RCVBUF */
+	if (rcvbuf > 0 && set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf) < 0 &&
+			(r = set_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf)) < 0)
 		goto fail;
 	if ((flags & RTPE_SOCK_REUSEADDR) && (r = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1)) < 0)
 		goto fail;

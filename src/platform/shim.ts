@@ -3,7 +3,7 @@ import { loadShim } from "./ffi.ts";
 import { check } from "./shim-errno.ts";
 import { decodeAddr, type Endpoint } from "./shim-addr.ts";
 import {
-  GLOBAL_STATS_WORDS, RX, RX_HDR_SIZE, type ShimBinding, type ShimRaw, type WakeCallback,
+  GLOBAL_STATS_WORDS, RX, RX_HDR_SIZE, START_WAKER_THREAD, type ShimBinding, type ShimRaw, type WakeCallback,
 } from "./shim-abi.ts";
 
 /** One received packet. `data` is a view into a reused buffer: valid only during the handler call. */
@@ -34,6 +34,8 @@ export interface ShimOptions {
   ringBytes?: number;
   /** JS-owned buffer one rtpe_poll fills (default 1 MiB; at least one max-size record) */
   pollBytes?: number;
+  /** wake JS from a thread of its own (default: only under Deno, whose wake-ups block the caller) */
+  wakerThread?: boolean;
   /** reports a handler that threw; default logs to stderr */
   onHandlerError?: (err: unknown) => void;
 }
@@ -65,7 +67,10 @@ export class Shim {
     const binding = await loadShim();
     const shim = new Shim(binding, opts);
     shim.wake = binding.createWakeCallback(() => shim.drain());
-    const r = shim.raw.rtpe_start(shim.wake.pointer, opts.ringBytes ?? 8 << 20);
+    // Deno's thread-safe callbacks block their caller until the event loop runs them: keep that
+    // wait off the receive thread, which must go on receiving and forwarding meanwhile
+    const flags = (opts.wakerThread ?? binding.runtime === "deno") ? START_WAKER_THREAD : 0;
+    const r = shim.raw.rtpe_start(shim.wake.pointer, opts.ringBytes ?? 8 << 20, flags);
     if (r < 0) {
       shim.wake.close();
       shim.wake = null;

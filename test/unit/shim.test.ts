@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import dgram from "node:dgram";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { initMediaSockets, MediaSocket, shutdownMediaSockets, ShimError, type RxPacket } from "../../src/media/socket.ts";
@@ -353,6 +353,30 @@ describe("forwarding rules", () => {
     expect(shim.raw.rtpe_rule_add(rule(inSock, bind("::1"), dest.local))).toBe(-97); // family mismatch
     expect(shim.raw.rtpe_rule_add(rule(inSock, reused, { address: "127.0.0.1", port: 0 }))).toBe(-22);
     tx.close();
+  });
+});
+
+describe("lifecycle", () => {
+  test("stop joins the threads and closes every socket; a restart with a waker thread delivers again", async () => {
+    const a = bind();
+    const port = a.local.port;
+    await shutdownMediaSockets();
+    const threads = () => readdirSync("/proc/self/task").map((t) => readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim());
+    expect(threads()).not.toContain("rtpe-rx");
+    shim = await initMediaSockets({ wakerThread: true });
+    expect(threads()).toContain("rtpe-rx");
+    expect(threads()).toContain("rtpe-wake");
+    const b = bind("127.0.0.1", { port }); // the old socket is gone with the old thread
+    const got = collect(b);
+    const tx = await udp();
+    tx.send("woken", port, "127.0.0.1");
+    await waitFor(() => got.packets.length === 1);
+    expect(got.packets[0]!.data).toBe("woken");
+    tx.close();
+    await shutdownMediaSockets();
+    expect(threads()).not.toContain("rtpe-wake");
+    open.length = 0;
+    shim = await initMediaSockets();
   });
 });
 
