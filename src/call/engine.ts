@@ -303,7 +303,10 @@ export class CallEngine {
     // codecs
     const sent = offerCodecs(p.codecs, f.codec);
     mA.consumed = matchingCodecs(p.codecs, f.codec.consume);
-    mA.accepted = matchingCodecs(p.codecs, f.codec.accept);
+    mA.acceptAll = f.codec.accept.some((x) => /^(all|full)$/i.test(x));
+    mA.masked = matchingCodecs(p.codecs, f.codec.mask).filter((c) => !sent.some((x) => x.pt === c.pt));
+    mA.codecsFiltered = p.codecs.some((c) => !sent.some((x) => x.pt === c.pt));
+    mA.accepted = mA.acceptAll ? [] : matchingCodecs(p.codecs, f.codec.accept);
     mA.dtlsReverse = f.dtlsReverse;
     mA.sdesNo = new Set(f.sdes.noSuites);
     mB.codecsSent = sent;
@@ -556,8 +559,9 @@ export class CallEngine {
     mB.peerIce = mB.peerIceAnswered = p.hasIce;
     const accepted = p.cryptos[0];
     mB.sdesNegotiated = accepted ? (mB.sdesOut.find((c) => c.tag === accepted.tag && c.suite === accepted.suite) ?? null) : null;
-    let codecs: Codec[] = answerCodecs(p.codecs, offered.codecs, mB.codecsSent, { singleCodec: f.flags.has("single-codec"), consumed: mA.consumed, accepted: mA.accepted });
-    if (codecs.length === 0) codecs = offered.codecs.slice(0, 1);
+    let codecs: Codec[] = answerCodecs(p.codecs, offered.codecs, mB.codecsSent, { singleCodec: f.flags.has("single-codec"), consumed: mA.consumed, accepted: mA.accepted, acceptAll: mA.acceptAll, masked: mA.masked, filtered: mA.codecsFiltered });
+    // a rejected stream still names a format: the first one we had offered
+    if (codecs.length === 0 && rejected) codecs = (mB.codecsSent.length ? mB.codecsSent : offered.codecs).slice(0, 1);
     out.codecs = codecs;
     if (rejected) return out;
     out.rtcpMux = mA.rtcpMuxAccept && !f.rtcpMux.reject && (p.rtcpMux || mA.rtcpMuxOffered);

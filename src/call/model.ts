@@ -63,6 +63,10 @@ export interface Media {
   /** offerer-side: codecs consumed/accepted for transcoding at offer time, used when answering */
   consumed: Codec[];
   accepted: Codec[];
+  acceptAll: boolean;
+  /** offerer-side: codecs hidden from the answerer by `mask`, and whether the list was filtered at all */
+  masked: Codec[];
+  codecsFiltered: boolean;
   /** offerer-side: DTLS role preference for the answer (`DTLS-reverse`) */
   dtlsReverse: "default" | "off" | "passive" | "active";
   /** offerer-side: SDES suite restrictions given in the offer, applied to the answer too */
@@ -169,6 +173,9 @@ export function newMedia(index: number, type: string): Media {
     mid: null,
     consumed: [],
     accepted: [],
+    acceptAll: false,
+    masked: [],
+    codecsFiltered: false,
     dtlsReverse: "default",
     sdesNo: new Set(),
     peerIce: null,

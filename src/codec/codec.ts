@@ -74,9 +74,8 @@ export function codecAttrLines(c: Codec): string[] {
   return out;
 }
 
-/** Does a codec spec from a flag (`PCMA`, `opus/48000/2`, `101`) name this codec? */
+/** Does a codec spec from a flag (`PCMA`, `opus/48000/2`) name this codec? 10.5 matches names only, not payload type numbers. */
 export function codecMatches(c: Codec, spec: string): boolean {
-  if (/^\d+$/.test(spec)) return c.pt === Number(spec);
   const [name, clock, ch] = spec.split("/");
   if (!name || name.toLowerCase() !== c.name.toLowerCase()) return false;
   if (clock && Number(clock) !== c.clockRate) return false;

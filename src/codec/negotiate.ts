@@ -71,10 +71,10 @@ export function offerCodecs(input: readonly Codec[], o: CodecOptions): Codec[] {
       added: true,
     });
   }
-  const result = toAdd.length === 0 ? plainResult(out) : transcodedResult(input, out, toAdd);
-  // stripping everything leaves the original list in place (an offer with no codecs is invalid)
-  if (result.length === 0) return input.map((c) => ({ ...c, rtcpFb: [...c.rtcpFb] }));
-  return result;
+  // stripping everything leaves the original list in place (an offer with no codecs is invalid);
+  // the check comes before telephone-event loses its codec, which may still leave nothing (as in 10.5)
+  if (out.length === 0 && toAdd.length === 0) return input.map((c) => ({ ...c, rtcpFb: [...c.rtcpFb] }));
+  return toAdd.length === 0 ? plainResult(out) : transcodedResult(input, out, toAdd);
 }
 
 const isDtmf = (c: Codec) => c.name.toLowerCase() === "telephone-event";
@@ -126,25 +126,63 @@ export interface AnswerCodecOptions {
   singleCodec: boolean;
   /** offerer's codecs consumed by `codec-consume`: the offerer is answered with these */
   consumed: readonly Codec[];
-  /** offerer's codecs accepted for transcoding (`codec-accept`, `always transcode`) */
+  /** offerer's codecs accepted for transcoding by name (`codec-accept=X`) */
   accepted: readonly Codec[];
+  /** `codec-accept=all` / `always transcode` */
+  acceptAll: boolean;
+  /** offerer's codecs hidden from the answerer by `mask`: still acceptable in the answer */
+  masked: readonly Codec[];
+  /** the offer's codec list was filtered (strip/mask/except/offer): telephone-event and CN go last */
+  filtered: boolean;
 }
 
 /**
- * Codecs returned to the offerer: what the answerer accepted, mapped back onto the offerer's own codecs.
- * `offered` is what the offerer sent, `sent` what we offered onward (incl. added codecs).
+ * Codecs returned to the offerer: what the answerer accepted (of what we offered it), mapped back
+ * onto the offerer's own codecs. `offered` is what the offerer sent, `sent` what we offered onward.
  */
 export function answerCodecs(answer: readonly Codec[], offered: readonly Codec[], sent: readonly Codec[], o: AnswerCodecOptions): Codec[] {
+  const copy = (c: Codec): Codec => ({ ...c, rtcpFb: [...c.rtcpFb] });
+  const sentPts = new Set(sent.map((c) => c.pt));
+  // payload types we never offered the answerer do not count (unless we offered it nothing at all)
+  let valid = sent.length ? answer.filter((a) => sentPts.has(a.pt)) : [...answer];
+  if (sent.length && !valid.some((c) => !c.supplemental)) {
+    // a codec we masked is taken only when nothing we offered was
+    const maskedPts = new Set(o.masked.map((c) => c.pt));
+    valid = answer.filter((a) => sentPts.has(a.pt) || maskedPts.has(a.pt));
+  }
+  if (sent.length && !valid.some((c) => !c.supplemental)) {
+    // an answer naming none of our codecs: the first one we offered stands
+    const first = sent.find((c) => !c.supplemental && !c.added);
+    valid = first ? [first, ...valid] : valid;
+  }
+  const answeredDtmf = valid.some(isDtmf);
+  const offeredMains = offered.filter((c) => !c.supplemental);
+  const dtmfFor = (mains: Codec[]) => {
+    const clocks = new Set(mains.map((c) => c.clockRate));
+    return offered.filter((c) => isDtmf(c) && clocks.has(c.clockRate)).map(copy);
+  };
+  if (o.acceptAll && offeredMains.length) {
+    // the offerer is answered with its own first codec (plus its DTMF and CN), whatever the answerer picked
+    const main = [copy(offeredMains[0]!)];
+    return [...main, ...offered.filter((c) => c.supplemental && !isDtmf(c)).map(copy), ...dtmfFor(main)];
+  }
+  const preset = o.consumed.length ? o.consumed : o.accepted;
+  if (preset.length) {
+    const main = preset.filter((c) => !c.supplemental).map(copy);
+    const mains = o.singleCodec ? main.slice(0, 1) : main;
+    const cn = offered.filter((c) => c.supplemental && !isDtmf(c) && valid.some((a) => a.pt === c.pt)).map(copy);
+    return [...mains, ...cn, ...(answeredDtmf ? dtmfFor(mains) : [])];
+  }
+  const ownOf = (a: Codec) => offered.find((c) => c.pt === a.pt && (a.name === "" || c.name.toLowerCase() === a.name.toLowerCase()));
   const out: Codec[] = [];
   const has = (c: Codec) => out.some((x) => x.pt === c.pt);
-  const copy = (c: Codec): Codec => ({ ...c, rtcpFb: [...c.rtcpFb] });
-  const ownOf = (a: Codec) => offered.find((c) => c.pt === a.pt && (a.name === "" || c.name.toLowerCase() === a.name.toLowerCase()));
-  let transcoding = o.consumed.length > 0 || o.accepted.length > 0;
-  for (const a of answer) {
+  const passthrough = (a: Codec, own: Codec): Codec => ({ ...a, rtpmap: a.rtpmap ?? own.rtpmap, name: a.name || own.name, rtcpFb: [...a.rtcpFb] });
+  let transcoding = false;
+  for (const a of valid) {
     if (a.supplemental) continue;
     const own = ownOf(a);
     if (own) {
-      if (!has(a)) out.push({ ...a, rtpmap: a.rtpmap ?? own.rtpmap, name: a.name || own.name, rtcpFb: [...a.rtcpFb] });
+      if (!has(a)) out.push(passthrough(a, own));
       continue;
     }
     const ours = sent.find((c) => c.pt === a.pt && c.added);
@@ -154,33 +192,33 @@ export function answerCodecs(answer: readonly Codec[], offered: readonly Codec[]
     const sub = offered.find((c) => !c.supplemental && !has(c) && isTranscodable(c.name));
     if (sub) out.push(copy(sub));
   }
-  for (const c of o.consumed) if (!has(c)) out.unshift(copy(c));
-  if (o.consumed.length) for (let i = out.length - 1; i >= 0; i--) if (!o.consumed.some((c) => c.pt === out[i]!.pt)) out.splice(i, 1);
-  for (const c of o.accepted) if (!has(c) && !c.supplemental) out.push(copy(c));
   if (!transcoding && !o.singleCodec) {
     // plain passthrough keeps the answerer's order, supplementary codecs included
-    return answer.filter((a) => out.some((c) => c.pt === a.pt) || (a.supplemental && ownOf(a))).map((a) => out.find((c) => c.pt === a.pt) ?? { ...a, rtpmap: a.rtpmap ?? ownOf(a)!.rtpmap, name: a.name || ownOf(a)!.name, rtcpFb: [...a.rtcpFb] });
+    const list: Codec[] = [];
+    for (const a of valid) {
+      const own = ownOf(a);
+      if (own && !list.some((x) => x.pt === a.pt)) list.push(passthrough(a, own));
+    }
+    // without a real codec there is nothing to answer with
+    if (!list.some((c) => !c.supplemental)) return [];
+    return o.filtered ? [...list.filter((c) => !c.supplemental), ...list.filter((c) => c.supplemental)] : list;
   }
-  let main = out;
-  if (o.singleCodec) main = main.slice(0, 1);
+  const main = o.singleCodec ? out.slice(0, 1) : out;
   const clocks = new Set(main.map((c) => c.clockRate));
   const supp: Codec[] = [];
   if (!transcoding) {
-    for (const a of answer) {
-      if (!a.supplemental) continue;
-      const own = ownOf(a);
-      if (own && !supp.some((x) => x.pt === a.pt) && (!o.singleCodec || isDtmf(a))) supp.push({ ...a, rtpmap: a.rtpmap ?? own.rtpmap, name: a.name || own.name, rtcpFb: [...a.rtcpFb] });
+    for (const a of valid) {
+      const own = a.supplemental ? ownOf(a) : undefined;
+      if (own && !supp.some((x) => x.pt === a.pt) && isDtmf(a)) supp.push(passthrough(a, own));
     }
   } else {
     // DTMF goes through the transcoder only if the answerer's telephone-event fits its own codec
-    const answerClocks = new Set(answer.filter((c) => !c.supplemental).map((c) => c.clockRate));
-    const dtmfOk = answer.some((c) => isDtmf(c) && answerClocks.has(c.clockRate));
-    const acceptedSupp = o.accepted.filter((c) => c.supplemental);
+    const answerClocks = new Set(valid.filter((c) => !c.supplemental).map((c) => c.clockRate));
+    const dtmfOk = valid.some((c) => isDtmf(c) && answerClocks.has(c.clockRate));
     for (const c of offered) {
       if (!c.supplemental) continue;
-      const want = isDtmf(c) ? (dtmfOk || acceptedSupp.includes(c)) && clocks.has(c.clockRate) : answer.some((a) => a.pt === c.pt) || acceptedSupp.includes(c);
-      if (want && !o.singleCodec) supp.push(copy(c));
-      else if (want && isDtmf(c)) supp.push(copy(c));
+      const want = isDtmf(c) ? dtmfOk && clocks.has(c.clockRate) : !o.singleCodec && valid.some((a) => a.pt === c.pt);
+      if (want) supp.push(copy(c));
     }
   }
   return [...main, ...supp];

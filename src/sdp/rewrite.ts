@@ -100,7 +100,7 @@ function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritte
     for (; i < m.lines.length; i++) out.push(lineText(m.lines[i]!));
     return;
   }
-  const formats = mo.replace?.formats ?? (mo.codecs && mo.codecs.length ? mo.codecs.map((c) => String(c.pt)) : m.formats);
+  const formats = mo.replace?.formats ?? (mo.codecs ? mo.codecs.map((c) => String(c.pt)) : m.formats);
   const portCount = m.portCount !== null ? `/${m.portCount}` : "";
   out.push(`m=${mo.replace?.type ?? m.type} ${mo.port}${portCount} ${mo.proto} ${formats.join(" ")}`);
   const rejected = mo.port === 0;
