@@ -223,7 +223,7 @@ export class DtlsLibrary {
       err,
       err.length,
     );
-    if (p === null) throw new DtlsFailure(DtlsError.SSL, `DTLS certificate: ${bufText(err)}`);
+    if (p === null || typeof p !== "number") throw new DtlsFailure(DtlsError.SSL, `DTLS certificate: ${bufText(err)}`);
     return new DtlsCertificate(this.#sym, p);
   }
 
@@ -231,7 +231,7 @@ export class DtlsLibrary {
   connection(cert: DtlsCertificate, role: DtlsRole, opts: DtlsConnectionOptions = {}): DtlsConnection {
     const err = new Uint8Array(ERR_LEN);
     const p = this.#sym.rtpe_dtls_conn_new(cert.pointer, role === "active" ? 1 : 0, opts.mtu ?? 0, err, err.length);
-    if (p === null) throw new DtlsFailure(DtlsError.SSL, `DTLS connection: ${bufText(err)}`);
+    if (p === null || typeof p !== "number") throw new DtlsFailure(DtlsError.SSL, `DTLS connection: ${bufText(err)}`);
     const conn = new DtlsConnection(this.#sym, p, role);
     if (opts.expect) conn.expect(opts.expect);
     return conn;
