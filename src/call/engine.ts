@@ -89,8 +89,9 @@ export class CallEngine {
     if (f.iceLite === "off") a.iceLite = b.iceLite = false;
     // `direction` is needed only once: re-offers keep the interfaces chosen before
     const ifs = this.opts.interfaces;
-    const ifA = f.direction[0] || f.interfaceName ? ifs.resolve(f.direction[0] ?? f.interfaceName) : (a.interfaceName ?? ifs.defaultName);
-    const ifB = f.direction[1] || f.direction[0] || f.interfaceName ? ifs.resolve(f.direction[1] ?? f.direction[0] ?? f.interfaceName) : (b.interfaceName ?? ifs.defaultName);
+    // (`interface` is for publish/subscribe; offer and answer only look at `direction`)
+    const ifA = f.direction[0] ? ifs.resolve(f.direction[0]) : (a.interfaceName ?? ifs.defaultName);
+    const ifB = f.direction[1] || f.direction[0] ? ifs.resolve(f.direction[1] ?? f.direction[0]) : (b.interfaceName ?? ifs.defaultName);
     a.interfaceName = ifA;
     b.interfaceName = ifB;
     const sessConn = sdp.lines.find((l) => l.type === "c");
