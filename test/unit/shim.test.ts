@@ -380,6 +380,35 @@ describe("lifecycle", () => {
   });
 });
 
+describe("hostile input", () => {
+  test("rtpe_send_batch parses random and truncated buffers without crashing or over-reading", () => {
+    // with no socket open nothing can be sent, whatever the random records say
+    expect(shim.globalStats().socketsOpen).toBe(0);
+    let seed = 12345;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) & 0xff;
+    const outcomes = new Set<number>();
+    for (let i = 0; i < 3000; i++) {
+      const len = rnd() + (i % 3 === 0 ? 0 : rnd() * 8);
+      const buf = new Uint8Array(len);
+      for (let j = 0; j < len; j++) buf[j] = rnd();
+      if (i % 2 === 0 && len >= 32) {
+        // a plausible header so the parser gets past the first checks
+        const dv = new DataView(buf.buffer);
+        dv.setUint32(0, Math.min(len, 32 + (rnd() % 64)) & ~7, true);
+        dv.setUint16(8, i % 4 === 0 ? 2 : 10, true);
+        dv.setUint32(28, rnd() % 48, true);
+      }
+      // hand C a view shorter than the allocation too: it must honour the length it is given
+      const r = shim.raw.rtpe_send_batch(buf, Math.max(0, len - (i % 5)));
+      expect(r === -22 || r === 0).toBe(true);
+      outcomes.add(r);
+    }
+    expect([...outcomes].sort()).toEqual([-22, 0]);
+    // polling into a buffer too small for any record is refused sanely
+    expect(shim.raw.rtpe_poll(new Uint8Array(8), 8)).toBe(0);
+  });
+});
+
 const python = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", "pass"]).status === 0);
 
 describe("sd_notify", () => {
