@@ -694,8 +694,13 @@ export class IceAgent {
   /** Controlling, regular: component without a selected pair and no nomination under way. */
   private nominationOpen(c: number): boolean {
     if (this.nomination !== "regular" || this.selected.has(c)) return false;
-    for (const p of this.pairs.values()) if (p.component === c && (p.nominating || p.nominated)) return false;
-    return true;
+    let valid = false;
+    for (const p of this.pairs.values()) {
+      if (p.component !== c) continue;
+      if (p.nominating || p.nominated) return false;
+      if (p.valid && !p.expired) valid = true;
+    }
+    return valid;
   }
 
   /** One new check per Ta: the triggered queue first, then the best Waiting pair (RFC 8445 6.1.4.2). */

@@ -43,7 +43,8 @@ class Net {
   /** Run until `until` (ms, absolute), delivering packets and ticking agents at their timeouts. */
   run(until: number): void {
     this.flush();
-    for (let guard = 0; guard < 200000; guard++) {
+    let guard = 0;
+    for (; guard < 200000; guard++) {
       let next = Infinity;
       for (const p of this.queue) next = Math.min(next, p.at);
       for (const a of this.agents) {
@@ -67,6 +68,7 @@ class Net {
       }
       this.flush();
     }
+    if (guard === 200000) throw new Error("network did not settle: an agent keeps asking for ticks");
     this.now = Math.max(this.now, until);
     for (const a of this.agents) a.tick(this.now);
     this.flush();

@@ -1,47 +1,45 @@
-// ICE agent over real loopback UDP sockets (node:dgram): two agents, two components each, real clock.
+// ICE agent and IceRunner over real loopback UDP sockets (node:dgram): two agents, two components each, real clock.
 import { afterEach, describe, expect, test } from "bun:test";
 import dgram from "node:dgram";
 import { addrKey, type IceAddr } from "../../src/ice/addr.ts";
 import { IceAgent, type IceEvent } from "../../src/ice/agent.ts";
 import { formatCandidate, parseCandidate } from "../../src/ice/candidate.ts";
+import { IceRunner } from "../../src/ice/runner.ts";
 
-/** Drives one agent with real sockets and a real timer, the way the media plane would. */
+/** One stream's sockets with an IceRunner on top, the way the media plane would use it. */
 class Driver {
   readonly socks = new Map<string, dgram.Socket>();
   readonly events: IceEvent[] = [];
   readonly media: { from: IceAddr; data: Uint8Array }[] = [];
-  agent!: IceAgent;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private closed = false;
+  run!: IceRunner;
+
+  get agent(): IceAgent {
+    return this.run.agent;
+  }
 
   static async open(address: string, type: "udp4" | "udp6", make: (ports: number[]) => IceAgent): Promise<Driver> {
     const d = new Driver();
     const ports: number[] = [];
+    const locals: IceAddr[] = [];
     for (let i = 0; i < 2; i++) {
       const s = dgram.createSocket(type);
       await new Promise<void>((res, rej) => { s.once("error", rej); s.bind(0, address, () => res()); });
       const local = { address, port: s.address().port };
       ports.push(local.port);
+      locals.push(local);
       d.socks.set(addrKey(local), s);
-      s.on("message", (msg, rinfo) => {
-        const from = { address: rinfo.address, port: rinfo.port };
-        const r = d.agent.receive(new Uint8Array(msg), from, local, Date.now());
-        if (r === "not-stun") d.media.push({ from, data: new Uint8Array(msg) });
-        d.pump();
-      });
     }
-    d.agent = make(ports);
+    d.run = new IceRunner(make(ports), {
+      send: (t) => d.socks.get(addrKey(t.from))!.send(t.data, t.to.port, t.to.address),
+      onEvent: (e) => d.events.push(e),
+    });
+    locals.forEach((local) => {
+      d.socks.get(addrKey(local))!.on("message", (msg, rinfo) => {
+        const from = { address: rinfo.address, port: rinfo.port };
+        if (d.run.receive(new Uint8Array(msg), from, local) === "not-stun") d.media.push({ from, data: new Uint8Array(msg) });
+      });
+    });
     return d;
-  }
-
-  /** Send what the agent wants sent, collect events, re-arm the timer at nextTimeout(). */
-  pump(): void {
-    if (this.closed) return;
-    for (const t of this.agent.takeTransmits()) this.socks.get(addrKey(t.from))!.send(t.data, t.to.port, t.to.address);
-    this.events.push(...this.agent.takeEvents());
-    if (this.timer) clearTimeout(this.timer);
-    const next = this.agent.nextTimeout();
-    this.timer = next === null ? null : setTimeout(() => { this.agent.tick(Date.now()); this.pump(); }, Math.max(0, next - Date.now()));
   }
 
   send(component: number, data: Uint8Array): boolean {
@@ -52,8 +50,7 @@ class Driver {
   }
 
   close(): void {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.run.close();
     for (const s of this.socks.values()) s.close();
   }
 }
@@ -81,9 +78,8 @@ async function pairOverUdp(type: "udp4" | "udp6", addrA: string, addrB: string, 
   open.push(b);
   // the SDP exchange, through the a=candidate text form
   const sdp = (d: Driver) => d.agent.localCandidates().map((c) => parseCandidate(formatCandidate(c))!);
-  a.agent.setRemote({ ...b.agent.credentials, candidates: sdp(b), lite: liteB }, Date.now());
-  b.agent.setRemote({ ...a.agent.credentials, candidates: sdp(a) }, Date.now());
-  a.pump(); b.pump();
+  a.run.update((x) => x.setRemote({ ...b.agent.credentials, candidates: sdp(b), lite: liteB }));
+  b.run.update((x) => x.setRemote({ ...a.agent.credentials, candidates: sdp(a) }));
   const done = await until(() => a.events.some((e) => e.type === "completed") && b.events.some((e) => e.type === "completed"), 4000);
   expect(done).toBe(true);
   for (const c of [1, 2]) {
@@ -98,6 +94,25 @@ async function pairOverUdp(type: "udp4" | "udp6", addrA: string, addrB: string, 
 }
 
 describe("ICE over loopback UDP", () => {
+  test("a peer with the wrong password is never validated", async () => {
+    const mk = (addr: string, ufrag: string, controlling: boolean) => (ports: number[]) => new IceAgent({
+      components: 2, local: [{ address: addr, ports }], credentials: { ufrag, pwd: `${ufrag}-password-0123456789` }, controlling,
+      timing: { ta: 10, rto: 50, rtoMax: 100, maxRetransmits: 3 },
+    });
+    const a = await Driver.open("127.0.0.1", "udp4", mk("127.0.0.1", "aaaa", true));
+    open.push(a);
+    const b = await Driver.open("127.0.0.2", "udp4", mk("127.0.0.2", "bbbb", false));
+    open.push(b);
+    a.run.update((x) => x.setRemote({ ufrag: "bbbb", pwd: "not-the-password", candidates: b.agent.localCandidates() }));
+    b.run.update((x) => x.setRemote({ ...a.agent.credentials, candidates: a.agent.localCandidates() }));
+    await until(() => a.events.filter((e) => e.type === "failed").length === 2, 3000);
+    expect(a.events.filter((e) => e.type === "failed").length).toBe(2);
+    expect(a.events.some((e) => e.type === "validated" || e.type === "selected")).toBe(false);
+    expect(b.events.some((e) => e.type === "selected")).toBe(false);
+    expect(a.send(1, new Uint8Array(12))).toBe(false);
+    expect(b.agent.counters.rejected["bad-integrity"]).toBeGreaterThan(0);
+  });
+
   test("full controlling vs full controlled, IPv4", async () => {
     await pairOverUdp("udp4", "127.0.0.1", "127.0.0.2", false);
   });
