@@ -69,18 +69,10 @@ async function main(): Promise<number> {
   process.on("uncaughtException", (e) => log.err(`Uncaught exception (daemon continues): ${e?.stack ?? e}`));
   process.on("unhandledRejection", (e) => log.err(`Unhandled rejection (daemon continues): ${(e as Error)?.stack ?? e}`));
 
-  // media: shim sockets behind the port allocator, relay hooks in the engine, media ng commands
-  const media = await import("./media/plane.ts").then(
-    (m) => m.startMediaPlane(config, log),
-    (e: Error) => (log.warning(`Media relay unavailable: ${e.message}`), null),
-  );
-  const engine = registerCallCommands(config, media?.ports, media?.hooks);
-  media?.attach(engine);
-  registerCallCliCommands(engine);
-
+  // Control sockets first: a taken port fails fast with one line, before anything else starts.
   let daemon;
   try {
-    daemon = await startDaemon(config, { notify: await notifier(log), onShutdown: [() => engine.clear(), async () => media?.stop()] });
+    daemon = await startDaemon(config, { notify: await notifier(log) });
   } catch (e) {
     if (e instanceof ListenError) {
       // with stderr as the log sink the line below is the log line; do not print it twice
@@ -89,6 +81,20 @@ async function main(): Promise<number> {
     }
     throw e;
   }
+
+  // media: shim sockets behind the port allocator, relay hooks in the engine, media ng commands
+  const media = await import("./media/plane.ts").then(
+    (m) => m.startMediaPlane(config, log),
+    (e: Error) => (log.warning(`Media relay unavailable: ${e.message}`), null),
+  );
+  const engine = registerCallCommands(config, media?.ports, media?.hooks);
+  media?.attach(engine);
+  registerCallCliCommands(engine);
+  daemon.onShutdown(() => engine.clear());
+  daemon.onShutdown(async () => media?.stop());
+  // requests that arrived meanwhile were held, not refused
+  daemon.open();
+
   // logged only once the listeners are bound, so that a bind failure prints exactly one line
   log.info(`Startup complete, version ${VERSION} on ${runtimeVersion()}, pid ${process.pid}, logging to ${sinkDescription()}`);
   const unsupported = config.unsupportedGiven.filter((o) => !SERVED_BY_CONTROL.has(o));

@@ -22,6 +22,10 @@ export interface DaemonHooks {
 export interface RunningDaemon {
   readonly dispatcher: NgDispatcher;
   readonly listeners: BoundListener[];
+  /** start answering requests (they wait until then) and tell systemd READY=1 */
+  open(): void;
+  /** add shutdown work (run in order, before the listeners close) */
+  onShutdown(fn: () => void | Promise<void>): void;
   /** resolves when the daemon has shut down; value is the exit code */
   readonly finished: Promise<number>;
   shutdown(reason: string, code?: number): Promise<number>;
@@ -41,8 +45,15 @@ async function bindAll(binders: Binder[]): Promise<BoundListener[]> {
   return bound;
 }
 
+/**
+ * Bind every control listener (or fail with a ListenError, having released what was bound)
+ * and install the signal handlers. Requests are held until `open()`, so that the caller can
+ * start the call engine after the cheap-to-fail part and still not miss early requests.
+ */
 export async function startDaemon(config: Config, hooks: DaemonHooks = {}): Promise<RunningDaemon> {
   const dispatcher = new NgDispatcher();
+  dispatcher.hold();
+  const shutdownWork = [...(hooks.onShutdown ?? [])];
   initCli(config);
   const binders: Binder[] = [
     ...config.listenNg.map((l) => ({ option: "--listen-ng", listener: l, bind: () => listenNgUdp(l, dispatcher) })),
@@ -73,7 +84,8 @@ export async function startDaemon(config: Config, hooks: DaemonHooks = {}): Prom
       log.info(`Shutting down (${reason})`);
       hooks.notify?.("STOPPING=1");
       for (const r of removers) r();
-      for (const h of hooks.onShutdown ?? []) {
+      dispatcher.release();
+      for (const h of shutdownWork) {
         try {
           await h();
         } catch (e) {
@@ -102,8 +114,11 @@ export async function startDaemon(config: Config, hooks: DaemonHooks = {}): Prom
   // SIGHUP would terminate the process by default; rtpengine does not reload its config on it either
   removers.push(onSignal("SIGHUP", () => log.notice("SIGHUP received and ignored (no config reload)")));
 
-  if (hooks.notify && process.env["NOTIFY_SOCKET"]) {
-    if (!hooks.notify("READY=1")) log.warning("Could not send READY=1 to NOTIFY_SOCKET");
-  }
-  return { dispatcher, listeners, finished, shutdown };
+  const open = (): void => {
+    dispatcher.release();
+    if (hooks.notify && process.env["NOTIFY_SOCKET"]) {
+      if (!hooks.notify("READY=1")) log.warning("Could not send READY=1 to NOTIFY_SOCKET");
+    }
+  };
+  return { dispatcher, listeners, finished, shutdown, open, onShutdown: (fn) => void shutdownWork.push(fn) };
 }

@@ -35,6 +35,9 @@ export class NgDispatcher {
   private readonly maxEntries: number;
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, Promise<Buffer>>();
+  /** while set, requests wait here: the listeners are bound before the call engine is ready */
+  private gate: Promise<void> | null = null;
+  private openGate: (() => void) | null = null;
 
   constructor(opts: DispatcherOptions = {}) {
     this.ttl = opts.cacheTtlMs ?? 30_000;
@@ -42,8 +45,20 @@ export class NgDispatcher {
     if (!lookupCommand("ping")) registerCommand("ping", () => ({ result: "pong" }));
   }
 
+  /** Make requests wait until release() (startup: sockets bound, handlers not registered yet). */
+  hold(): void {
+    if (!this.gate) this.gate = new Promise<void>((r) => (this.openGate = r));
+  }
+
+  release(): void {
+    this.openGate?.();
+    this.gate = null;
+    this.openGate = null;
+  }
+
   /** Handle one ng message; resolves to the encoded reply, or null when the message is dropped. Never rejects. */
   async handle(buf: Uint8Array, ctx: NgContext): Promise<Buffer | null> {
+    if (this.gate) await this.gate;
     const parsed = parseNgMessage(buf);
     if (parsed.kind === "drop") {
       controlCounters.dropped++;

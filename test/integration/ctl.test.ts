@@ -1,9 +1,12 @@
 // Integration: rtpengine-ctl (our `rtpengine ctl ...` personality and Debian's Perl client) against our --listen-cli.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINARY, binaryExists, daemonCommand, freePort, REPO, spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
+
+// daemons start in ~1 s (shim, media plane) but much slower on a loaded CI box
+setDefaultTimeout(30_000);
 
 let d: TestDaemon;
 beforeAll(async () => {

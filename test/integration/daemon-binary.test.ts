@@ -1,6 +1,9 @@
 // Integration: the compiled single binary (dist/rtpengine) starts, answers ng, and shuts down cleanly.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { BINARY, binaryExists, splitReply, spawnDaemon } from "../helpers/daemon.ts";
+
+// daemons start in ~1 s (shim, media plane) but much slower on a loaded CI box
+setDefaultTimeout(30_000);
 
 describe("dist/rtpengine", () => {
   test("answers ping and a malformed request, reports the CLI log level, exits 0 on SIGTERM", async () => {

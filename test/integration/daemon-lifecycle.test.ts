@@ -1,10 +1,13 @@
 // Integration: daemon lifecycle — signals, pidfile, log-level signals, port conflicts, IPv6, sd_notify, daemonizing, option errors.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import dgram from "node:dgram";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { daemonCommand, freePort, ngUdp, REPO, spawnDaemon } from "../helpers/daemon.ts";
+
+// daemons start in ~1 s (shim, media plane) but much slower on a loaded CI box
+setDefaultTimeout(30_000);
 
 const tmp = () => mkdtempSync(join(tmpdir(), "rtpe-life-"));
 

@@ -1,8 +1,11 @@
 // Differential: the same control messages to Debian's rtpengine 10.5 and to ours must get the same decoded replies.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync } from "node:fs";
 import net from "node:net";
 import { cliCommand, freePort, rawUdp, spawnDaemon, splitReply, type TestDaemon } from "../helpers/daemon.ts";
+
+// daemons start in ~1 s (shim, media plane) but much slower on a loaded CI box
+setDefaultTimeout(30_000);
 
 const REFERENCE = "/usr/bin/rtpengine";
 const have = existsSync(REFERENCE);

@@ -1,8 +1,11 @@
 // Integration: the daemon from source answers ng over UDP (v4, v6), TCP and HTTP/WS, survives hostile input, caches retransmissions.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import net from "node:net";
 import { randomBytes } from "node:crypto";
 import { spawnDaemon, splitReply, type TestDaemon } from "../helpers/daemon.ts";
+
+// daemons start in ~1 s (shim, media plane) but much slower on a loaded CI box
+setDefaultTimeout(30_000);
 
 let d: TestDaemon;
 

@@ -1,7 +1,10 @@
 // Integration: the same daemon source runs under Deno (node:dgram, node:net, signals) and answers ping and malformed input.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync } from "node:fs";
 import { DENO, splitReply, spawnDaemon } from "../helpers/daemon.ts";
+
+// daemons start in ~1 s (shim, media plane) but much slower on a loaded CI box
+setDefaultTimeout(30_000);
 
 describe("daemon under Deno", () => {
   test("answers ping (UDP, TCP, HTTP, WebSocket), a malformed request, the CLI, SIGUSR1, and exits 0 on SIGTERM", async () => {

@@ -105,6 +105,17 @@ describe("NgDispatcher", () => {
     expect(typeof p["pingduration"]).toBe("string");
   });
 
+  test("while held (startup), requests wait instead of being refused", async () => {
+    const d = new NgDispatcher();
+    d.hold();
+    let answered = false;
+    const p = ask(d, "h1 d7:command4:pinge").then((r) => ((answered = true), r));
+    await Bun.sleep(20);
+    expect(answered).toBe(false);
+    d.release();
+    expect(await p).toEqual({ result: "pong" });
+  });
+
   test("no cookie: dropped and counted", async () => {
     const before = controlCounters.dropped;
     expect(await new NgDispatcher().handle(Buffer.from("garbage"), ctx)).toBeNull();
