@@ -139,6 +139,29 @@ describe("ICE over an in-memory network", () => {
     expect(net.sent.get(b)!.map((p) => parseStun(p.data)).some((r) => r.ok && r.msg.useCandidate)).toBe(false);
   });
 
+  test("two interfaces each (IPv4 + IPv6): pairs stay within a family, rank 0 wins", () => {
+    const net = new Net();
+    const mk = (name: string, v4: string, v6: string, controlling: boolean) => new IceAgent({
+      components: 2, local: [{ address: v4, ports: [4000, 4001], foundation: `${name}4` }, { address: v6, ports: [4000, 4001], foundation: `${name}6` }],
+      credentials: { ufrag: `${name}ufrag`, pwd: `${name}-password-0123456789` }, controlling, timing: FAST,
+    });
+    const a = mk("A", "10.0.0.1", "fd00::1", true);
+    const b = mk("B", "10.0.0.2", "FD00:0:0::2", false);
+    expect(b.localCandidates().map((c) => [c.address, c.priority])).toEqual([
+      ["10.0.0.2", 2130706431], ["fd00::2", 2130706175], ["10.0.0.2", 2130706430], ["fd00::2", 2130706174],
+    ]);
+    net.attach(a); net.attach(b);
+    connect(a, b);
+    expect(a.pairStates().length).toBe(4);
+    expect(a.pairStates().every((p) => p.local.address.includes(":") === p.remote.address.includes(":"))).toBe(true);
+    net.run(net.now + 2000);
+    expectSelectedBoth(net, a, b);
+    expect(a.selectedPair(1)!.remote.address).toBe("10.0.0.2");
+    expect(b.selectedPair(2)!.remote).toEqual({ address: "10.0.0.1", port: 4001 });
+    // once a component is nominated its remaining lower-priority checks are not needed
+    expect(b.isValidated({ address: "fd00::1", port: 4000 }, 2)).toBe(false);
+  });
+
   test("aggressive nomination also converges", () => {
     const net = new Net();
     const a = agent("A", "10.0.0.1", 4000, { controlling: true, nomination: "aggressive" });
