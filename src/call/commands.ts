@@ -28,6 +28,7 @@ export function createCallEngine(config: Pick<Config, "interfaces" | "portMin" |
     portMax: config.portMax,
     dtlsPassive: config.dtlsPassive ?? false,
     rejectInvalidSdp: config.rejectInvalidSdp ?? false,
+    sipSource: config.sipSource ?? false,
   });
 }
 

@@ -28,6 +28,8 @@ export interface EngineOptions {
   maxSessions: number;
   portMin?: number;
   portMax?: number;
+  /** `--sip-source` */
+  sipSource?: boolean;
   /** `--reject-invalid-sdp` */
   rejectInvalidSdp?: boolean;
   /** `--dtls-passive`: prefer the passive DTLS role */
@@ -61,6 +63,7 @@ export class CallEngine {
     const sdp = parseSdp(f.sdp, { rejectInvalid: this.opts.rejectInvalidSdp });
     const peers = peerMedias(sdp);
     if (peers.some((p) => p.address === "")) throw new NgError("Incomplete SDP specification");
+    this.sipSource(f, peers);
     // loop protect: an SDP we already rewrote comes back unchanged
     if (f.flags.has("loop-protect") && sdpHasOurMark(sdp)) return { sdp: f.sdp };
     let call = this.calls.get(f.callId);
@@ -134,6 +137,20 @@ export class CallEngine {
       call.all.push(m);
     }
     return m;
+  }
+
+  /**
+   * `SIP source address` (or `--sip-source`): media is expected from where the SIP message came
+   * (`received from`), not from the SDP address; `trust address` turns that off again.
+   */
+  private sipSource(f: CallFlags, peers: PeerMedia[]): void {
+    const use = (f.flags.has("sip-source") || this.opts.sipSource === true) && !f.flags.has("trust-address");
+    if (!use || !f.receivedFrom) return;
+    for (const p of peers) {
+      // the SDP's address family still decides what we advertise back
+      if (p.zeroAddress || p.family !== f.receivedFrom.family) continue;
+      p.address = f.receivedFrom.address;
+    }
   }
 
   /** The monologue an offer goes to: by to-tag, by via-branch, or the one this side already talks to. */
@@ -446,6 +463,7 @@ export class CallEngine {
     const sdp = parseSdp(f.sdp, { rejectInvalid: this.opts.rejectInvalidSdp });
     const peers = peerMedias(sdp);
     if (peers.some((p) => p.address === "")) throw new NgError("Incomplete SDP specification");
+    this.sipSource(f, peers);
     if (f.flags.has("loop-protect") && sdpHasOurMark(sdp)) return f.sdp;
     const call = this.calls.get(f.callId);
     if (!call) throw new NgError("Unknown call-id");

@@ -113,6 +113,14 @@ describe("call commands", () => {
     expect(String(an.sdp)).toMatch(/m=video \d+ RTP\/AVP 31\r\na=rtpmap:31 H261\/90000/);
   });
 
+  test("SIP source address: the endpoint is where the SIP message came from", () => {
+    const { h } = setup();
+    h.offer!({ "call-id": "c", "from-tag": "a", sdp: OFFER, flags: ["SIP source address"], "received from": ["IP4", "198.51.100.77"] });
+    const ta = (h.query!({ "call-id": "c" }).tags as NgDict).a as NgDict;
+    const rtp = ((ta.medias as NgDict[])[0]!.streams as NgDict[])[0]!;
+    expect((rtp.endpoint as NgDict).address).toBe("198.51.100.77");
+  });
+
   test("statistics counts sessions", () => {
     const { h } = setup();
     h.offer!({ "call-id": "c1", "from-tag": "a", sdp: OFFER });
