@@ -17,6 +17,14 @@ const STATES: readonly DtlsState[] = ["new", "handshake", "connected", "closed",
 export type DemuxClass = "stun" | "dtls" | "rtp" | "other";
 const DEMUX: readonly DemuxClass[] = ["other", "stun", "dtls", "rtp"];
 
+/** The same classification in TypeScript, for callers that already hold the first byte. */
+export function demuxFirstByte(b: number): DemuxClass {
+  if (b >= 0 && b <= 3) return "stun";
+  if (b >= 20 && b <= 63) return "dtls";
+  if (b >= 128 && b <= 191) return "rtp";
+  return "other";
+}
+
 /** Negative results of the C side (RTPE_DTLS_E_* in ffi/dtls/rtpe_dtls.h). */
 export const DtlsError = Object.freeze({ INVAL: -1, NOLIB: -2, SSL: -3, NOSPACE: -4, STATE: -5, NOTDTLS: -6 });
 

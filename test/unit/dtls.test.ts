@@ -16,6 +16,7 @@ import {
   DtlsLibrary,
   type DtlsSrtpProfile,
   type DtlsState,
+  demuxFirstByte,
   dtlsHashName,
   formatFingerprint,
   parseFingerprint,
@@ -103,6 +104,7 @@ describe("demux (RFC 5764 5.1.2)", () => {
     for (const b of [128, 144, 191]) expect(cls(b)).toBe("rtp");
     for (const b of [4, 19, 64, 127, 192, 255]) expect(cls(b)).toBe("other");
     expect(lib.demux(new Uint8Array(0))).toBe("other");
+    for (let b = 0; b < 256; b++) expect(demuxFirstByte(b)).toBe(cls(b));
   });
 });
 
@@ -143,6 +145,16 @@ describe("certificates", () => {
       expect(x.publicKey.asymmetricKeyDetails?.modulusLength).toBe(3072);
       const text = Bun.spawnSync(["openssl", "x509", "-inform", "DER", "-noout", "-text"], { stdin: Buffer.from(der) });
       expect(text.stdout.toString()).toContain("Signature Algorithm: sha1WithRSAEncryption");
+      // and it serves a handshake (an RSA/SHA-1 server against the default EC client)
+      const passive = lib.connection(cert, "passive", { expect: engine.certificate.fingerprint() });
+      const active = engine.connection("active", { expect: cert.fingerprint("sha-1") });
+      active.start();
+      exchange(active, passive);
+      expect(active.error).toBe("");
+      expect(passive.state).toBe("connected");
+      expect(active.describe()).toMatch(/RSA/);
+      active.free();
+      passive.free();
     } finally {
       cert.release();
     }
