@@ -32,6 +32,8 @@ export interface SpawnOptions {
   http?: boolean;
   /** ng UDP listen host, default 127.0.0.1 (use "::1" for IPv6) */
   ngHost?: string;
+  /** listen on the port only (`--listen-ng=PORT`, every address); pings then go to ngHost */
+  ngPortOnly?: boolean;
   /** extra command-line arguments */
   args?: string[];
   env?: Record<string, string>;
@@ -203,7 +205,7 @@ export async function spawnDaemon(opts: SpawnOptions = {}): Promise<TestDaemon> 
   const hp = (h: string, p: number) => (h.includes(":") ? `[${h}]:${p}` : `${h}:${p}`);
   const args = [
     "--config-file=none", "--table=-1", "-i", "127.0.0.1", "--foreground", "--log-stderr",
-    `--listen-ng=${hp(ngHost, ngPort)}`,
+    `--listen-ng=${opts.ngPortOnly ? String(ngPort) : hp(ngHost, ngPort)}`,
     ...(tcpNgPort ? [`--listen-tcp-ng=127.0.0.1:${tcpNgPort}`] : []),
     ...(cliPort ? [`--listen-cli=127.0.0.1:${cliPort}`] : []),
     ...(httpPort ? [`--listen-http=127.0.0.1:${httpPort}`] : []),

@@ -98,6 +98,21 @@ describe("lifecycle", () => {
     }
   });
 
+  test("a port-only --listen-ng/--listen-tcp-ng serves IPv4 and IPv6", async () => {
+    const t = await freePort();
+    const d = await spawnDaemon({ ngPortOnly: true, args: [`--listen-tcp-ng=${t}`] });
+    const u = d.ngPort;
+    try {
+      const { ngTcp } = await import("../helpers/daemon.ts");
+      for (const host of ["127.0.0.1", "::1"]) {
+        expect(await ngUdp(host, u, { command: "ping" })).toEqual({ result: "pong" });
+        expect(await ngTcp(host, t, { command: "ping" })).toEqual({ result: "pong" });
+      }
+    } finally {
+      await d.stop();
+    }
+  });
+
   test("option errors: one line on stderr, exit 1; --help exits 0", async () => {
     const bad = await run(["--no-such-option"]);
     expect(bad.code).toBe(1);
