@@ -113,6 +113,12 @@ describe("lifecycle", () => {
     }
   });
 
+  test("hidden --self-test-shim runs the shim self-test and exits 0", async () => {
+    const r = await run(["--self-test-shim"]);
+    expect(r.err).toContain("shim: ok");
+    expect(r.code).toBe(0);
+  });
+
   test("option errors: one line on stderr, exit 1; --help exits 0", async () => {
     const bad = await run(["--no-such-option"]);
     expect(bad.code).toBe(1);
