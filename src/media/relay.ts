@@ -91,6 +91,8 @@ export class MediaRelay implements MediaHooks {
   private readonly batch = new SendBatch();
   /** packets the relay did not forward, by reason (diagnostics and tests) */
   readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, noDestination: 0 };
+  /** STUN arriving on a media port goes here (the ICE agent); without one it is dropped and counted */
+  stunHandler: ((call: Call, media: Media, rtcp: boolean, sock: MediaSocket, packet: RxPacket) => void) | null = null;
 
   constructor(private readonly opts: RelayOptions) {
     opts.allocator.onPackets = (address, sock, packets) => this.onPackets(address, sock, packets);
@@ -278,7 +280,8 @@ export class MediaRelay implements MediaHooks {
     for (const p of packets) {
       const data = p.data;
       if (isStun(data)) {
-        this.drops.stun++; // ICE connectivity checks are not answered yet (not implemented)
+        if (this.stunHandler) this.stunHandler(r.call, r.media, r.rtcp, sock, p);
+        else this.drops.stun++;
         continue;
       }
       const v = ls.learner.onPacket(p.src, ls.sdp, sinceSignal);

@@ -1,7 +1,7 @@
 // Media relay over real UDP: learning, strict source, handover, RTCP, block/silence media, TOS, timeouts — fast path on and off.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { Phone, portFree, setupCall, tosReceiver } from "./media-helpers.ts";
+import { audioSdp, Phone, portFree, setupCall, tosReceiver } from "./media-helpers.ts";
 
 const H = "127.0.0.1";
 
@@ -236,6 +236,65 @@ for (const fast of [true, false]) {
       expect(await portFree(H, c.toB.port + 1)).toBe(false);
       await d.ng({ command: "delete", "call-id": c.callId, "from-tag": "A" });
       for (const p of [c.toA.port, c.toA.port + 1, c.toB.port, c.toB.port + 1]) expect(await portFree(H, p)).toBe(true);
+    });
+  });
+
+  describe(`delayed learning and re-INVITE (${plane})`, () => {
+    let d: TestDaemon;
+    beforeAll(async () => {
+      d = await spawnDaemon({ args: ["--port-min=44000", "--port-max=44999", "--delete-delay=0"], env: { RTPENGINE_TS_FASTPATH: fast ? "1" : "0" } });
+    });
+    afterAll(async () => {
+      await d?.stop();
+    });
+    const streamFlags = async (callId: string, tag: string): Promise<string[]> => {
+      const q = await d.ng({ command: "query", "call-id": callId });
+      return ((q.tags as Record<string, { medias: Array<{ streams: Array<{ flags: string[] }> }> }>)[tag]!.medias[0]!.streams[0]!.flags);
+    };
+
+    test("delayed: media flows at once, the endpoint is confirmed 3 s after signalling; a re-INVITE starts over", async () => {
+      const a = await Phone.open(), a2 = await Phone.open(), b = await Phone.open();
+      try {
+        const c = await setupCall(d, a, b);
+        await a.burst(c.toA.port, 3);
+        await b.burst(c.toB.port, 3);
+        expect(await b.waitFor(3)).toBe(3);
+        expect(await a.waitFor(3)).toBe(3);
+        expect(await streamFlags(c.callId, "A")).not.toContain("confirmed");
+        await Bun.sleep(3200);
+        await a.burst(c.toA.port, 3);
+        await b.burst(c.toB.port, 3);
+        expect(await b.waitFor(6)).toBe(6);
+        expect(await a.waitFor(6)).toBe(6);
+        expect(await streamFlags(c.callId, "A")).toContain("confirmed");
+        expect((await streamFlags(c.callId, "A")).includes("kernelized")).toBe(fast);
+        // re-INVITE: A moves to another port; B's media follows the new SDP, the old rule is gone
+        const sdpA2 = audioSdp(H, a2.port);
+        const sdpB = audioSdp(H, b.port);
+        expect((await d.ng({ command: "offer", "call-id": c.callId, "from-tag": "A", "to-tag": "B", sdp: sdpA2 })).result).toBe("ok");
+        expect((await d.ng({ command: "answer", "call-id": c.callId, "from-tag": "A", "to-tag": "B", sdp: sdpB })).result).toBe("ok");
+        expect(await streamFlags(c.callId, "A")).not.toContain("kernelized");
+        a.clear();
+        await b.burst(c.toB.port, 5, 1);
+        expect(await a2.waitFor(5)).toBe(5);
+        expect(a.got.length).toBe(0);
+      } finally {
+        for (const p of [a, a2, b]) p.close();
+      }
+    }, 15000);
+
+    test("delete with a delete-delay keeps the ports until the delay expires", async () => {
+      const a = await Phone.open(), b = await Phone.open();
+      try {
+        const c = await setupCall(d, a, b);
+        await d.ng({ command: "delete", "call-id": c.callId, "from-tag": "A", "delete-delay": 1 });
+        expect(await portFree(H, c.toA.port)).toBe(false);
+        await Bun.sleep(1500);
+        for (const p of [c.toA.port, c.toA.port + 1, c.toB.port, c.toB.port + 1]) expect(await portFree(H, p)).toBe(true);
+      } finally {
+        a.close();
+        b.close();
+      }
     });
   });
 
