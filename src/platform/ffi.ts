@@ -1,5 +1,5 @@
 // Finds, copies out if embedded, and opens librtpe_shim under Bun or Deno; checks its API version.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -54,13 +54,28 @@ async function openAt(path: string): Promise<ShimBinding> {
   throw new Error("no FFI on this runtime");
 }
 
-/** Inside a compiled executable the asset is not a file dlopen can map: copy it to a private temp
- * dir, open it, and unlink it at once (the mapping keeps it alive; nothing is left behind). */
+/** Inside a compiled executable the asset is not a file dlopen can map: put it in a memfd (no
+ * filesystem at all), or else copy it to a private temp dir, open it, and unlink it at once (the
+ * mapping keeps it alive; nothing is left behind). */
 async function openCopied(embedded: string): Promise<ShimBinding> {
   const bytes = isBun
     ? new Uint8Array(await (globalThis as unknown as { Bun: { file(p: string): Blob } }).Bun.file(embedded).arrayBuffer())
     : readFileSync(embedded);
   const errors: string[] = [];
+  if (isBun && !env("RTPE_SHIM_NO_MEMFD")) {
+    let fd = -1;
+    try {
+      const { memfdWithBytes } = await import("./ffi-bun.ts");
+      const m = memfdWithBytes("librtpe_shim.so", bytes);
+      fd = m.fd;
+      // the /proc path dies with the fd: name the memfd instead
+      return { ...(await openAt(m.path)), path: "memfd:librtpe_shim.so" };
+    } catch (e) {
+      errors.push(`memfd: ${(e as Error).message}`);
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+  }
   for (const base of scratchDirs()) {
     let dir: string | undefined;
     try {

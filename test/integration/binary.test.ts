@@ -42,24 +42,25 @@ describe("single executable", () => {
     mkdirSync(shimTmp);
     copyFileSync(out, join(empty, "selftest"));
     const r = run("/usr/bin/env", ["-i", "./selftest", "--self-test-shim"], { cwd: empty });
-    // the embedded copy is loaded, not the tree's build; the output is part of the match so a failure shows it
-    expect(r).toMatchObject({ code: 0, out: expect.stringMatching(/shim: bun loaded \/tmp\/rtpe-shim-.*\n.*shim: ok/s) });
+    // the embedded copy is loaded from a memfd, not the tree's build; the output is part of the match so a failure shows it
+    expect(r).toMatchObject({ code: 0, out: expect.stringMatching(/shim: bun loaded memfd:librtpe_shim\.so\n.*shim: ok/s) });
 
-    // the copied-out library is unlinked as soon as it is mapped: nothing is left behind
-    const r2 = run("/usr/bin/env", ["-i", `RTPE_SHIM_TMPDIR=${shimTmp}`, "./selftest", "--self-test-shim"], { cwd: empty });
+    // without memfd it is copied to a temp dir and unlinked as soon as it is mapped: nothing is left behind
+    const r2 = run("/usr/bin/env", ["-i", "RTPE_SHIM_NO_MEMFD=1", `RTPE_SHIM_TMPDIR=${shimTmp}`, "./selftest", "--self-test-shim"], { cwd: empty });
     expect(r2).toMatchObject({ code: 0, out: expect.stringContaining(`loaded ${shimTmp}/rtpe-shim-`) });
     expect(readdirSync(shimTmp)).toEqual([]);
-  });
+  }, 120_000);
 
   const wired = existsSync(join(root, "src/main.ts")) && readFileSync(join(root, "src/main.ts"), "utf8").includes("self-test-shim");
   test.skipIf(!wired || !existsSync(dist))(
-    "dist/rtpengine --self-test-shim from an empty directory under env -i (skipped until main.ts wires the flag and dist/ is built)",
+    "dist/rtpengine --self-test-shim from an empty directory under env -i (skipped when main.ts lacks the flag or dist/ is not built)",
     () => {
       const empty = mkdtempSync(join(work, "dist-"));
       copyFileSync(dist, join(empty, "rtpengine"));
       const r = run("/usr/bin/env", ["-i", "./rtpengine", "--self-test-shim"], { cwd: empty });
       expect(r).toMatchObject({ code: 0, out: expect.stringContaining("shim: ok") });
     },
+    60_000,
   );
 });
 
@@ -70,7 +71,7 @@ describe("deno", () => {
       env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", DENO_NO_UPDATE_CHECK: "1" },
     });
     expect(r).toMatchObject({ code: 0, out: expect.stringMatching(/shim: deno loaded.*shim: ok/s) });
-  });
+  }, 60_000);
 
   test("under Deno the receive thread keeps receiving while JS is busy (wake-ups run on their own thread)", () => {
     const script = join(work, "busy.ts");
@@ -95,5 +96,5 @@ await shutdownMediaSockets();
     });
     expect(r).toMatchObject({ code: 0 });
     expect(JSON.parse(r.out.trim().split("\n").pop()!)).toEqual({ during: 2, delivered: 2 });
-  });
+  }, 60_000);
 });

@@ -78,10 +78,11 @@ async function freeRange(): Promise<number> {
   throw new Error("no free port range");
 }
 
+// a cold zig build takes several seconds: longer than bun's default hook timeout
 beforeAll(async () => {
   ensureShimBuilt();
   shim = await initMediaSockets();
-});
+}, 120_000);
 
 afterAll(async () => {
   for (const s of open) s.close();
