@@ -315,8 +315,20 @@ export class DtlsEngine {
     this.#current = lib.certificate(this.options);
   }
 
+  /** The current certificate; the handle is released by rotate(), so keep `certificate.ref()` for longer use. */
   get certificate(): DtlsCertificate {
     return this.#current;
+  }
+
+  /**
+   * Rotate when less than half of the current certificate's lifetime is left (call it from a
+   * periodic timer); returns whether it rotated.
+   */
+  rotateIfDue(now: number = Date.now()): boolean {
+    const lifetime = (this.options.validitySeconds ?? 30 * 86400) * 1000;
+    if (this.#current.expiry.getTime() - now > lifetime / 2) return false;
+    this.rotate();
+    return true;
   }
 
   /** Replace the current certificate with a fresh one; returns the new one. */

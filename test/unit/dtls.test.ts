@@ -166,6 +166,17 @@ describe("certificates", () => {
     expect(() => lib.certificate({ cipher: "RSA", rsaKeySize: 100 })).toThrow(/RSA key size/);
   });
 
+  test("rotateIfDue rotates once half the lifetime is gone", () => {
+    const e = new DtlsEngine(lib, { validitySeconds: 3600 });
+    const first = e.certificate.fingerprintValue();
+    expect(e.rotateIfDue()).toBe(false);
+    expect(e.rotateIfDue(Date.now() + 1700e3)).toBe(false);
+    expect(e.certificate.fingerprintValue()).toBe(first);
+    expect(e.rotateIfDue(Date.now() + 1900e3)).toBe(true);
+    expect(e.certificate.fingerprintValue()).not.toBe(first);
+    e.close();
+  });
+
   test("rotation: new fingerprint; a connection made before keeps the old certificate", () => {
     const e = new DtlsEngine(lib);
     const oldFp = e.certificate.fingerprint("sha-256");
