@@ -67,6 +67,8 @@ async function main(): Promise<number> {
     level: config.logLevel,
     subsystemLevels: config.logLevels,
     facility: config.logFacility,
+    splitLogs: config.splitLogs,
+    maxLineLength: config.maxLogLineLength,
   });
   const log = getLogger("core");
 

@@ -40,6 +40,10 @@ export interface LogOptions {
   ident?: string;
   /** syslog datagram socket, default /dev/log (tests point it elsewhere) */
   syslogSocket?: string;
+  /** --split-logs: each line of a multi-line message becomes its own log line with the prefix */
+  splitLogs?: boolean;
+  /** --max-log-line-length: 0 = default (unlimited on stderr, 500 on syslog), negative = unlimited */
+  maxLineLength?: number;
 }
 
 export type LogFn = (msg: string) => void;
@@ -63,11 +67,11 @@ function clampLevel(n: number): number {
   return Math.max(0, Math.min(7, Math.trunc(n)));
 }
 
-/** Formats pino's JSON lines as rtpengine-style text lines. */
-function textSink(write: (line: string, syslogLevel: number) => void, timestamps: boolean) {
+/** Formats pino's JSON lines as rtpengine-style text lines, split and cut as configured. */
+function textSink(write: (line: string, syslogLevel: number) => void, split: boolean, maxLen: number) {
   return {
     write(json: string): void {
-      let rec: { level?: number; time?: number; msg?: string; sub?: string };
+      let rec: { level?: number; msg?: string; sub?: string };
       try {
         rec = JSON.parse(json);
       } catch {
@@ -75,10 +79,15 @@ function textSink(write: (line: string, syslogLevel: number) => void, timestamps
         return;
       }
       const lvl = rec.level ?? 30;
-      const text = `${UPPER[lvl] ?? "INFO"}: [${rec.sub ?? "core"}] ${rec.msg ?? ""}`;
-      write(text, SYSLOG_OF_PINO[lvl] ?? 6);
+      const prefix = `${UPPER[lvl] ?? "INFO"}: [${rec.sub ?? "core"}] `;
+      const msg = rec.msg ?? "";
+      const bodies = split ? msg.split(/\r?\n/) : [msg];
+      for (const body of bodies) {
+        const line = prefix + body;
+        if (maxLen <= 0 || line.length <= maxLen) write(line, SYSLOG_OF_PINO[lvl] ?? 6);
+        else for (let i = 0; i < line.length; i += maxLen) write((i ? prefix : "") + line.slice(i, i + maxLen), SYSLOG_OF_PINO[lvl] ?? 6);
+      }
     },
-    timestamps,
   };
 }
 
@@ -134,11 +143,17 @@ export function initLogging(opts: LogOptions): void {
       base: undefined,
       timestamp: false,
     },
-    textSink(writeLine, opts.timestamps),
+    textSink(writeLine, opts.splitLogs ?? false, effectiveMaxLen(opts.maxLineLength ?? 0, sink === "syslog")),
   ) as unknown as PinoLogger;
   state = { root, children: new Map(), level, overrides: { ...(opts.subsystemLevels ?? {}) }, sink, syslogChild };
   // internals is off unless asked for, as in rtpengine
   if (state.overrides.internals === undefined) state.overrides.internals = -1;
+}
+
+function effectiveMaxLen(configured: number, syslog: boolean): number {
+  if (configured < 0) return 0;
+  if (configured === 0) return syslog ? 500 : 0;
+  return configured;
 }
 
 function ensureState(): State {

@@ -23,6 +23,23 @@ describe("logging", () => {
     expect(getSubsystemLevel("internals")).toBe(2);
   });
 
+  test("--split-logs and --max-log-line-length", () => {
+    const lines: string[] = [];
+    const orig = process.stderr.write.bind(process.stderr);
+    (process.stderr as { write: unknown }).write = (chunk: string) => (lines.push(String(chunk)), true);
+    try {
+      initLogging({ stderr: true, timestamps: false, level: 6, splitLogs: true, maxLineLength: 30 });
+      getLogger("control").info("first\nsecond line that is rather long");
+    } finally {
+      (process.stderr as { write: unknown }).write = orig;
+    }
+    expect(lines).toEqual([
+      "INFO: [control] first\n",
+      "INFO: [control] second line th\n",
+      "INFO: [control] at is rather long\n",
+    ]);
+  });
+
   test("without --log-stderr and without a syslog socket: stderr, and the sink says why", () => {
     initLogging({ stderr: false, timestamps: true, level: 6, syslogSocket: "/nonexistent/log" });
     expect(sinkDescription()).toBe("stderr (no /nonexistent/log syslog socket)");
