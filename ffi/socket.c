@@ -11,8 +11,15 @@
 
 struct shim_sock *shim_socks[RTPE_MAX_SOCKETS];
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint32_t next_hint;
 static uint64_t open_count;
+
+/* Closed handles wait in a FIFO and are reused only once QUARANTINE others have closed after
+ * them, so a record still in the ring for an old socket cannot reach a new one, while the table
+ * grows only to the peak number of open sockets plus the quarantine. */
+#define QUARANTINE 1024u
+static uint32_t free_fifo[RTPE_MAX_SOCKETS];
+static uint32_t fifo_head, fifo_len;   /* guarded by table_lock */
+static uint32_t slots_made;
 
 int shim_addr_to_sa(const struct rtpe_addr *a, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -83,40 +90,45 @@ void shim_sock_unlock(struct shim_sock *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Reserve a free slot index; the slot itself is created on first use and kept for reuse. */
+/* Reserve a slot index: a quarantined one when enough are waiting, else a new slot (slots are
+ * created on first use and kept for reuse, never freed: the receive thread may hold a pointer). */
 static int slot_reserve(void)
 {
-	int found = -ENFILE;
+	struct shim_sock *s;
+	uint32_t idx;
 
 	pthread_mutex_lock(&table_lock);
-	for (uint32_t i = 0; i < RTPE_MAX_SOCKETS; i++) {
-		uint32_t idx = (next_hint + i) % RTPE_MAX_SOCKETS;
-		struct shim_sock *s = shim_socks[idx];
-		if (s && s->in_use)
-			continue;
+	if (fifo_len > QUARANTINE || (slots_made == RTPE_MAX_SOCKETS && fifo_len > 0)) {
+		idx = free_fifo[fifo_head];
+		fifo_head = (fifo_head + 1u) % RTPE_MAX_SOCKETS;
+		fifo_len--;
+		s = shim_socks[idx];
+	} else if (slots_made < RTPE_MAX_SOCKETS) {
+		s = calloc(1, sizeof(*s));
 		if (!s) {
-			s = calloc(1, sizeof(*s));
-			if (!s) {
-				found = -ENOMEM;
-				break;
-			}
-			pthread_mutex_init(&s->lock, NULL);
-			s->fd = -1;
-			__atomic_store_n(&shim_socks[idx], s, __ATOMIC_RELEASE);
+			pthread_mutex_unlock(&table_lock);
+			return -ENOMEM;
 		}
-		s->in_use = 1;
-		next_hint = idx + 1;
-		found = (int)idx;
-		break;
+		pthread_mutex_init(&s->lock, NULL);
+		s->fd = -1;
+		idx = slots_made++;
+		__atomic_store_n(&shim_socks[idx], s, __ATOMIC_RELEASE);
+	} else {
+		pthread_mutex_unlock(&table_lock);
+		return -ENFILE;
 	}
+	s->in_use = 1;
 	pthread_mutex_unlock(&table_lock);
-	return found;
+	return (int)idx;
 }
 
 static void slot_release(int idx)
 {
 	pthread_mutex_lock(&table_lock);
 	shim_socks[idx]->in_use = 0;
+	/* fifo_len < RTPE_MAX_SOCKETS: every queued index is a distinct released slot */
+	free_fifo[(fifo_head + fifo_len) % RTPE_MAX_SOCKETS] = (uint32_t)idx;
+	fifo_len++;
 	pthread_mutex_unlock(&table_lock);
 }
 

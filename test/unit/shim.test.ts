@@ -137,6 +137,16 @@ describe("sockets", () => {
     expect(bind("0.0.0.0", { port: v6.local.port }).local.port).toBe(v6.local.port);
   });
 
+  test("a closed handle is not reused right away (stale ring records cannot reach a new socket)", () => {
+    const closed = new Set<number>();
+    for (let i = 0; i < 50; i++) {
+      const s = MediaSocket.bind({ address: "127.0.0.1" });
+      expect(closed.has(s.handle)).toBe(false);
+      closed.add(s.handle);
+      s.close();
+    }
+  });
+
   test("port pairs: RTP even, RTCP next, busy ports skipped, exhausted range refused", async () => {
     const base = await freeRange();
     // occupy base (an RTP port) and base+3 (the RTCP port of the second pair): the first usable pair is base+4/+5
