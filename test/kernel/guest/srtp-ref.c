@@ -76,7 +76,7 @@ static void put32(uint8_t *b, uint32_t v)
 	b[3] = v;
 }
 
-static void f8(const uint8_t *ke, size_t klen, const uint8_t *ks, const uint8_t iv[16],
+void ref_f8(const uint8_t *ke, size_t klen, const uint8_t *ks, const uint8_t iv[16],
 	       uint8_t *buf, size_t len)
 {
 	uint8_t m[32], kem[32], ivp[16], s[16] = { 0 }, in[16];
@@ -168,7 +168,7 @@ size_t ref_protect_rtp(struct ref_ctx *c, uint8_t *pkt, size_t len, uint32_t roc
 		iv[0] = 0;
 		memcpy(iv + 1, pkt + 1, 11);
 		put32(iv + 12, roc);
-		f8(c->ke[0], p->key_len, c->ks[0], iv, pkt + hl, len - hl);
+		ref_f8(c->ke[0], p->key_len, c->ks[0], iv, pkt + hl, len - hl);
 	}
 	put32(rocb, roc);
 	memcpy(pkt + len, rocb, 4);	/* authenticated: packet || ROC */
@@ -221,7 +221,7 @@ size_t ref_protect_rtcp(struct ref_ctx *c, uint8_t *pkt, size_t len, uint32_t in
 		memset(iv, 0, 4);
 		put32(iv + 4, eidx);
 		memcpy(iv + 8, pkt, 8);
-		f8(c->ke[1], p->key_len, c->ks[1], iv, pkt + 8, len - 8);
+		ref_f8(c->ke[1], p->key_len, c->ks[1], iv, pkt + 8, len - 8);
 	}
 	memcpy(pkt + len, eb, 4);
 	len += 4;

@@ -17,4 +17,7 @@ int ref_init(struct ref_ctx *c, const struct rtpe_srtp *p);
 size_t ref_protect_rtp(struct ref_ctx *c, uint8_t *pkt, size_t len, uint32_t roc);
 size_t ref_protect_rtcp(struct ref_ctx *c, uint8_t *pkt, size_t len, uint32_t index);
 int ref_ctr(const uint8_t *key, size_t klen, const uint8_t iv[16], uint8_t *buf, size_t len);
+/* AES-F8 keystream XOR, m = ks(14 bytes) || 0x5555 */
+void ref_f8(const uint8_t *ke, size_t klen, const uint8_t *ks, const uint8_t iv[16],
+	    uint8_t *buf, size_t len);
 #endif

@@ -59,6 +59,21 @@ static void rfc3711_vectors(void)
 	ref_ctr(key, 16, iv, out, 32);
 	check(hexeq(out, "E03EAD0935C95E80E166B16DD92B4EB4D23513162B02D0F72A43A2FE4A5F97AB"),
 	      "srtp: RFC 3711 B.2 AES-CM keystream (reference)", " ");
+	{
+		/* B.1: session salt 32f2870d, so m = 32f2870d 55..55 */
+		static const uint8_t ke[16] = { 0x23, 0x48, 0x29, 0x00, 0x84, 0x67, 0xbe, 0x18,
+						0x6c, 0x3d, 0xe1, 0x4a, 0xae, 0x72, 0xd6, 0x2c };
+		static const uint8_t f8iv[16] = { 0x00, 0x6e, 0x5c, 0xba, 0x50, 0x68, 0x1d, 0xe5,
+						  0x5c, 0x62, 0x15, 0x99, 0xd4, 0x62, 0x56, 0x4a };
+		uint8_t ks[14], buf[39];
+
+		memset(ks, 0x55, sizeof(ks));
+		memcpy(ks, "\x32\xf2\x87\x0d", 4);
+		memcpy(buf, "pseudorandomness is the next best thing", 39);
+		ref_f8(ke, 16, ks, f8iv, buf, 39);
+		check(hexeq(buf, "019CE7A26E7854014A6366AA95D4EEFD1AD4172A14F9FAF455B7F1D4B62BD08F562C0EEF7C4802"),
+		      "srtp: RFC 3711 B.1 AES-F8 (reference)", " ");
+	}
 }
 
 struct suite {
