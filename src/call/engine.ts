@@ -3,9 +3,6 @@ import { randomBytes } from "node:crypto";
 import { NgError } from "../control/types.ts";
 import type { Codec } from "../codec/codec.ts";
 import { answerCodecs, offerCodecs } from "../codec/negotiate.ts";
-import { fingerprintValue, hashName } from "../crypto/dtls-sdp.ts";
-import { CRYPTO_SUITES, cryptoLine, newKey, type SdesCrypto, suiteAllowed, suiteByName } from "../crypto/sdes-sdp.ts";
-import { candidateLines, foundationFor, newIceCredentials } from "../ice/sdp.ts";
 import type { PortAllocator } from "../media/ports.ts";
 import type { MediaHooks } from "../media/hooks.ts";
 import { parseSdp } from "../sdp/parse.ts";
@@ -14,7 +11,10 @@ import { type SdpSession, sessionsOf } from "../sdp/types.ts";
 import type { CallFlags } from "./flags.ts";
 import { advertised, Interfaces } from "./interfaces.ts";
 import { type Call, type Media, type Monologue, newMedia, newMonologue, type PeerMedia } from "./model.ts";
-import { isDtlsProto, isRtp, isSrtp, isSupportedProto, peerMedias } from "./peer.ts";
+import { iceOut, optionalIce } from "./ice-attrs.ts";
+import { isRtp, isSupportedProto, peerMedias } from "./peer.ts";
+import { answerCrypto, offerCrypto } from "./srtp-attrs.ts";
+import { t38Attrs } from "./t38.ts";
 import { matchingCodecs } from "../codec/negotiate.ts";
 import { isTranscodable } from "../codec/table.ts";
 import { parseConnection } from "../sdp/parse.ts";
@@ -223,39 +223,6 @@ export class CallEngine {
     return f.flags.has("full-rtcp-attribute") ? `${port} IN ${conn.addrType} ${conn.address}` : String(port);
   }
 
-  private iceOut(f: CallFlags, m: Media, components: number, trickle = false): MediaOut["ice"] {
-    if (!m.iceEnabled || m.port === null) return null;
-    m.ice ??= newIceCredentials();
-    const port = m.port;
-    return {
-      ufrag: m.ice.ufrag,
-      pwd: m.ice.pwd,
-      trickle: trickle || f.flags.has("trickle-ice"),
-      candidates: candidateLines(
-        m.addrs.map((x) => ({ address: advertised(x), port })),
-        components,
-      ),
-    };
-  }
-
-  /**
-   * `ICE=optional` on SDP that already has ICE: the endpoint's own ICE lines stay and we only add
-   * ourselves as low-priority candidates (priorities as 10.5 prints them).
-   */
-  private optionalIce(f: CallFlags, m: Media, out: MediaOut, components: number): void {
-    if (m.port === null) return;
-    out.keepPeerIce = true;
-    const lines: string[] = [];
-    for (let comp = 1; comp <= components; comp++) {
-      m.addrs.forEach((a, rank) => {
-        const prio = rank === 0 ? 125 * 2 ** 24 + (256 - comp) : 2 ** 32 - comp;
-        const addr = f.mediaAddress ?? advertised(a);
-        lines.push(`candidate:${foundationFor(a.address)} ${comp} UDP ${prio} ${addr} ${m.port! + comp - 1} typ host`);
-      });
-    }
-    out.extraCandidates = lines;
-  }
-
   private offerMedia(f: CallFlags, p: PeerMedia, mA: Media, mB: Media, i: number): MediaOut {
     if (f.transportProtocol && f.transportProtocol !== "accept") mB.protoOverride = f.transportProtocol;
     const tp = mB.protoOverride;
@@ -315,7 +282,7 @@ export class CallEngine {
     const forced = ice === "force" || ice === "optional" || ice === "force-relay";
     mB.iceEnabled = ice === "remove" || mB.peerIceAnswered === false ? false : forced ? true : mB.peerIce === false ? false : p.hasIce || mB.peerIce === true;
     if (!rtp) {
-      out.ice = this.iceOut(f, mB, 1);
+      out.ice = iceOut(f, mB, 1);
       return out;
     }
     // codecs
@@ -339,7 +306,7 @@ export class CallEngine {
     out.rtcpMux = mB.rtcpMuxOffered;
     out.rtcp = this.rtcpAttr(f, mB, proto, conn, mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require));
     // SRTP: SDES and DTLS towards B
-    this.offerCrypto(f, p, mB, proto, out);
+    offerCrypto(f, p, mB, proto, out);
     // ptime in passthrough is the sender's, remembered per stream and shared with the other side
     const ptime = p.ptime ?? mA.ptime;
     mA.ptime = mB.ptime = ptime;
@@ -347,42 +314,9 @@ export class CallEngine {
     mA.ptimeOverride = f.ptimeReverse;
     mA.transcoding = f.ptime !== null || f.ptimeReverse !== null || sent.some((c) => c.added);
     const compsB = mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require) ? 1 : 2;
-    if (ice === "optional" && p.hasIce) this.optionalIce(f, mB, out, compsB);
-    else out.ice = this.iceOut(f, mB, compsB, false);
+    if (ice === "optional" && p.hasIce) optionalIce(f, mB, out, compsB);
+    else out.ice = iceOut(f, mB, compsB, false);
     return out;
-  }
-
-  private offerCrypto(f: CallFlags, p: PeerMedia, mB: Media, proto: string, out: MediaOut): void {
-    // OSRTP: crypto offered over plain RTP/AVP stays optional; converting SRTP to RTP drops it
-    const osrtp = !isSrtp(proto) && isRtp(proto) && !isSrtp(p.proto) && (p.cryptos.length > 0 || f.osrtp.has("offer"));
-    if (f.sdes.off) mB.sdesOff = true;
-    // SDES is offered on every SRTP profile, UDP/TLS ones included (DTLS may still win)
-    const sdes = !mB.sdesOff && (isSrtp(proto) || osrtp);
-    if (sdes) {
-      const lines: SdesCrypto[] = [];
-      // what the endpoint accepted before is offered again first, same tag and key
-      const nego = mB.sdesNegotiated;
-      if (nego && suiteAllowed(nego.suite, f.sdes) && !p.cryptos.some((c) => c.suite === nego.suite)) lines.push(nego);
-      // the offerer's own suites pass through first (SRTP passthrough if the answerer picks one)
-      const pass = p.cryptos.filter((c) => suiteAllowed(c.suite, f.sdes));
-      mB.sdesPassthrough = pass;
-      for (const c of pass) if (!lines.some((x) => x.suite === c.suite)) lines.push({ ...c, key: f.sdes.pad ? c.key : c.key.replace(/=+$/, ""), keyTail: mkiOnly(c.keyTail) });
-      let tag = lines.reduce((mx, c) => Math.max(mx, c.tag), 0);
-      const old = new Map(mB.sdesOut.map((c) => [c.suite, c] as const));
-      for (const s of CRYPTO_SUITES) {
-        if (!suiteAllowed(s.name, f.sdes) || lines.some((c) => c.suite === s.name)) continue;
-        const prev = old.get(s.name);
-        lines.push({ tag: ++tag, suite: s.name, key: prev?.key ?? newKey(s, f.sdes.pad), keyTail: f.sdes.lifetime ? "|2^31" : "", params: "" });
-      }
-      mB.sdesOut = lines.filter((c) => !pass.some((x) => x.tag === c.tag && x.suite === c.suite));
-      out.crypto = lines.map(cryptoLine);
-    }
-    if (f.dtls !== "off" && (isSrtp(proto) || isDtlsProto(proto) || osrtp)) {
-      out.setup = "actpass";
-      const hash = (f.dtlsFingerprint && hashName(f.dtlsFingerprint)) ?? mB.dtlsFingerprintHash ?? "sha-256";
-      mB.dtlsFingerprintHash = hash;
-      out.fingerprint = fingerprintValue(hash);
-    }
   }
 
   /** Rewrite every session of the body; media are numbered across sessions. */
@@ -572,7 +506,7 @@ export class CallEngine {
       return out;
     }
     if (!rtp || !isRtp(p.proto)) {
-      if (!rejected) out.ice = this.iceOut(f, mA, 1);
+      if (!rejected) out.ice = iceOut(f, mA, 1);
       return out;
     }
     mB.peerIce = mB.peerIceAnswered = p.hasIce;
@@ -587,7 +521,7 @@ export class CallEngine {
     out.rtcp = this.rtcpAttr(f, mA, proto, conn, out.rtcpMux);
     mA.rtcpMuxActive = out.rtcpMux;
     mB.rtcpMuxActive = p.rtcpMux && mB.rtcpMuxOffered;
-    this.answerCrypto(f, p, offered, mA, mB, proto, out);
+    answerCrypto(f, p, offered, mA, mB, proto, out, this.opts.dtlsPassive === true);
     if (mA.transcoding) out.ptime = mA.ptimeOverride ?? offered.ptime;
     else {
       const ptime = p.ptime ?? mB.ptime;
@@ -595,36 +529,9 @@ export class CallEngine {
       out.ptime = ptime;
     }
     // an offerer that does trickle ICE is told that we do too
-    if (ice === "optional" && p.hasIce) this.optionalIce(f, mA, out, out.rtcpMux ? 1 : 2);
-    else out.ice = this.iceOut(f, mA, out.rtcpMux ? 1 : 2, offered.trickle);
+    if (ice === "optional" && p.hasIce) optionalIce(f, mA, out, out.rtcpMux ? 1 : 2);
+    else out.ice = iceOut(f, mA, out.rtcpMux ? 1 : 2, offered.trickle);
     return out;
-  }
-
-  private answerCrypto(f: CallFlags, p: PeerMedia, offered: PeerMedia, mA: Media, mB: Media, proto: string, out: MediaOut): void {
-    const osrtp = !isSrtp(proto) && offered.cryptos.length > 0 && (p.cryptos.length > 0 || f.osrtp.has("accept"));
-    const srtp = isSrtp(proto) || isDtlsProto(proto);
-    if (srtp && offered.fingerprint && f.dtls !== "off") {
-      const rev = f.dtlsReverse !== "default" ? f.dtlsReverse : mA.dtlsReverse;
-      const passive = rev === "passive" || (rev !== "active" && (f.dtls === "passive" || this.opts.dtlsPassive === true));
-      out.setup = offered.setup === "passive" ? "active" : offered.setup === "active" ? "passive" : passive ? "passive" : "active";
-      const hash = hashName(offered.fingerprint.split(" ")[0] ?? "") ?? "sha-256";
-      out.fingerprint = fingerprintValue(hash);
-      return;
-    }
-    if (!((srtp && !isDtlsProto(proto)) || osrtp) || offered.cryptos.length === 0) return;
-    // the answerer accepted one of the offerer's own suites: SRTP passes through unchanged
-    const ans = p.cryptos[0];
-    if (ans && mB.sdesPassthrough.some((c) => c.tag === ans.tag && c.suite === ans.suite)) {
-      out.crypto = [cryptoLine({ ...ans, key: f.sdes.pad ? ans.key : ans.key.replace(/=+$/, ""), keyTail: mkiOnly(ans.keyTail) })];
-      return;
-    }
-    const pick = offered.cryptos.find((c) => suiteAllowed(c.suite, f.sdes) && !mA.sdesNo.has(c.suite) && suiteByName(c.suite));
-    if (!pick) return;
-    const prev = mA.sdesOut.find((c) => c.suite === pick.suite && c.tag === pick.tag);
-    // session parameters (UNENCRYPTED_SRTCP, ...) follow the offerer's choice
-    const mine: SdesCrypto = prev ?? { tag: pick.tag, suite: pick.suite, key: newKey(suiteByName(pick.suite)!, f.sdes.pad), keyTail: f.sdes.lifetime ? "|2^31" : "", params: pick.params };
-    mA.sdesOut = [mine];
-    out.crypto = [cryptoLine(mine)];
   }
 
   // ---------------------------------------------------------------- delete and lookup
@@ -685,29 +592,8 @@ export class CallEngine {
   }
 }
 
-/** The T.38 parameters rtpengine's gateway offers. */
-function t38Attrs(f: CallFlags): string[] {
-  return [
-    "T38FaxVersion:0",
-    "T38MaxBitRate:14400",
-    "T38FaxRateManagement:transferredTCF",
-    "T38FaxMaxBuffer:1800",
-    "T38FaxMaxDatagram:512",
-    `T38FaxUdpEC:${f.t38.has("fec") ? "t38UDPFEC" : "t38UDPRedundancy"}`,
-  ];
-}
-
 function emptyCodecOpts(): CallFlags["codec"] {
   return { strip: [], offer: [], transcode: [], mask: [], consume: [], accept: [], except: [], set: [] };
-}
-
-/** Of a key's `|lifetime|MKI:len` tail only the MKI survives re-encoding (rtpengine drops the lifetime). */
-function mkiOnly(tail: string): string {
-  return tail
-    .split("|")
-    .filter((p) => p.includes(":"))
-    .map((p) => `|${p}`)
-    .join("");
 }
 
 function passthroughOut(p: PeerMedia, sessConn: { addrType: "IP4" | "IP6"; address: string } | null): MediaOut {
