@@ -25,13 +25,15 @@ export interface ForwardingRule {
   readonly outDst: Endpoint;
   /** TOS / traffic class for the output; null = the output socket's own */
   readonly tos: number | null;
+  /** what the packets are: the kernel counts RTP per SSRC and would apply SRTP per kind */
+  readonly payload: "rtp" | "rtcp" | "other";
 }
 
 /** Two rules are the same installation (nothing to update) when every field matches. */
 export function sameRule(a: ForwardingRule | null, b: ForwardingRule | null): boolean {
   if (a === null || b === null) return a === b;
   return a.local.handle === b.local.handle && a.outSrc.handle === b.outSrc.handle && sameEndpoint(a.expectSrc, b.expectSrc) &&
-    sameEndpoint(a.outDst, b.outDst) && a.dropMismatch === b.dropMismatch && a.tos === b.tos;
+    sameEndpoint(a.outDst, b.outDst) && a.dropMismatch === b.dropMismatch && a.tos === b.tos && a.payload === b.payload;
 }
 
 function sameEndpoint(a: Endpoint | null, b: Endpoint | null): boolean {
@@ -57,5 +59,40 @@ export function encodeShimRule(rule: ForwardingRule): Uint8Array {
   b[RULE.tos] = rule.tos ?? 0;
   b[RULE.srcMismatch] = rule.dropMismatch ? MISMATCH_DROP : MISMATCH_PROPAGATE;
   dv.setUint16(RULE.flags, rule.tos === null ? 0 : RULE_SET_TOS, true);
+  return b;
+}
+
+// ---------------------------------------------------------------- kernel (kernel-module/rtpengine_uapi.h)
+
+export const KERNEL_MSG_MAGIC = 0x45505452;
+export const KERNEL_UAPI_VERSION = 1;
+export const KERNEL_CMD = { add: 1, update: 2, del: 3, flush: 4 } as const;
+const RF_EXPECT_SRC = 0x1, RF_RTP = 0x2, RF_RTCP = 0x4;
+/** struct rtpe_msg_hdr + struct rtpe_rule */
+export const KERNEL_RULE_MSG_SIZE = 16 + 360;
+/** offsets inside struct rtpe_rule */
+const K = { local: 0, expectSrc: 20, flags: 40, numPt: 44, outSrc: 144, outDst: 164, tos: 184, cookie: 352 } as const;
+
+/** One `struct rtpe_msg_rule` write for /proc/rtpengine/<table>/control (add or update). No SRTP, no PT filter yet. */
+export function encodeKernelRule(rule: ForwardingRule, cmd: "add" | "update" = "add", cookie = 0n): Uint8Array {
+  const b = new Uint8Array(KERNEL_RULE_MSG_SIZE);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, KERNEL_MSG_MAGIC, true);
+  dv.setUint16(4, KERNEL_UAPI_VERSION, true);
+  dv.setUint16(6, KERNEL_CMD[cmd], true);
+  dv.setUint32(8, KERNEL_RULE_MSG_SIZE, true);
+  const r = 16;
+  // the kernel matches by local address, not by socket handle
+  encodeAddr(b, r + K.local, rule.local.local.address, rule.local.local.port);
+  let flags = rule.payload === "rtp" ? RF_RTP : rule.payload === "rtcp" ? RF_RTCP : 0;
+  if (rule.expectSrc) {
+    encodeAddr(b, r + K.expectSrc, rule.expectSrc.address, rule.expectSrc.port);
+    flags |= RF_EXPECT_SRC; // mismatches go up to user space, which drops them for `strict source`
+  }
+  dv.setUint32(r + K.flags, flags, true);
+  encodeAddr(b, r + K.outSrc, rule.outSrc.local.address, rule.outSrc.local.port);
+  encodeAddr(b, r + K.outDst, rule.outDst.address, rule.outDst.port);
+  b[r + K.tos] = rule.tos ?? 0;
+  dv.setBigUint64(r + K.cookie, cookie, true);
   return b;
 }

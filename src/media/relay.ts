@@ -61,6 +61,7 @@ export interface RelayOptions {
 
 type SideFlags = Omit<LearningOptions, "mode">;
 const MAX_SSRCS = 32;
+const isRtpProto = (proto: string | null): boolean => proto !== null && proto.includes("RTP");
 const routeKey = (address: string, port: number): string => `${address}|${port}`;
 
 /** The endpoint an SDP gave for one stream of a media, or null (none yet, zero address, port 0). */
@@ -387,6 +388,7 @@ export class MediaRelay implements MediaHooks {
         outSrc: { handle: out.handle, local: out.local },
         outDst: dst,
         tos: null,
+        payload: !isRtpProto(from.proto) ? "other" : s.rtcp ? "rtcp" : "rtp",
       },
     };
   }
