@@ -7,9 +7,6 @@
 # compare the rows with each other.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-export WORK=${WORK:-/tmp/rtpe-kbench}
-mkdir -p "$WORK"
-# share the kernel image cache with the functional test when it exists
-[ -e "$WORK/cache" ] || { [ -d /tmp/rtpe-ktest/cache ] && ln -s /tmp/rtpe-ktest/cache "$WORK/cache"; } || true
-GUEST_INIT=$ROOT/test/bench/kernel-bench-init MIN_CHECKS=2 KO_FROM=make \
+# WORK and KCACHE as in test/kernel/run.sh (the kernel image cache is shared)
+GUEST_INIT=$ROOT/test/bench/kernel-bench-init MIN_CHECKS=2 KO_FROM=make SMP=${SMP:-1} \
 	"$ROOT/test/kernel/run.sh" "$@" | grep -E '^BENCH|passed|failed|VM exited'

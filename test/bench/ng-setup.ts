@@ -4,7 +4,7 @@
 //
 // Benchmark only, not part of the test run. Each daemon runs in its own throw-away network
 // namespace; rtpload (built from /work/shared/tools/rtpload into a temp dir) runs inside it.
-import { copyFileSync, existsSync, mkdtempSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
@@ -62,6 +62,9 @@ for (let rep = 1; rep <= Number(opt.reps); rep++) {
   }
 }
 printTable();
+// keep the daemon logs only when a run produced no figures
+if ([...results.values()].flat().some((r) => r.error)) console.error(`ng-setup: daemon logs in ${work}`);
+else rmSync(work, { recursive: true, force: true });
 process.exit(0);
 
 function build(): string {
