@@ -367,10 +367,15 @@ export class IceAgent {
     if (msg.method !== METHOD_BINDING) return this.reject("not-binding", `method ${msg.method} from ${fmtAddr(src)}`);
     let res: "handled" | "rejected";
     switch (msg.cls) {
-      case StunClass.Indication:
-        this.counters.indicationsIn++; // keepalive
+      case StunClass.Indication: {
+        // RFC 5245 peers keep a selected pair alive with Binding Indications; a lite agent takes
+        // that as a sign of life from an address already validated (never as a validation)
+        this.counters.indicationsIn++;
+        const s = this.seen.get(`${local.component}|${addrKey(src)}`);
+        if (s && !s.expired) s.lastSeen = now;
         res = "handled";
         break;
+      }
       case StunClass.Request:
         res = this.onRequest(msg, src, local, now);
         break;

@@ -320,6 +320,28 @@ describe("ICE over an in-memory network", () => {
     expect(net.eventsOf(b, "consent-expired").length).toBe(2);
   });
 
+  test("lite agent: Binding Indications from a validated peer keep it alive, from others they validate nothing", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true, components: 1 });
+    const b = agent("B", "10.0.0.2", 5000, { lite: true, components: 1 });
+    net.attach(a); net.attach(b);
+    connect(a, b, { bLite: true });
+    net.run(net.now + 2000);
+    expect(b.selectedPair(1)).not.toBeNull();
+    net.drop = (p) => p.from.address === "10.0.0.1"; // A's own checks stop arriving
+    const ind = buildStun({ cls: StunClass.Indication, tid: new Uint8Array(12).fill(1), attrs: [] });
+    const to = { address: "10.0.0.2", port: 5000 };
+    for (let i = 0; i < 10; i++) {
+      net.run(net.now + FAST.consentTimeout / 4);
+      expect(b.receive(ind, { address: "10.0.0.1", port: 4000 }, to, net.now)).toBe("handled");
+      expect(b.receive(ind, { address: "10.0.0.66", port: 4000 }, to, net.now)).toBe("handled");
+    }
+    expect(b.isValidated({ address: "10.0.0.1", port: 4000 })).toBe(true);
+    expect(b.isValidated({ address: "10.0.0.66", port: 4000 })).toBe(false);
+    net.run(net.now + FAST.consentTimeout + 1);
+    expect(b.isValidated({ address: "10.0.0.1", port: 4000 })).toBe(false);
+  });
+
   test("ICE restart: new credentials, old pair usable until the new one is selected", () => {
     const net = new Net();
     const a = agent("A", "10.0.0.1", 4000, { controlling: true });
