@@ -200,6 +200,7 @@ export class CallEngine {
     m.port = null;
   }
 
+  /** The c= we advertise: `media address` if given, a zero address kept unless `replace: zero address`, else ours. */
   private conn(m: Media, f: CallFlags, zero: boolean): ConnOut {
     if (f.mediaAddress) return { addrType: f.mediaAddress.includes(":") ? "IP6" : "IP4", address: f.mediaAddress };
     const fam = m.addrs[0]?.family ?? m.family;
@@ -218,6 +219,7 @@ export class CallEngine {
 
   /** a=rtcp value: the RTCP port, or the RTP port itself once rtcp-mux is in effect */
   private rtcpAttr(f: CallFlags, m: Media, proto: string, conn: ConnOut, muxed = false): string | null {
+    // `no rtcp attribute` / `full rtcp attribute`
     if (!isRtp(proto) || m.port === null || f.flags.has("no-rtcp-attribute")) return null;
     const port = muxed ? m.port : m.port + 1;
     return f.flags.has("full-rtcp-attribute") ? `${port} IN ${conn.addrType} ${conn.address}` : String(port);
@@ -233,6 +235,7 @@ export class CallEngine {
     mA.iceControlling = false;
     const rejected = p.port === 0;
     const conn = this.conn(mB, f, p.zeroAddress);
+    // `generate mid`: number the media from 1 when the offer has no a=mid
     mB.mid = p.mid ?? (f.flags.has("generate-mid") ? String(i + 1) : null);
     const out: MediaOut = {
       port: rejected ? 0 : mB.port ?? 0,
@@ -250,8 +253,8 @@ export class CallEngine {
       keepPeerIce: false,
       extraCandidates: [],
       ptime: null,
-      stripExtmap: f.flags.has("strip-extmap"),
-      originalSendrecv: f.flags.has("original-sendrecv"),
+      stripExtmap: f.flags.has("strip-extmap"), // `strip extmap`
+      originalSendrecv: f.flags.has("original-sendrecv"), // `original sendrecv`
       passthrough: false,
     };
     if (rejected) return out;
@@ -274,6 +277,7 @@ export class CallEngine {
     }
     // ICE
     const ice = f.ice ?? "default";
+    // `reset`: forget what the answerer told us about ICE
     if (f.flags.has("reset")) mB.peerIce = mB.peerIceAnswered = null;
     // what the offerer's own SDP says about ICE is remembered for offers going back to it
     mA.peerIce = p.hasIce;
@@ -361,6 +365,7 @@ export class CallEngine {
       if (f.replace.has("origin") && first) {
         const med = dst.medias.find((m) => m.port !== null);
         const addr = f.mediaAddress ?? (med?.addrs[0] ? advertised(med.addrs[0]) : first.conn.address);
+        // `replace: origin`
         parts[4] = addr.includes(":") ? "IP6" : "IP4";
         parts[5] = addr;
         changed = true;
@@ -377,7 +382,7 @@ export class CallEngine {
       }
       if (changed) origin = parts.join(" ");
     }
-    // the session c= is rewritten only if some handled media relies on it
+    // the session c= is rewritten only if some handled media relies on it (so `replace: session connection` needs no code)
     const users = outs.filter((x, i) => !x.passthrough && !sdp.media[i]!.lines.some((l) => l.type === "c"));
     const sessConnMedia = users.find((x) => x.port !== 0) ?? users[0] ?? null;
     return {
@@ -485,8 +490,8 @@ export class CallEngine {
       keepPeerIce: false,
       extraCandidates: [],
       ptime: null,
-      stripExtmap: f.flags.has("strip-extmap"),
-      originalSendrecv: f.flags.has("original-sendrecv"),
+      stripExtmap: f.flags.has("strip-extmap"), // `strip extmap`
+      originalSendrecv: f.flags.has("original-sendrecv"), // `original sendrecv`
       passthrough: false,
     };
     const ice = f.ice ?? "default";
@@ -512,6 +517,7 @@ export class CallEngine {
     mB.peerIce = mB.peerIceAnswered = p.hasIce;
     const accepted = p.cryptos[0];
     mB.sdesNegotiated = accepted ? (mB.sdesOut.find((c) => c.tag === accepted.tag && c.suite === accepted.suite) ?? null) : null;
+    // `single codec`, `codec-consume`, `codec-accept` / `always transcode`, `codec-mask`
     let codecs: Codec[] = answerCodecs(p.codecs, offered.codecs, mB.codecsSent, { singleCodec: f.flags.has("single-codec"), consumed: mA.consumed, accepted: mA.accepted, acceptAll: mA.acceptAll, masked: mA.masked, filtered: mA.codecsFiltered });
     // a rejected stream still names a format: the first one we had offered
     if (codecs.length === 0 && rejected) codecs = (mB.codecsSent.length ? mB.codecsSent : offered.codecs).slice(0, 1);
@@ -537,6 +543,10 @@ export class CallEngine {
   // ---------------------------------------------------------------- delete and lookup
 
   /** Delete a call, one branch or one party; returns the call for the statistics reply, null if already gone. */
+  /**
+   * `delete`: one branch (`via-branch`) or the whole call, after `delete delay` seconds (flag or
+   * `--delete-delay`) or at once. `report` builds the reply while the call is still intact.
+   */
   delete<R>(f: CallFlags, delay: number | null, report: (call: Call) => R): R {
     const call = this.calls.get(f.callId);
     if (!call) throw new NgError("Call-ID not found or tags didn't match");

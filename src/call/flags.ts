@@ -210,8 +210,8 @@ export function parseCallFlags(req: NgDict): CallFlags {
     else if (n.startsWith("t38-") || n.startsWith("t.38-")) t38.add(n.replace(/^t\.?38-/, ""));
     else if (n.startsWith("ice-") && !n.startsWith("ice-lite") && parseIce(n.slice(4)) !== null) ice = parseIce(n.slice(4));
     else if (n.startsWith("dtls-") && !n.startsWith("dtls-reverse") && !n.startsWith("dtls-fingerprint")) dtls = parseDtls(n.slice(5));
-    else if (n === "pad-crypto") sdes.pad = true;
-    else if (n === "always-transcode") codec.accept.push("all");
+    else if (n === "pad-crypto") sdes.pad = true; // `pad crypto`, legacy SDES=pad
+    else if (n === "always-transcode") codec.accept.push("all"); // `always transcode`
     else if (n === "no-codec-renegotiation") flags.add("reuse-codecs");
     else if (n === "debugging") flags.add("debug");
     else if (n === "sip-source-address") flags.add("sip-source");
