@@ -105,6 +105,7 @@ export class MediaRelay implements MediaHooks {
     const st = this.states.get(m);
     if (!st) return null;
     const s = rtcp ? st.rtcp : st.rtp;
+    if (s.rule) this.credit(s, s.rule); // fresh fast-path counters for the reply
     const flags: string[] = [];
     if (s.learner.confirmed) flags.push("confirmed");
     if (s.rule && !s.rule.socket.isClosed) flags.push("kernelized");

@@ -1,7 +1,7 @@
 // Media relay over real UDP: learning, strict source, handover, RTCP, block/silence media, TOS, timeouts — fast path on and off.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { audioSdp, Phone, portFree, setupCall, tosReceiver } from "./media-helpers.ts";
+import { audioSdp, mediaOf, Phone, portFree, setupCall, tosReceiver } from "./media-helpers.ts";
 
 const H = "127.0.0.1";
 
@@ -150,6 +150,39 @@ for (const fast of [true, false]) {
       expect(await aRtcp.waitFor(1)).toBe(1);
       expect(bRtcp.got[0]!.from.port).toBe(toB + 1);
       expect(b.got.length + a.got.length).toBe(0);
+    });
+
+    test("rtcp-mux on one side only: RTCP is demuxed towards B and muxed towards A", async () => {
+      const a = await phone(), b = await phone(), bRtcp = await phone();
+      const callId = `mux-${Date.now()}-${fast}`;
+      const rtcp = (p: Phone) => {
+        const x = Buffer.alloc(28);
+        x[0] = 0x80;
+        x[1] = 201; // RR
+        x.writeUInt16BE(6, 2);
+        x.writeUInt32BE(p.ssrc, 4);
+        return x;
+      };
+      const o = await d.ng({ command: "offer", "call-id": callId, "from-tag": "A", "rtcp-mux": ["demux"], sdp: audioSdp(H, a.port, ["a=rtcp-mux"]) });
+      expect(o.sdp as string).not.toContain("a=rtcp-mux");
+      const an = await d.ng({ command: "answer", "call-id": callId, "from-tag": "A", "to-tag": "B", sdp: audioSdp(H, b.port, [`a=rtcp:${bRtcp.port}`]) });
+      expect(an.sdp as string).toContain("a=rtcp-mux");
+      const toA = mediaOf(an.sdp as string).port, toB = mediaOf(o.sdp as string).port;
+      for (let i = 0; i < 3; i++) {
+        a.send(toA, rtcp(a)); // muxed: RTCP on the RTP port
+        a.send(toA);
+        bRtcp.send(toB + 1, rtcp(bRtcp));
+        b.send(toB);
+        await Bun.sleep(5);
+      }
+      expect(await bRtcp.waitFor(3)).toBe(3);
+      expect(await b.waitFor(3)).toBe(3);
+      expect(await a.waitFor(6)).toBe(6);
+      expect(bRtcp.got.every((x) => x.data[1] === 201)).toBe(true);
+      expect(b.got.every((x) => x.data[1] === 0)).toBe(true);
+      expect(a.got.filter((x) => x.data[1] === 201).length).toBe(3);
+      const q = await d.ng({ command: "query", "call-id": callId });
+      expect((q.totals as { RTCP: { packets: number } }).RTCP.packets).toBe(6);
     });
 
     test("block media / unblock media; DTMF still passes a block", async () => {
