@@ -99,6 +99,20 @@ test("TCP: a message larger than the limit closes the connection, the daemon kee
   expect(await d.ng({ command: "ping" }, { transport: "tcp" })).toEqual({ result: "pong" });
 });
 
+test("CLI over calls: numsessions, jsonstats, sessions, terminate", async () => {
+  const sdp = "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+  const offer = await d.ng({ command: "offer", "call-id": "cli-call-1", "from-tag": "ft1", sdp });
+  expect(offer["result"]).toBe("ok");
+  expect(await d.cli("list numsessions")).toStartWith("Current sessions own: 1\nCurrent sessions foreign: 0\nCurrent sessions total: 1\n");
+  const json = JSON.parse(await d.cli("list jsonstats"));
+  expect(json.currentstatistics.sessionstotal).toBe(1);
+  expect(json.controlstatistics.totaloffercount).toBeGreaterThanOrEqual(1);
+  expect(await d.cli("list sessions all")).toContain("cli-call-1");
+  expect(await d.cli("list totals")).toContain(" Total sessions                                  :1\n");
+  expect(await d.cli("terminate cli-call-1")).toBe("\nCall Id (cli-call-1) successfully terminated by operator.\n\n");
+  expect(await d.cli("list numsessions")).toStartWith("Current sessions own: 0\n");
+});
+
 describe("ng protocol behaviour", () => {
   test("a retransmitted cookie is answered from the cache, not executed twice", async () => {
     const before = await counters();
