@@ -8,7 +8,6 @@ export const DOCUMENTED_NG_COMMANDS: readonly string[] = [
   "query",
   "start recording",
   "stop recording",
-  "pause recording",
   "block DTMF",
   "unblock DTMF",
   "block media",
