@@ -5,7 +5,7 @@
 //
 // The outer process (root) makes the namespace and re-executes this file inside it with
 // --inner; the inner process starts the daemon, replays the file and prints a JSON result.
-import { readFileSync, readdirSync, existsSync, mkdtempSync } from "node:fs";
+import { readFileSync, readdirSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
@@ -145,7 +145,9 @@ async function outer(): Promise<void> {
   const fullRun = !opt.file?.length && !opt.call?.length;
   const belowFloor = fullRun && total.passed < floor;
   if (opt.json) console.log(JSON.stringify({ daemon: opt.daemon, total, floor, belowFloor, logDir, files: results }, null, 1));
-  (opt.json ? console.error : console.log)(`logs: ${logDir}`);
+  // daemon logs at -L 7 are large: keep them when something failed or a directory was asked for
+  if (total.failed === 0 && !opt["log-dir"]) rmSync(logDir, { recursive: true, force: true });
+  else (opt.json ? console.error : console.log)(`logs: ${logDir}`);
   if (belowFloor) console.error(`conformance: ${total.passed} passed is below the floor of ${floor} (test/conformance/floor.json)`);
   (opt.json ? console.error : console.log)(`TOTAL: ${total.passed} passed, ${total.failed} failed (excluded: ${total.excludedPassed} passed, ${total.excludedFailed} failed${total.excludedSkipped ? `, ${total.excludedSkipped} not run` : ""}; ${total.conditional} conditional steps skipped)`);
   process.exit(belowFloor ? 1 : 0);
