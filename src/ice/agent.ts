@@ -203,6 +203,8 @@ export class IceAgent {
   private selected = new Map<number, Pair | Seen>();
   /** selected pairs from before an ICE restart, usable until the new session selects */
   private previous = new Map<number, Pair | Seen>();
+  /** when `previous` stops being usable (set by the first tick after a restart) */
+  private previousUntil: number | null = null;
   private firstValidAt = new Map<number, number>();
   private failedComponents = new Set<number>();
   private completed = false;
@@ -268,7 +270,8 @@ export class IceAgent {
 
   /**
    * ICE restart (new local ufrag/pwd on a re-offer): forget remote candidates, pairs and checks.
-   * The previously selected pairs stay usable for media until the new session selects.
+   * The previously selected pairs stay usable for media until the new session selects, or for
+   * consentTimeout at most, since nothing refreshes their consent meanwhile.
    * Follow with setRemote() once the peer's new credentials are known.
    */
   restart(credentials: IceCredentials, local?: readonly LocalInterface[]): void {
@@ -282,6 +285,7 @@ export class IceAgent {
   /** Forget everything learned about the peer; selected pairs stay usable as `previous`. */
   private resetSession(): void {
     for (const [comp, p] of this.selected) this.previous.set(comp, p);
+    this.previousUntil = null;
     this.remotes.clear();
     this.pairs.clear();
     this.triggered = [];
@@ -348,6 +352,7 @@ export class IceAgent {
       }
     }
     for (const s of this.seen.values()) if (!s.expired) next = Math.min(next, s.lastSeen + this.t.consentTimeout);
+    if (this.previous.size > 0 && this.previousUntil !== null) next = Math.min(next, this.previousUntil);
     return next === Infinity ? null : next;
   }
 
@@ -388,6 +393,7 @@ export class IceAgent {
 
   /** Drive pacing, retransmissions, nomination and consent. Call at nextTimeout(). */
   tick(now: number): void {
+    this.expirePrevious(now);
     this.retransmit(now);
     if (!this.lite && this.remote) {
       if (this.controlling) this.nominate(now);
@@ -773,6 +779,16 @@ export class IceAgent {
         this.sendCheck(p, now, false, true);
       }
     }
+  }
+
+  private expirePrevious(now: number): void {
+    if (this.previous.size === 0) return;
+    if (this.previousUntil === null) this.previousUntil = now + this.t.consentTimeout;
+    if (now < this.previousUntil) return;
+    for (const [component, p] of this.previous) {
+      this.events.push({ type: "consent-expired", component, local: addrOf(p.local), remote: addrOf(p.remote) });
+    }
+    this.previous.clear();
   }
 
   /** A lite agent's view of consent: the peer's checks stop, the address is no longer validated. */

@@ -363,6 +363,23 @@ describe("ICE over an in-memory network", () => {
     expect(last.ok && last.msg.username).toBe("B2ufrag:A2ufrag");
   });
 
+  test("ICE restart that never completes: the old pair lapses after the consent timeout", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true, components: 1 });
+    const b = agent("B", "10.0.0.2", 5000, { components: 1 });
+    net.attach(a); net.attach(b);
+    connect(a, b);
+    net.run(net.now + 2000);
+    a.restart({ ufrag: "A2ufrag", pwd: "A2-password-0123456789xx" });
+    a.tick(net.now);
+    net.run(net.now + FAST.consentTimeout - 100);
+    expect(a.selectedPair(1)).not.toBeNull();
+    net.run(net.now + 200);
+    expect(a.selectedPair(1)).toBeNull();
+    expect(a.isValidated({ address: "10.0.0.2", port: 5000 })).toBe(false);
+    expect(net.eventsOf(a, "consent-expired").length).toBe(1);
+  });
+
   test("the peer restarts: new remote credentials alone start the checks over", () => {
     const net = new Net();
     const a = agent("A", "10.0.0.1", 4000, { controlling: true });
