@@ -6,7 +6,7 @@
 // Both daemons run in one throw-away network namespace, same interface addresses, distinct
 // ng ports and port ranges. --corpus also accepts a conformance vector file. Exit 0 unless
 // --strict and some reply differs (or a daemon does not come up: exit 2).
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { randomBytes } from "node:crypto";
@@ -29,6 +29,7 @@ const { values: opt } = parseArgs({
     request: { type: "string", multiple: true },
     strict: { type: "boolean", default: false },
     "show-same": { type: "boolean", default: false },
+    "keep-logs": { type: "boolean", default: false },
     timeout: { type: "string", default: "5000" },
     inner: { type: "boolean", default: false },
     "log-dir": { type: "string" },
@@ -155,8 +156,11 @@ async function inner(): Promise<void> {
       }
     }
   }
-  console.log(`diff: ${same} identical, ${differ} different replies (logs: ${logDir})`);
   await stopAll();
+  // the outer process made logDir; keep it only when there is something to look at
+  const keep = differ > 0 || opt["keep-logs"];
+  if (!keep) rmSync(logDir, { recursive: true, force: true });
+  console.log(`diff: ${same} identical, ${differ} different replies${keep ? ` (logs: ${logDir})` : ""}`);
   process.exit(opt.strict && differ > 0 ? 1 : 0);
 }
 
