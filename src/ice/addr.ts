@@ -56,9 +56,13 @@ export function bytesToIp(b: Uint8Array): string {
 /** Canonical text of an IP address (so SDP text and packet addresses compare equal). */
 export function canonicalIp(ip: string): string {
   const b = ipToBytes(ip);
-  return b ? bytesToIp(b) : ip;
+  if (!b) return ip;
+  // a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; candidates name them as IPv4
+  if (b.length === 16 && b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) return bytesToIp(b.subarray(12));
+  return bytesToIp(b);
 }
 
+/** Address family of IP text (0: not an IP address). */
 export function ipFamily(ip: string): 4 | 6 | 0 {
   return isIPv4(ip) ? 4 : isIPv6(ip.split("%")[0]!) ? 6 : 0;
 }
