@@ -8,17 +8,22 @@
 # test/kernel/guest against the DKMS-built module and the packaged plugin.
 # Exits 0 only if every check passed; prints "N passed, M failed".
 #
-# Env: WORK=/tmp/rtpe-ktest   build dir; the kernel .deb is cached in $WORK/cache
+# Env: WORK=<dir>             build dir (default: a new /tmp/rtpe-ktest.XXXXXX per run,
+#                              so concurrent runs never share one)
+#      KCACHE=/var/tmp/rtpe-kernel-cache  linux-image .deb + unpacked kernel, shared
+#                              between runs (filled under flock)
 #      KVER=6.1.0-NN-amd64     default: newest installed linux-headers-*-amd64
 #      TIMEOUT=420             seconds for the VM
 #      KO_FROM=dkms|make       which build of the module the VM tests (dkms)
+#      SMP=2                   vCPUs (2: packet path and control writes really race)
 #      GUEST_INIT=<file>       another /init (test/bench/kernel-bench.sh uses this)
 #      MIN_CHECKS=300          fewer CHECK PASS lines than this is a failure
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$ROOT/test/kernel
-WORK=${WORK:-/tmp/rtpe-ktest}
+WORK=${WORK:-$(mktemp -d /tmp/rtpe-ktest.XXXXXX)}
+KCACHE=${KCACHE:-/var/tmp/rtpe-kernel-cache}
 TIMEOUT=${TIMEOUT:-420}
 KO_FROM=${KO_FROM:-dkms}
 T0=$(date +%s.%N)
@@ -42,7 +47,8 @@ KSRC=/usr/src/linux-headers-$KVER
 ts "KVER=$KVER"
 
 rm -rf "$WORK/src" "$WORK/initramfs" "$WORK/debs"
-mkdir -p "$WORK/cache" "$WORK/src"
+mkdir -p "$KCACHE" "$WORK/src"
+ts "WORK=$WORK"
 
 # --- 1. plain build: the build contract, warnings as errors -------------------
 cp -r "$ROOT/kernel-module" "$WORK/src/kernel-module"
@@ -79,19 +85,25 @@ gcc -O2 -Wall -Wextra -Werror -static -I"$ROOT/kernel-module" -o "$WORK/src/rtpe
 ts "rtpe-test built"
 
 # --- 4. kernel image: unpack the .deb (cached), never install it ---------------------
-KIMG=$WORK/cache/kimg-$KVER
-if [ ! -f "$KIMG/.done" ]; then
-	ts "fetching linux-image-$KVER"
-	rm -rf "$KIMG"; mkdir -p "$KIMG"
-	(cd "$WORK/cache" && { ls linux-image-"$KVER"_*.deb >/dev/null 2>&1 ||
-		apt-get -q -o APT::Sandbox::User=root download "linux-image-$KVER" >/dev/null; })
-	dpkg-deb --fsys-tarfile "$(ls "$WORK"/cache/linux-image-"$KVER"_*.deb | head -1)" |
-		tar -x -C "$KIMG" --wildcards './boot/vmlinuz-*' './lib/modules/*/kernel/net' \
-			'./lib/modules/*/kernel/crypto' './lib/modules/*/kernel/arch' \
-			'./lib/modules/*/kernel/lib' './lib/modules/*/modules.*'
-	depmod -b "$KIMG" "$KVER"
-	touch "$KIMG/.done"
-fi
+KIMG=$KCACHE/kimg-$KVER
+(
+	flock 9
+	if [ ! -f "$KIMG/.done" ]; then
+		ts "fetching linux-image-$KVER"
+		cd "$KCACHE"
+		ls linux-image-"$KVER"_*.deb >/dev/null 2>&1 ||
+			apt-get -q -o APT::Sandbox::User=root download "linux-image-$KVER" >/dev/null
+		rm -rf "$KIMG.tmp"; mkdir -p "$KIMG.tmp"
+		dpkg-deb --fsys-tarfile "$(ls "$KCACHE"/linux-image-"$KVER"_*.deb | head -1)" |
+			tar -x -C "$KIMG.tmp" --wildcards './boot/vmlinuz-*' './lib/modules/*/kernel/net' \
+				'./lib/modules/*/kernel/crypto' './lib/modules/*/kernel/arch' \
+				'./lib/modules/*/kernel/lib' './lib/modules/*/modules.*'
+		depmod -b "$KIMG.tmp" "$KVER"
+		touch "$KIMG.tmp/.done"
+		rm -rf "$KIMG"; mv "$KIMG.tmp" "$KIMG"
+	fi
+) 9>"$KCACHE/.lock"
+[ -f "$KIMG/.done" ] || { echo "kernel image unpack failed" >&2; exit 1; }
 ts "kernel image ready"
 
 # --- 5. initramfs -----------------------------------------------------------------------
@@ -136,16 +148,17 @@ install -m 0755 "${GUEST_INIT:-$HERE/guest/init}" "$R/init"
 (cd "$R" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) > "$WORK/initramfs.cpio"
 ts "initramfs: $(du -h "$WORK/initramfs.cpio" | cut -f1)"
 
-# --- 6. boot ------------------------------------------------------------------------------
+# --- 6. boot: slub_debug=FZP red-zones, poisons and checks every slab object, so an
+# out-of-bounds write or use after free shows up as "BUG" in dmesg (a failure) ------------------------------------------------------------------------------
 LOG=$WORK/serial.log
 rm -f "$LOG"
 set +e
 timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
-	-M pc -accel tcg -cpu max -m 512 -smp 1 \
+	-M pc -accel tcg -cpu max -m 512 -smp "${SMP:-2}" \
 	-display none -vga none -monitor none -nic none -no-reboot \
 	-serial "file:$LOG" \
 	-kernel "$KIMG/boot/vmlinuz-$KVER" -initrd "$WORK/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4"
+	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 slub_debug=FZP quiet loglevel=4"
 qrc=$?
 set -e
 ts "VM exited rc=$qrc"
@@ -160,6 +173,7 @@ if ! grep -a -q '^RTPETEST DONE' "$LOG"; then
 fi
 [ "$qrc" -eq 0 ] || failed=$((failed + 1))
 [ "$passed" -ge "${MIN_CHECKS:-300}" ] || { echo "too few checks ran ($passed)"; failed=$((failed + 1)); }
+rm -rf "$R" "$WORK/initramfs.cpio"
 ts "log: $LOG"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -8,7 +8,8 @@
  *                                 -j RTPENGINE --id 1 must be installed)
  *   rtpe-test fallback v4|v6      rule installed, iptables rule absent:
  *                                 packets reach the local socket
- *   rtpe-test fuzz                malformed packets against RTP rules
+ *   rtpe-test fuzz                malformed packets against RTP/SRTP rules
+ *   rtpe-test churn               rule updates and readers during traffic
  *   rtpe-test srtp                SRTP/SRTCP (see srtp-test.c)
  *   rtpe-test bench N             throughput report (see bench.c)
  *
@@ -20,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include "common.h"
 
@@ -474,6 +477,99 @@ static int test_fuzz(void)
 	return 0;
 }
 
+/*
+ * rules replaced, deleted and re-added (plain <-> SRTP) by one process, and
+ * blist/list read by another, while a third sends: exercises the RCU paths
+ */
+static int test_churn(void)
+{
+	struct rtpe_addr peer = mkaddr(AF_INET, "127.0.0.1", 45000);
+	struct rtpe_rule r = plain_rule(0, 0, 45010, 45012, 45014), s;
+	int sp = udp_sock(&peer), sl = udp_sock(&r.local), sd = udp_sock(&r.out.dst);
+	int fd = ctl_open(TBL), i, st, errs = 0;
+	pid_t upd, rd;
+	uint8_t pkt[200], pl[100];
+
+	check(fd >= 0, "churn: open control", " ");
+	if (fd < 0)
+		return 1;
+	ctl_flush(fd);
+	r.flags = RTPE_RF_RTP;
+	s = r;
+	fuzz_params(&s.decrypt, RTPE_CIPHER_AES_CM_128, 0);
+	fuzz_params(&s.out.encrypt, RTPE_CIPHER_AES_GCM_128, 0);
+	ctl_rule(fd, RTPE_CMD_ADD, &r);
+	memset(pl, 7, sizeof(pl));
+	upd = fork();
+	if (upd == 0) {
+		for (i = 0; i < 1500; i++) {
+			switch (i % 4) {
+			case 0: errs += ctl_rule(fd, RTPE_CMD_UPDATE, &s) != 0; break;
+			case 1: errs += ctl_rule(fd, RTPE_CMD_UPDATE, &r) != 0; break;
+			case 2: errs += ctl_del(fd, &r.local) != 0; break;
+			case 3: errs += ctl_rule(fd, RTPE_CMD_ADD, i & 4 ? &s : &r) != 0; break;
+			}
+		}
+		_exit(errs > 99 ? 99 : errs);
+	}
+	rd = fork();
+	if (rd == 0) {
+		char buf[65536];
+		struct rtpe_blist_entry *all;
+
+		for (i = 0; i < 300; i++) {
+			int n = blist_read(TBL, &all);
+
+			if (n > 0)
+				free(all);
+			file_read("/proc/rtpengine/1/list", buf, sizeof(buf));
+		}
+		_exit(0);
+	}
+	for (i = 0; i < 6000; i++) {
+		size_t len = rtp_make(pkt, 0, i, 0, 0xabcdef01, pl, sizeof(pl));
+
+		udp_send(sp, &r.local, pkt, len);
+		if (i % 32 == 0) {
+			udp_drain(sl);
+			udp_drain(sd);
+		}
+	}
+	waitpid(upd, &st, 0);
+	check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "churn: 1500 update/del/add during traffic",
+	      "status=%d", st);
+	waitpid(rd, &st, 0);
+	check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "churn: concurrent blist/list readers", " ");
+	ctl_flush(fd);
+	close(fd);
+	close(sp);
+	close(sl);
+	close(sd);
+	return 0;
+}
+
+/* a table deleted while a reader holds its blist open: the reader gets EIO, no crash */
+static int test_del_open_reader(void)
+{
+	struct rtpe_rule r = plain_rule(0, 0, 45110, 45112, 45114);
+	char buf[64];
+	int fd, bfd, err;
+	ssize_t n;
+
+	err = file_write("/proc/rtpengine/control", "add 9");
+	fd = ctl_open(9);
+	check(err == 0 && fd >= 0 && ctl_rule(fd, RTPE_CMD_ADD, &r) == 0, "del-open: table 9 with a rule",
+	      " ");
+	bfd = open("/proc/rtpengine/9/blist", O_RDONLY);
+	close(fd);
+	err = file_write("/proc/rtpengine/control", "del 9");
+	check(err == 0, "del-open: del while blist open", "err=%d", err);
+	n = read(bfd, buf, sizeof(buf));
+	check(n < 0 && errno == EIO, "del-open: read after del -> EIO", "n=%zd errno=%d", n, errno);
+	close(bfd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -487,6 +583,10 @@ int main(int argc, char **argv)
 		test_fallback(argv[2]);
 	else if (argc >= 2 && !strcmp(argv[1], "fuzz"))
 		test_fuzz();
+	else if (argc >= 2 && !strcmp(argv[1], "churn")) {
+		test_churn();
+		test_del_open_reader();
+	}
 	else if (argc >= 2 && !strcmp(argv[1], "srtp"))
 		srtp_tests();
 	else if (argc >= 3 && !strcmp(argv[1], "bench"))
