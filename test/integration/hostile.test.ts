@@ -1,10 +1,11 @@
 // Hostile ng input: fuzzed bencode, mutated/huge SDP, unknown commands; the daemon must answer errors and survive.
 //
 // Daemon: `bun src/main.ts` (override with HOSTILE_DAEMON="/usr/bin/rtpengine --table=-1" to
-// check the suite against the reference). Seed: HOSTILE_SEED (printed on every run).
+// check the suite against the reference). Seed: HOSTILE_SEED (printed on every run);
+// HOSTILE_KEEP_LOGS=1 keeps the daemon log.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import { createSocket } from "node:dgram";
 import { bdecode, bencode, NgClient, waitForPing, type NgDict } from "../conformance/ng-client.ts";
@@ -96,6 +97,8 @@ describe.skipIf(MAIN_MISSING)("hostile ng input", () => {
   afterAll(async () => {
     client?.close();
     await daemon?.stop();
+    if (process.env.HOSTILE_KEEP_LOGS) console.log(`hostile: daemon log ${logPath}`);
+    else if (logPath) rmSync(dirname(logPath), { recursive: true, force: true });
   });
 
   test("malformed bencode gets an error reply", async () => {
