@@ -12,7 +12,8 @@ function isAll(spec: string): boolean {
 /** The first real (non telephone-event/CN) codec name of a spec like `opus/48000/2/...`. */
 function specParts(spec: string): { name: string; clock: number | null; channels: number | null; fmtp: string | null } {
   const p = spec.split("/");
-  const fmtp = p[4] ? p[4].replace(/--/g, "=") : null;
+  // NAME/CLOCK/CHANNELS/BITRATE/PTIME/FMTP (e.g. `iLBC/8000/1///mode=30`); `--` stands for `=`
+  const fmtp = p[5] ? p[5].replace(/--/g, "=") : null;
   return { name: p[0] ?? "", clock: p[1] ? Number(p[1]) || null : null, channels: p[2] ? Number(p[2]) || null : null, fmtp };
 }
 
