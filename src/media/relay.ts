@@ -7,6 +7,7 @@ import { sameRule } from "../kernel/rule.ts";
 import { canonicalAddress, type Endpoint } from "../platform/shim-addr.ts";
 import type { ShimPortAllocator } from "./allocator.ts";
 import { effectiveControls } from "./controls.ts";
+import { applyMediaEcho, echoMode, rewriteEchoSsrc } from "./echo.ts";
 import type { InstalledRule, ShimFastPath } from "./fastpath.ts";
 import type { MediaHooks } from "./hooks.ts";
 import { EndpointLearner, sameEndpoint, type LearningOptions } from "./learning.ts";
@@ -91,7 +92,7 @@ export class MediaRelay implements MediaHooks {
   private readonly sideFlags = new WeakMap<Monologue, SideFlags>();
   private readonly batch = new SendBatch();
   /** packets the relay did not forward, by reason (diagnostics and tests) */
-  readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, noDestination: 0 };
+  readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, noDestination: 0, echoDiscard: 0 };
   /** STUN arriving on a media port goes here (the ICE agent); without one it is dropped and counted */
   stunHandler: ((call: Call, media: Media, rtcp: boolean, sock: MediaSocket, packet: RxPacket) => void) | null = null;
 
@@ -138,6 +139,7 @@ export class MediaRelay implements MediaHooks {
       mediaHandover: f.flags.has("media-handover"),
     };
     this.sideFlags.set(from, flags);
+    if (f.mediaEcho !== null) applyMediaEcho(from, from.peer, f.mediaEcho);
     for (const md of from.medias) {
       const st = this.states.get(md);
       if (!st) continue;
@@ -276,6 +278,7 @@ export class MediaRelay implements MediaHooks {
     const out = this.counterpart(r.mono, r.media);
     const outSt = out ? this.states.get(out) : undefined;
     const ctl = effectiveControls(r.call, r.mono);
+    const echo = echoMode(r.mono);
     const sinceSignal = Date.now() - r.call.lastSignal;
     let learned = false;
     let queued = 0;
@@ -309,6 +312,23 @@ export class MediaRelay implements MediaHooks {
           continue;
         }
         if (!dtmf && ctl.silenceMedia) silencePayload(data, codec);
+      }
+      if (echo === "discard") {
+        this.drops.echoDiscard++;
+        continue;
+      }
+      if (echo === "echo") {
+        // `media echo`: back to the sender from the socket it came in on, with a new SSRC
+        const back = ls.learner.fixed ? ls.sdp : (ls.learner.endpoint ?? ls.sdp);
+        if (!back) continue;
+        rewriteEchoSsrc(r.mono, data, rtcp);
+        if (!this.batch.add(sock, back, data)) {
+          this.flush(ls, queued);
+          queued = 0;
+          this.batch.add(sock, back, data);
+        }
+        queued++;
+        continue;
       }
       if (!out || !outSt) {
         this.drops.noDestination++;
@@ -369,7 +389,7 @@ export class MediaRelay implements MediaHooks {
     // ICE and SRTP<->RTP need per-packet work the rule cannot do
     if (from.iceEnabled || to.iceEnabled || (from.proto ?? "") !== (to.proto ?? "")) return null;
     const ctl = effectiveControls(call, mono);
-    if (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia) return null;
+    if (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia || echoMode(mono) !== null) return null;
     const outRtcp = s.rtcp && !to.rtcpMuxActive;
     const ds = outRtcp ? toSt.rtcp : toSt.rtp;
     const dst = ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);

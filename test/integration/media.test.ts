@@ -229,6 +229,25 @@ for (const fast of [true, false]) {
       expect(b.got[0]!.data[12]).toBe(0x11);
     });
 
+    test("media echo: backwards echoes A's media to A with a new SSRC, blackhole drops everything", async () => {
+      const a = await phone(), b = await phone();
+      const c = await setupCall(d, a, b, { offer: { "media echo": "backwards" } });
+      await a.burst(c.toA.port, 5, 1);
+      await b.burst(c.toB.port, 5, 1);
+      expect(await a.waitFor(5)).toBe(5);
+      await Bun.sleep(100);
+      expect(a.got.length).toBe(5); // only the echo, nothing from B
+      expect(b.got.length).toBe(0);
+      expect(a.got[0]!.data.readUInt32BE(8)).not.toBe(a.ssrc);
+      expect(a.got[0]!.from.port).toBe(c.toA.port);
+      const h = await setupCall(d, a, b, { offer: { "media-echo": "blackhole" } });
+      a.clear();
+      await a.burst(h.toA.port, 5, 1);
+      await b.burst(h.toB.port, 5, 1);
+      await Bun.sleep(150);
+      expect(a.got.length + b.got.length).toBe(0);
+    });
+
     test("--tos: the receiver sees TOS 184 on relayed packets", async () => {
       const a = await phone();
       const rx = await tosReceiver();
@@ -238,6 +257,15 @@ for (const fast of [true, false]) {
         expect(await rx.tos).toBe(184);
       } finally {
         rx.kill();
+      }
+      // the `TOS` key of an offer overrides --tos for that call
+      const rx2 = await tosReceiver();
+      try {
+        const c = await setupCall(d, a, { host: H, port: rx2.port }, { offer: { TOS: 104 } });
+        await a.burst(c.toA.port, 3, 20);
+        expect(await rx2.tos).toBe(104);
+      } finally {
+        rx2.kill();
       }
     });
 
