@@ -9,7 +9,7 @@ function isAll(spec: string): boolean {
   return s === "all" || s === "full";
 }
 
-/** The first real (non telephone-event/CN) codec name of a spec like `opus/48000/2/...`. */
+/** The fields of a codec spec from a flag, e.g. `opus/48000/2` or `iLBC/8000/1///mode--30`. */
 function specParts(spec: string): { name: string; clock: number | null; channels: number | null; fmtp: string | null } {
   const p = spec.split("/");
   // NAME/CLOCK/CHANNELS/BITRATE/PTIME/FMTP (e.g. `iLBC/8000/1///mode=30`); `--` stands for `=`
