@@ -5,7 +5,7 @@
 
 #include "internal.h"
 
-#define RING_MIN (64u * 1024u)
+#define RING_MIN (128u * 1024u)  /* holds at least one record of the largest datagram */
 #define RING_MAX (1u << 30)
 
 /* Records are 8-byte aligned and at least RTPE_RX_HDR_SIZE long; a rec_len of 0 marks the unused

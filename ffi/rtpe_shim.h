@@ -105,7 +105,7 @@ int rtpe_port_pair(const struct rtpe_addr *local, uint16_t min, uint16_t max, ui
 #define RTPE_START_WAKER_THREAD 0x1u /* call wake from a thread of its own (see rtpe_start) */
 
 /* Start the receive thread. wake is called at most once between two rtpe_poll() calls, after
- * packets were queued; ring_bytes sizes the ring (rounded up to a power of two, at least 64 KiB).
+ * packets were queued; ring_bytes sizes the ring (rounded up to a power of two, at least 128 KiB).
  * wake is called from the receive thread itself, unless RTPE_START_WAKER_THREAD: then from a
  * second thread, so that a wake callback that blocks until the runtime's event loop runs it
  * (Deno's thread-safe callbacks do) never stalls receiving and forwarding.

@@ -241,6 +241,17 @@ describe("sockets", () => {
     r2.close();
   });
 
+  test("a maximum-size datagram (65507 bytes over IPv4) goes through the ring intact", async () => {
+    const s = bind();
+    let got: Uint8Array | null = null;
+    s.onPackets = (pk) => { got = new Uint8Array(pk[0]!.data); };
+    const big = new Uint8Array(65507).map((_, i) => (i * 7) & 0xff);
+    expect(bind().send(s.local, big)).toBe(true);
+    await waitFor(() => got !== null);
+    expect(got!.byteLength).toBe(65507);
+    expect(Buffer.compare(Buffer.from(got!), Buffer.from(big))).toBe(0);
+  });
+
   test("TOS / traffic class set on the socket is seen by the receiver (IP_RECVTOS / IPV6_RECVTCLASS)", async () => {
     for (const addr of ["127.0.0.1", "::1"]) {
       const tx = bind(addr, { tos: 0xb8 });
