@@ -101,13 +101,14 @@ async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
 }
 
 /** We send the ICE offer (so we control), or answer rtpengine's ICE=force offer (so it controls). */
-async function negotiate(mode: "we-offer" | "we-answer" | "we-lite"): Promise<void> {
+async function negotiate(mode: "we-offer" | "we-answer" | "we-lite" | "they-lite"): Promise<void> {
   const callId = `ice-${mode}-${process.pid}`;
   const side = await openSide(mode === "we-offer", mode === "we-lite");
   try {
     let theirs: string;
-    if (mode === "we-answer") {
-      const o = await ngCommand({ command: "offer", "call-id": callId, "from-tag": "ft", sdp: plainSdp(9000), ICE: "force" });
+    if (mode === "we-answer" || mode === "they-lite") {
+      const extra = mode === "they-lite" ? { "ICE-lite": "forward" } : {};
+      const o = await ngCommand({ command: "offer", "call-id": callId, "from-tag": "ft", sdp: plainSdp(9000), ICE: "force", ...extra });
       expect(o?.result).toBe("ok");
       theirs = o!.sdp;
       expect((await ngCommand({ command: "answer", "call-id": callId, "from-tag": "ft", "to-tag": "tt", sdp: iceSdp(side, false) }))?.result).toBe("ok");
@@ -122,12 +123,15 @@ async function negotiate(mode: "we-offer" | "we-answer" | "we-lite"): Promise<vo
     expect(ufrag && pwd).toBeTruthy();
     const candidates = theirs.split(/\r?\n/).filter((l) => l.startsWith("a=candidate:")).map((l) => parseCandidate(l)).filter((c) => c !== null);
     expect(candidates.length).toBe(2);
+    expect(/a=ice-lite/.test(theirs)).toBe(mode === "they-lite");
     side.run.update((a) => a.setRemote({ ufrag: ufrag!, pwd: pwd!, candidates, lite: /a=ice-lite/.test(theirs) }));
     const theyCompleted = (): boolean => daemonLog.split("\n").some((l) => l.includes(callId) && l.includes("ICE completed"));
-    const done = await waitFor(() => side.events.some((e) => e.type === "completed") && theyCompleted(), 5000);
+    // a lite rtpengine does not log "ICE completed"; it just answers our checks
+    const done = await waitFor(() => side.events.some((e) => e.type === "completed") && (mode === "they-lite" || theyCompleted()), 5000);
     expect(done).toBe(true);
     for (const c of [1, 2]) expect(side.agent.selectedPair(c)?.remote).toEqual({ address: MEDIA, port: candidates.find((x) => x.component === c)!.port });
     if (mode === "we-lite") expect(side.agent.counters.checksSent).toBe(0);
+    if (mode === "they-lite") expect(side.agent.isControlling).toBe(true);
     expect(side.agent.counters.rejected).toEqual({});
   } finally {
     await ngCommand({ command: "delete", "call-id": callId, "from-tag": "ft" });
@@ -140,4 +144,5 @@ describe.skipIf(!have)("ICE against rtpengine 10.5", () => {
   test("we offer ICE and control; rtpengine's agent is controlled", async () => { await negotiate("we-offer"); }, 15000);
   test("rtpengine offers with ICE=force and controls; we answer", async () => { await negotiate("we-answer"); }, 15000);
   test("we are ICE-lite; rtpengine checks and nominates", async () => { await negotiate("we-lite"); }, 15000);
+  test("rtpengine is ICE-lite (ICE-lite=forward); our answering full agent takes control", async () => { await negotiate("they-lite"); }, 15000);
 });
