@@ -1,6 +1,9 @@
 #!/bin/sh
 # build.sh - builds ffi/build/librtpe_shim.so with zig cc (glibc 2.28 baseline) or, without zig, cc.
-# Usage: ffi/build.sh [x86_64|aarch64]   (default: this machine's architecture); ZIG=none uses cc
+# Usage: ffi/build.sh [x86_64|aarch64]   (default: this machine's architecture)
+#   ZIG=none               use the system cc even when zig is there
+#   RTPE_SHIM_WITH="srtp dtls"   also compile those ffi/<dir> components into the library (each
+#                          directory's .c files that define no main(); their rtpe_* API stays exported)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -15,7 +18,17 @@ out="$here/build"
 mkdir -p "$out"
 
 srcs="socket.c io.c ring.c loop.c rule.c notify.c"
-flags="-O2 -g0 -s -Wall -Wextra -Werror -fPIC -shared -std=gnu11 -fvisibility=hidden -D_GNU_SOURCE -pthread"
+flags="-O2 -g0 -s -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -fPIC -shared
+	-std=gnu11 -fvisibility=hidden -D_GNU_SOURCE -pthread"
+libs="-lpthread"
+for comp in $(echo "${RTPE_SHIM_WITH:-}" | tr ',' ' '); do
+	[ -d "$here/$comp" ] || { echo "build.sh: no component ffi/$comp" >&2; exit 2; }
+	for f in "$here/$comp"/*.c; do
+		grep -Eq '^(int|static int)[[:space:]]+main[[:space:]]*\(' "$f" || srcs="$srcs $comp/$(basename "$f")"
+	done
+	flags="$flags -I$here/$comp"
+	libs="$libs -ldl"
+done
 
 # ZIG=none forces the cc fallback
 zig=${ZIG:-}
@@ -32,12 +45,12 @@ tmp="$out/.librtpe_shim.so.$$"
 if [ -n "$zig" ]; then
 	# zig's cache lives in the build dir so parallel builds by different users don't collide
 	ZIG_GLOBAL_CACHE_DIR="$out/.zig-cache" ZIG_LOCAL_CACHE_DIR="$out/.zig-cache" \
-		"$zig" cc -target "$arch-linux-gnu.2.28" $flags -o "$tmp" $srcs
+		"$zig" cc -target "$arch-linux-gnu.2.28" $flags -o "$tmp" $srcs $libs
 else
 	if [ "$arch" != "$(uname -m)" ]; then
 		echo "build.sh: cross-building for $arch needs zig" >&2; exit 2
 	fi
-	${CC:-cc} $flags -o "$tmp" $srcs
+	${CC:-cc} $flags -o "$tmp" $srcs $libs
 fi
 mv -f "$tmp" "$out/librtpe_shim.so"   # atomic, so a running test never sees half a library
 echo "$out/librtpe_shim.so"
