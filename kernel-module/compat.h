@@ -18,11 +18,10 @@
 #define pde_data(inode) PDE_DATA(inode)
 #endif
 
-/* MODULE_IMPORT_NS took a string literal from 6.13 on, a bare token before */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
-#define RTPE_IMPORT_NS(ns) MODULE_IMPORT_NS(#ns)
-#else
-#define RTPE_IMPORT_NS(ns) MODULE_IMPORT_NS(ns)
-#endif
+/*
+ * Deliberately not used, because they churn: flowi4_tos (dscp_t from 6.x on),
+ * crypto_cipher (namespaced), skb_make_writable. The packet path builds a
+ * new skb and routes it with ip_route_output_key()/ip6_route_output().
+ */
 
 #endif /* RTPE_COMPAT_H */

@@ -271,6 +271,56 @@ static void suite_test(const struct suite *s, int fd)
 	close(sdc);
 }
 
+/* a stream handed over mid-call: the daemon pre-seeds SSRC slots with their ROCs */
+static void preseeded_roc(int fd)
+{
+	struct rtpe_addr peer = mkaddr(AF_INET, "127.0.0.1", 43200);
+	struct rtpe_addr local = mkaddr(AF_INET, "127.0.0.1", 43210);
+	struct rtpe_addr dst = mkaddr(AF_INET, "127.0.0.1", 43214);
+	int sp = udp_sock(&peer), sl = udp_sock(&local), sd = udp_sock(&dst), n;
+	struct rtpe_blist_entry e;
+	struct rtpe_rule r;
+	struct ref_ctx in, out;
+	uint8_t pl[50], pkt[256], want[256], got[2048];
+	size_t len, wlen;
+
+	memset(pl, 3, sizeof(pl));
+	memset(&r, 0, sizeof(r));
+	r.local = local;
+	r.out.src = mkaddr(AF_INET, "127.0.0.1", 43212);
+	r.out.dst = dst;
+	r.flags = RTPE_RF_RTP;
+	r.decrypt = mkparams(&suites[0], 5);
+	r.out.encrypt = mkparams(&suites[7], 6);
+	r.num_ssrc = 1;
+	r.ssrc[0] = 0x55667788;
+	r.roc_in[0] = 5;
+	r.roc_out[0] = 9;
+	ref_init(&in, &r.decrypt);
+	ref_init(&out, &r.out.encrypt);
+	check(ctl_rule(fd, RTPE_CMD_ADD, &r) == 0, "srtp: rule with pre-seeded ROC 5 in / 9 out", " ");
+	len = rtp_make(pkt, 8, 4000, 0, 0x55667788, pl, sizeof(pl));
+	memcpy(want, pkt, len);
+	wlen = ref_protect_rtp(&out, want, len, 9);
+	len = ref_protect_rtp(&in, pkt, len, 5);
+	udp_send(sp, &local, pkt, len);
+	n = udp_recv(sd, 1000, got, sizeof(got), NULL, NULL);
+	check(n == (int)wlen && !memcmp(got, want, wlen),
+	      "srtp: pre-seeded ROC used (AES-CM in, GCM out = reference)", "n=%d", n);
+	/* UPDATE without SSRC list keeps the slot state */
+	r.num_ssrc = 0;
+	ctl_rule(fd, RTPE_CMD_UPDATE, &r);
+	g_bf = blist_find(TBL, &local, &e);
+	check(g_bf == 0 && e.ssrc[0].ssrc == 0x55667788 && e.ssrc[0].roc_in == 5 &&
+	      e.ssrc[0].roc_out == 9 && e.ssrc[0].last_seq == 4000 && e.stats.packets == 1,
+	      "srtp: UPDATE keeps SSRC state and counters", "roc %u/%u seq %u", e.ssrc[0].roc_in,
+	      e.ssrc[0].roc_out, e.ssrc[0].last_seq);
+	ctl_flush(fd);
+	close(sp);
+	close(sl);
+	close(sd);
+}
+
 int srtp_tests(void)
 {
 	struct rtpe_rule r;
@@ -318,6 +368,7 @@ int srtp_tests(void)
 	}
 	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
 		suite_test(&suites[i], fd);
+	preseeded_roc(fd);
 	close(fd);
 	return 0;
 }
