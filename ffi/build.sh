@@ -2,6 +2,7 @@
 # build.sh - builds ffi/build/librtpe_shim.so with zig cc (glibc 2.28 baseline) or, without zig, cc.
 # Usage: ffi/build.sh [x86_64|aarch64]   (default: this machine's architecture)
 #   ZIG=none               use the system cc even when zig is there
+#   OUT=dir                write dir/librtpe_shim.so instead of ffi/build/[arch/]
 #   RTPE_SHIM_WITH="srtp dtls"   also compile those ffi/<dir> components into the library (each
 #                          directory's .c files that define no main(); their rtpe_* API stays exported)
 set -eu
@@ -13,8 +14,12 @@ case "$arch" in
 	aarch64|arm64) arch=aarch64 ;;
 	*) echo "build.sh: unsupported architecture $arch" >&2; exit 2 ;;
 esac
-out="$here/build"
-[ "$arch" = "$(uname -m)" ] || out="$here/build/$arch"
+if [ -n "${OUT:-}" ]; then
+	out=$OUT
+else
+	out="$here/build"
+	[ "$arch" = "$(uname -m)" ] || out="$here/build/$arch"
+fi
 mkdir -p "$out"
 
 srcs="socket.c io.c ring.c loop.c rule.c notify.c"
@@ -43,8 +48,9 @@ fi
 cd "$here"
 tmp="$out/.librtpe_shim.so.$$"
 if [ -n "$zig" ]; then
-	# zig's cache lives in the build dir so parallel builds by different users don't collide
-	ZIG_GLOBAL_CACHE_DIR="$out/.zig-cache" ZIG_LOCAL_CACHE_DIR="$out/.zig-cache" \
+	# zig's cache lives in the tree's build dir (zig locks it, so parallel builds are fine)
+	mkdir -p "$here/build/.zig-cache"
+	ZIG_GLOBAL_CACHE_DIR="$here/build/.zig-cache" ZIG_LOCAL_CACHE_DIR="$here/build/.zig-cache" \
 		"$zig" cc -target "$arch-linux-gnu.2.28" $flags -o "$tmp" $srcs $libs
 else
 	if [ "$arch" != "$(uname -m)" ]; then
