@@ -586,8 +586,11 @@ export class IceAgent {
     const p = tx.pair;
     if (p.tx === tx) p.tx = null;
     if (!sameAddr(from, p.remote) || !sameAddr(local, p.local)) {
-      // RFC 8445 7.2.5.2.1: a response from elsewhere fails the check
-      if (!tx.consent) p.state = "failed";
+      // RFC 8445 7.2.5.2.1: a response from elsewhere fails the check (unless a newer one replaced it)
+      if (!tx.consent && !tx.cancelled && !p.valid) {
+        p.state = "failed";
+        this.checkFailed(p.component);
+      }
       return this.reject("non-symmetric", `response from ${fmtAddr(from)} for check to ${fmtAddr(p.remote)}`);
     }
     if (msg.cls === StunClass.Error) {
@@ -596,8 +599,9 @@ export class IceAgent {
         // switch role unless we already did since this check went out
         if (tx.controlling === this.controlling) this.setRole(!this.controlling, true);
         this.trigger(p);
-      } else if (!tx.consent) {
-        p.state = "failed";
+      } else if (!tx.consent && !tx.cancelled) {
+        // a failed re-check (e.g. a nomination) does not undo an earlier success
+        p.state = p.valid ? "succeeded" : "failed";
         p.nominating = false;
         this.checkFailed(p.component);
       }
@@ -688,7 +692,7 @@ export class IceAgent {
       if (p.tx === tx) p.tx = null;
       if (tx.useCandidate && !tx.cancelled) p.nominating = false;
       if (!tx.consent && !tx.cancelled && p.state === "in-progress") {
-        p.state = "failed";
+        p.state = p.valid ? "succeeded" : "failed";
         this.checkFailed(p.component);
       }
     }
