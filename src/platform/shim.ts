@@ -179,7 +179,9 @@ export class Shim {
     this.handlers.clear();
     this.raw.rtpe_stop_begin();
     const deadline = Date.now() + timeoutMs;
-    while (this.raw.rtpe_stop_poll() === 0 && Date.now() < deadline) {
+    while (this.raw.rtpe_stop_poll() === 0) {
+      // never block in a join that needs this very event loop: report instead
+      if (Date.now() > deadline) throw new Error("shim threads did not stop");
       await new Promise((r) => setTimeout(r, 2));
     }
     this.raw.rtpe_stop();
