@@ -229,7 +229,9 @@ export class CallEngine {
     if (f.transportProtocol && f.transportProtocol !== "accept") mB.protoOverride = f.transportProtocol;
     const tp = mB.protoOverride;
     const rtp = isRtp(p.proto);
-    const proto = rtp && tp ? tp : p.proto;
+    // an answerer keeps the protocol it last used with us unless `transport protocol` says otherwise
+    const known = mB.learnedProto;
+    const proto = rtp ? (tp ?? known ?? p.proto) : p.proto;
     mB.proto = proto;
     mB.iceControlling = true;
     mA.iceControlling = false;
@@ -303,10 +305,11 @@ export class CallEngine {
     // rtcp-mux
     const mux = f.rtcpMux;
     // `reject` only refuses rtcp-mux back to the offerer; the offer itself still carries it on
-    mB.rtcpMuxOffered = mux.offer || mux.require || (p.rtcpMux && !mux.demux);
+    // an answerer that already multiplexes keeps being offered rtcp-mux
+    mB.rtcpMuxOffered = mux.offer || mux.require || ((p.rtcpMux || mB.rtcpMuxActive) && !mux.demux);
     // rtcp-mux is accepted back to the offerer if the answerer takes it, or if we did not pass it on
     mA.rtcpMuxAccept = p.rtcpMux && !mux.reject;
-    mA.rtcpMuxOffered = mux.accept || mux.require || !mB.rtcpMuxOffered;
+    mA.rtcpMuxOffered = mux.accept || !mB.rtcpMuxOffered;
     out.rtcpMux = mB.rtcpMuxOffered;
     out.rtcp = this.rtcpAttr(f, mB, proto, conn, mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require));
     // SRTP: SDES and DTLS towards B
@@ -495,7 +498,8 @@ export class CallEngine {
       passthrough: false,
     };
     const ice = f.ice ?? "default";
-    mA.iceEnabled = ice === "remove" ? false : ice === "force" || ice === "optional" || ice === "force-relay" ? true : offered.hasIce;
+    // in an answer `ICE=optional` adds nothing to an offerer that did not do ICE
+    mA.iceEnabled = ice === "remove" ? false : ice === "force" || ice === "force-relay" ? true : offered.hasIce || (ice === "optional" && p.hasIce);
     if (mA.t38 === "force" && !rejected) {
       // fax went to the answerer; the offerer keeps audio in its first codec we can carry T.30 in
       out.proto = offered.proto;
@@ -515,6 +519,8 @@ export class CallEngine {
       return out;
     }
     mB.peerIce = mB.peerIceAnswered = p.hasIce;
+    // the answerer's protocol is used in later offers to it, unless this answer forced a protocol on the offerer
+    if (isRtp(p.proto) && p.port !== 0) mB.learnedProto = f.transportProtocol && f.transportProtocol !== "accept" ? null : p.proto;
     const accepted = p.cryptos[0];
     mB.sdesNegotiated = accepted ? (mB.sdesOut.find((c) => c.tag === accepted.tag && c.suite === accepted.suite) ?? null) : null;
     // `single codec`, `codec-consume`, `codec-accept` / `always transcode`, `codec-mask`
@@ -526,7 +532,8 @@ export class CallEngine {
     out.rtcpMux = mA.rtcpMuxAccept && !f.rtcpMux.reject && (p.rtcpMux || mA.rtcpMuxOffered);
     out.rtcp = this.rtcpAttr(f, mA, proto, conn, out.rtcpMux);
     mA.rtcpMuxActive = out.rtcpMux;
-    mB.rtcpMuxActive = p.rtcpMux && mB.rtcpMuxOffered;
+    // an answerer that sends rtcp-mux multiplexes from now on, whether we asked or not
+    mB.rtcpMuxActive = p.rtcpMux;
     answerCrypto(f, p, offered, mA, mB, proto, out, this.opts.dtlsPassive === true);
     if (mA.transcoding) out.ptime = mA.ptimeOverride ?? offered.ptime;
     else {

@@ -71,6 +71,8 @@ export interface Media {
   dtlsReverse: "default" | "off" | "passive" | "active";
   /** offerer-side: SDES suite restrictions given in the offer, applied to the answer too */
   sdesNo: Set<string>;
+  /** protocol this endpoint answered with (offers to it keep using it) */
+  learnedProto: string | null;
   /** `transport-protocol` override given for this side, kept for re-offers that do not repeat it */
   protoOverride: string | null;
   /** SDES switched off for this side (sticky like the protocol) */
@@ -183,6 +185,7 @@ export function newMedia(index: number, type: string): Media {
     t38: null,
     iceControlling: false,
     protoOverride: null,
+    learnedProto: null,
     sdesOff: false,
     sdesNegotiated: null,
     stats: { packets: 0, bytes: 0, errors: 0, lastPacket: 0 },

@@ -3,7 +3,7 @@ import { controlStatistics } from "../control/stats.ts";
 import type { NgDict, NgValue } from "../control/types.ts";
 import type { CallEngine } from "./engine.ts";
 import type { Call, Media, Monologue } from "./model.ts";
-import { streamStatus } from "../media/status.ts";
+import { mediaTotals, streamStatus } from "../media/status.ts";
 
 const sec = (ms: number) => Math.floor(ms / 1000);
 
@@ -132,6 +132,11 @@ export function statisticsReply(engine: CallEngine): NgDict {
     errors += md.stats.errors;
   }
   const t = engine.totals;
+  // media plane: slow path ("user") and fast path ("kernel") since start, timeouts by kind
+  const mt = mediaTotals();
+  const user = mt?.user ?? { packets, bytes, errors };
+  const fast = mt?.fast ?? { packets: 0, bytes: 0, errors: 0 };
+  const to = mt?.timeouts ?? { timeout: t.timeouts, silent: 0, final: 0, offer: 0 };
   const f6 = (n: number) => n.toFixed(6);
   const ports = engine.opts.ports;
   const { min, max } = engine.portRange();
@@ -156,29 +161,29 @@ export function statisticsReply(engine: CallEngine): NgDict {
         packetrate: 0,
         byterate: 0,
         errorrate: 0,
-        media_userspace: 0,
-        media_kernel: 0,
-        media_mixed: 0,
+        media_userspace: mt?.media.userspace ?? 0,
+        media_kernel: mt?.media.kernel ?? 0,
+        media_mixed: mt?.media.mixed ?? 0,
       },
       totalstatistics: {
         uptime: String(sec(Date.now() - engine.started)),
         managedsessions: t.managedSessions,
         rejectedsessions: t.rejectedSessions,
-        timeoutsessions: t.timeouts,
-        silenttimeoutsessions: 0,
-        finaltimeoutsessions: 0,
-        offertimeoutsessions: 0,
-        regularterminatedsessions: t.deleted,
+        timeoutsessions: to.timeout,
+        silenttimeoutsessions: to.silent,
+        finaltimeoutsessions: to.final,
+        offertimeoutsessions: to.offer,
+        regularterminatedsessions: t.deleted - (mt ? to.timeout + to.silent + to.final + to.offer : 0),
         forcedterminatedsessions: 0,
-        relayedpackets_user: packets,
-        relayedpacketerrors_user: errors,
-        relayedbytes_user: bytes,
-        relayedpackets_kernel: 0,
-        relayedpacketerrors_kernel: 0,
-        relayedbytes_kernel: 0,
-        relayedpackets: packets,
-        relayedpacketerrors: errors,
-        relayedbytes: bytes,
+        relayedpackets_user: user.packets,
+        relayedpacketerrors_user: user.errors,
+        relayedbytes_user: user.bytes,
+        relayedpackets_kernel: fast.packets,
+        relayedpacketerrors_kernel: fast.errors,
+        relayedbytes_kernel: fast.bytes,
+        relayedpackets: user.packets + fast.packets,
+        relayedpacketerrors: user.errors + fast.errors,
+        relayedbytes: user.bytes + fast.bytes,
         zerowaystreams: 0,
         onewaystreams: 0,
         avgcallduration: f6(0),

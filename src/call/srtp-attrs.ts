@@ -11,8 +11,12 @@ export function offerCrypto(f: CallFlags, p: PeerMedia, mB: Media, proto: string
   // OSRTP: crypto offered over plain RTP/AVP stays optional; converting SRTP to RTP drops it
   const osrtp = !isSrtp(proto) && isRtp(proto) && !isSrtp(p.proto) && (p.cryptos.length > 0 || f.osrtp.has("offer"));
   if (f.sdes.off) mB.sdesOff = true;
+  // an answerer that chose DTLS gets no SDES of ours again (the offerer's own SDES still passes),
+  // one that chose SDES is not offered DTLS again
+  const dtlsPeer = !!(mB.peer && isSrtp(mB.peer.proto) && mB.peer.fingerprint);
+  const sdesPeer = !!(mB.peer && isSrtp(mB.peer.proto) && !mB.peer.fingerprint && mB.peer.cryptos.length > 0);
   // SDES is offered on every SRTP profile, UDP/TLS ones included (DTLS may still win)
-  const sdes = !mB.sdesOff && (isSrtp(proto) || osrtp);
+  const sdes = !mB.sdesOff && (!dtlsPeer || p.cryptos.length > 0 || mB.protoOverride !== null) && (isSrtp(proto) || osrtp);
   if (sdes) {
     const lines: SdesCrypto[] = [];
     // what the endpoint accepted before is offered again first, same tag and key
@@ -21,7 +25,9 @@ export function offerCrypto(f: CallFlags, p: PeerMedia, mB: Media, proto: string
     // the offerer's own suites pass through first (SRTP passthrough if the answerer picks one)
     const pass = p.cryptos.filter((c) => suiteAllowed(c.suite, f.sdes));
     mB.sdesPassthrough = pass;
-    for (const c of pass) if (!lines.some((x) => x.suite === c.suite)) lines.push({ ...c, key: f.sdes.pad ? c.key : c.key.replace(/=+$/, ""), keyTail: mkiOnly(c.keyTail) });
+    // re-encoded lines lose their lifetime, or get ours with `SDES: lifetime`
+    const life = f.sdes.lifetime ? "|2^31" : "";
+    for (const c of pass) if (!lines.some((x) => x.suite === c.suite)) lines.push({ ...c, key: f.sdes.pad ? c.key : c.key.replace(/=+$/, ""), keyTail: life + mkiOnly(c.keyTail) });
     let tag = lines.reduce((mx, c) => Math.max(mx, c.tag), 0);
     const old = new Map(mB.sdesOut.map((c) => [c.suite, c] as const));
     for (const s of CRYPTO_SUITES) {
@@ -32,7 +38,8 @@ export function offerCrypto(f: CallFlags, p: PeerMedia, mB: Media, proto: string
     mB.sdesOut = lines.filter((c) => !pass.some((x) => x.tag === c.tag && x.suite === c.suite));
     out.crypto = lines.map(cryptoLine);
   }
-  if (f.dtls !== "off" && (isSrtp(proto) || isDtlsProto(proto) || osrtp)) {
+  // `DTLS: off` does not take DTLS away from an answerer that already uses it
+  if ((f.dtls !== "off" || dtlsPeer) && !sdesPeer && (isSrtp(proto) || isDtlsProto(proto) || osrtp)) {
     out.setup = "actpass";
     const hash = (f.dtlsFingerprint && hashName(f.dtlsFingerprint)) ?? mB.dtlsFingerprintHash ?? "sha-256";
     mB.dtlsFingerprintHash = hash;

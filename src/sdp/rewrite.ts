@@ -80,8 +80,8 @@ export function rewriteSdp(sdp: SdpSession, session: SessionOut, media: readonly
       out.push(lineText(l));
     } else out.push(lineText(l));
   }
-  if (session.iceLite) out.push("a=ice-lite");
   for (const a of session.attrs) out.push(`a=${a}`);
+  if (session.iceLite) out.push("a=ice-lite");
   sdp.media.forEach((m, i) => {
     const mo = media[i];
     if (mo) mediaSection(out, m, mo, session.conn !== null);

@@ -24,7 +24,7 @@ describe("rewriteSdp", () => {
     const sdp = parseSdp(IN);
     const text = rewriteSdp(sdp, { origin: "- 1 2 IN IP4 203.0.113.1", conn: { addrType: "IP4", address: "203.0.113.1" }, iceLite: true, attrs: ["rtpengine:abc"], sessionName: null }, [out({})]);
     expect(text.split("\r\n")).toEqual([
-      "v=0", "o=- 1 2 IN IP4 203.0.113.1", "s=x", "c=IN IP4 203.0.113.1", "t=0 0", "a=tool:foo", "a=ice-lite", "a=rtpengine:abc",
+      "v=0", "o=- 1 2 IN IP4 203.0.113.1", "s=x", "c=IN IP4 203.0.113.1", "t=0 0", "a=tool:foo", "a=rtpengine:abc", "a=ice-lite",
       "m=audio 30000 RTP/SAVP 0 101", "b=AS:64", "a=x-custom:1", "a=extmap:1 urn:x", "a=mid:0",
       "a=rtpmap:0 PCMU/8000", "a=rtpmap:101 telephone-event/8000", "a=sendonly", "a=rtcp:30001", "a=rtcp-mux",
       "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:KEY", "a=setup:actpass", "a=fingerprint:sha-256 AA", "a=ptime:20",
