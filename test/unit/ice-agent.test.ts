@@ -257,6 +257,28 @@ describe("ICE over an in-memory network", () => {
     expect(b.selectedPair(1)).not.toBeNull();
   });
 
+  test("a nomination lost entirely (every retransmission) is tried again and succeeds", () => {
+    const net = new Net();
+    const a = agent("A", "10.0.0.1", 4000, { controlling: true });
+    const b = agent("B", "10.0.0.2", 5000);
+    net.attach(a); net.attach(b);
+    let lost = 0;
+    net.drop = (p) => {
+      const r = parseStun(p.data);
+      if (r.ok && r.msg.useCandidate && lost < 2 * (FAST.maxRetransmits + 1)) { lost++; return true; }
+      return false;
+    };
+    connect(a, b);
+    net.run(net.now + 4000);
+    expect(lost).toBe(2 * (FAST.maxRetransmits + 1));
+    expectSelectedBoth(net, a, b);
+    // each component: one whole lost transaction, then a fresh nominating check
+    const nominations = new Set(net.sent.get(a)!.map((p) => parseStun(p.data)).filter((r) => r.ok && r.msg.useCandidate).map((r) => r.ok && Buffer.from(r.msg.tid).toString("hex")));
+    expect(nominations.size).toBe(4);
+    expect(net.eventsOf(a, "failed").length).toBe(0);
+    expect(a.pairStates().every((p) => p.state === "succeeded")).toBe(true);
+  });
+
   test("trickle: candidates arriving after the credentials still converge", () => {
     const net = new Net();
     const a = agent("A", "10.0.0.1", 4000, { controlling: true });
