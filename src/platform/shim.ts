@@ -203,11 +203,8 @@ export async function stopShim(): Promise<void> {
   const p = current;
   current = undefined;
   if (!p) return;
-  try {
-    await (await p).stop();
-  } catch {
-    // it never started: nothing to stop
-  }
+  const shim = await p.catch(() => null); // it never started: nothing to stop
+  await shim?.stop();
 }
 
 /** sd_notify through the shim, with NOTIFY_SOCKET read by the runtime (its env may differ from libc's).
