@@ -15,6 +15,7 @@
 #      KVER=6.1.0-NN-amd64     default: newest installed linux-headers-*-amd64
 #      TIMEOUT=420             seconds for the VM
 #      KO_FROM=dkms|make       which build of the module the VM tests (dkms)
+#      DEB_INSTALL=1           also dpkg -i / --purge the .debs on this machine (deb-install.sh)
 #      SMP=2                   vCPUs (2: packet path and control writes really race)
 #      GUEST_INIT=<file>       another /init (test/bench/kernel-bench.sh uses this)
 #      MIN_CHECKS=300          fewer CHECK PASS lines than this is a failure
@@ -67,6 +68,11 @@ WORK=$WORK KVER=$KVER "$HERE/dkms-from-deb.sh" >"$WORK/dkms.log" 2>&1 || {
 	cat "$WORK/dkms.log"; echo "dkms build from .deb failed" >&2; exit 1; }
 DKMS_KO=$(cat "$WORK/dkms/ko-path")
 ts "dkms: $DKMS_KO"
+if [ "${DEB_INSTALL:-0}" = 1 ]; then
+	"$HERE/deb-install.sh" "$WORK/debs" >"$WORK/deb-install.log" 2>&1 || {
+		cat "$WORK/deb-install.log"; echo "deb-install.sh failed" >&2; exit 1; }
+	ts "$(tail -1 "$WORK/deb-install.log")"
+fi
 if [ "$KO_FROM" = dkms ]; then KO=$DKMS_KO; else KO=$WORK/src/kernel-module/xt_RTPENGINE.ko; fi
 VM=$(modinfo -F vermagic "$KO")
 case "$VM" in "$KVER "*) ;; *) echo "vermagic mismatch: $VM" >&2; exit 1;; esac
