@@ -7,6 +7,7 @@ import { describeBindError, hostPort, ListenError } from "./listen-error.ts";
 import { getLogger } from "../log/logger.ts";
 
 const log = getLogger("control");
+const NG_RECV_BUFFER = 4 * 1024 * 1024;
 
 export interface BoundListener {
   /** human-readable local address, e.g. "127.0.0.1:2223" or "[::1]:2223" */
@@ -15,11 +16,20 @@ export interface BoundListener {
   close(): Promise<void>;
 }
 
+function sendReply(sock: dgram.Socket, reply: Buffer, port: number, address: string): void {
+  sock.send(reply, port, address, (err) => {
+    // e.g. ECONNREFUSED when the proxy's port is gone: nothing to do but say so
+    if (err) log.warning(`Could not send ng reply to ${hostPort(address, port)}: ${err.message}`);
+  });
+}
+
 /** Bind one --listen-ng address. Rejects with ListenError (naming the option) if the address cannot be bound. */
 export function listenNgUdp(listener: Listener, dispatcher: NgDispatcher, option = "--listen-ng"): Promise<BoundListener> {
   const address = listener.address ?? (listener.family === 4 ? "0.0.0.0" : "::");
   const v6 = isIP(address) === 6 || (isIP(address) === 0 && listener.family === 6);
   const sock = dgram.createSocket({ type: v6 ? "udp6" : "udp4", reuseAddr: false, ipv6Only: false });
+  // A call storm arrives in bursts: a larger receive buffer (capped by net.core.rmem_max) absorbs them
+  // while the single JS thread works through the queue.
   return new Promise((resolve, reject) => {
     const onBindError = (e: Error) => {
       try {
@@ -32,16 +42,18 @@ export function listenNgUdp(listener: Listener, dispatcher: NgDispatcher, option
     sock.once("error", onBindError);
     sock.bind({ address, port: listener.port, exclusive: true }, () => {
       sock.off("error", onBindError);
+      try {
+        sock.setRecvBufferSize(NG_RECV_BUFFER);
+      } catch (e) {
+        log.debug(`Could not enlarge the ng UDP receive buffer: ${(e as Error).message}`);
+      }
       sock.on("error", (e) => log.err(`ng UDP socket ${hostPort(address, listener.port)} error: ${e.message}`));
       sock.on("message", (msg, rinfo) => {
         const ctx = { transport: "udp" as const, remoteAddress: rinfo.address, remotePort: rinfo.port };
         dispatcher
           .handle(msg, ctx)
           .then((reply) => {
-            if (!reply) return;
-            sock.send(reply, rinfo.port, rinfo.address, (err) => {
-              if (err) log.warning(`Could not send ng reply to ${hostPort(rinfo.address, rinfo.port)}: ${err.message}`);
-            });
+            if (reply) sendReply(sock, reply, rinfo.port, rinfo.address);
           })
           .catch((e: unknown) => log.err(`ng UDP request from ${hostPort(rinfo.address, rinfo.port)} failed: ${(e as Error)?.message ?? e}`));
       });
