@@ -100,6 +100,7 @@ export class CallEngine {
     const sessConn = sdp.lines.find((l) => l.type === "c");
     const origSessConn = sessConn ? parseConnection(sessConn.value) : null;
     const outs: MediaOut[] = [];
+    const learnedMux = { on: false };
     peers.forEach((p, i) => {
       const mA = (a.medias[i] ??= newMedia(i, p.type));
       const mB = (b.medias[i] ??= newMedia(i, p.type));
@@ -113,7 +114,7 @@ export class CallEngine {
       // `address-family` is about the recipient (B); the offerer keeps its own family
       this.place(mA, ifA, mA.port !== null ? mA.family : p.family, p.port === 0);
       this.place(mB, ifB, f.addressFamily ?? (mB.port !== null ? mB.family : p.family), p.port === 0);
-      outs.push(this.offerMedia(f, p, mA, mB, i));
+      outs.push(this.offerMedia(f, p, mA, mB, i, learnedMux));
     });
     const out = this.render(f, sdp, a, b, outs);
     this.opts.media?.signalled(call, a, f); // media: routes, learning flags, fast-path rules
@@ -225,7 +226,8 @@ export class CallEngine {
     return f.flags.has("full-rtcp-attribute") ? `${port} IN ${conn.addrType} ${conn.address}` : String(port);
   }
 
-  private offerMedia(f: CallFlags, p: PeerMedia, mA: Media, mB: Media, i: number): MediaOut {
+  /** `learnedMux.on`: an earlier media of this offer goes to an answerer that multiplexes (10.5 then offers rtcp-mux on all later ones) */
+  private offerMedia(f: CallFlags, p: PeerMedia, mA: Media, mB: Media, i: number, learnedMux: { on: boolean }): MediaOut {
     if (f.transportProtocol && f.transportProtocol !== "accept") mB.protoOverride = f.transportProtocol;
     const tp = mB.protoOverride;
     const rtp = isRtp(p.proto);
@@ -306,7 +308,8 @@ export class CallEngine {
     const mux = f.rtcpMux;
     // `reject` only refuses rtcp-mux back to the offerer; the offer itself still carries it on
     // an answerer that already multiplexes keeps being offered rtcp-mux
-    mB.rtcpMuxOffered = mux.offer || mux.require || ((p.rtcpMux || mB.rtcpMuxActive) && !mux.demux);
+    if (mB.rtcpMuxActive) learnedMux.on = true;
+    mB.rtcpMuxOffered = mux.offer || mux.require || ((p.rtcpMux || learnedMux.on) && !mux.demux);
     // rtcp-mux is accepted back to the offerer if the answerer takes it, or if we did not pass it on
     mA.rtcpMuxAccept = p.rtcpMux && !mux.reject;
     mA.rtcpMuxOffered = mux.accept || !mB.rtcpMuxOffered;
@@ -328,7 +331,21 @@ export class CallEngine {
 
   /** Rewrite every session of the body; media are numbered across sessions. */
   private render(f: CallFlags, sdp: SdpSession, src: Monologue, dst: Monologue, outs: MediaOut[]): string {
-    const version = this.sdpVersion(f, sdp, src);
+    const v = this.sdpVersion(f, sdp, src);
+    let text = this.renderWith(f, sdp, dst, outs, v?.version ?? null);
+    if (v) {
+      // a change in what we send counts as much as a change in what we received
+      const outBody = text.replace(/^o=.*\r\n/gm, "");
+      if (!v.first && !v.changedIn && src.lastSdpOut !== null && src.lastSdpOut !== outBody) {
+        src.sdpVersion! += 1n;
+        text = this.renderWith(f, sdp, dst, outs, src.sdpVersion!.toString());
+      }
+      src.lastSdpOut = outBody;
+    }
+    return text;
+  }
+
+  private renderWith(f: CallFlags, sdp: SdpSession, dst: Monologue, outs: MediaOut[], version: string | null): string {
     if (!sdp.more.length) return rewriteSdp(sdp, this.sessionOut(f, sdp, dst, outs, version), outs);
     let text = "";
     let at = 0;
@@ -341,10 +358,10 @@ export class CallEngine {
   }
 
   /**
-   * `replace: SDP version`: the version we show only moves when the body (o= lines aside) changes.
+   * `replace: SDP version`: the version we show only moves when the SDP changes (o= lines aside).
    * Returns null when the flag is absent or the offered version is not a number.
    */
-  private sdpVersion(f: CallFlags, sdp: SdpSession, src: Monologue): string | null {
+  private sdpVersion(f: CallFlags, sdp: SdpSession, src: Monologue): { version: string; first: boolean; changedIn: boolean } | null {
     if (!f.replace.has("sdp-version")) return null;
     const o = sdp.lines.find((l) => l.type === "o");
     const v = o?.value.split(" ").filter((x) => x !== "")[2];
@@ -352,10 +369,12 @@ export class CallEngine {
     const body = sessionsOf(sdp)
       .map((p) => p.lines.filter((l) => l.type !== "o").map((l) => l.value).join("\n") + JSON.stringify(p.media))
       .join("\n");
-    if (src.sdpVersion === null) src.sdpVersion = BigInt(v);
-    else if (src.lastSdpIn !== body) src.sdpVersion += 1n;
+    const first = src.sdpVersion === null;
+    const changedIn = !first && src.lastSdpIn !== body;
+    if (first) src.sdpVersion = BigInt(v);
+    else if (changedIn) src.sdpVersion! += 1n;
     src.lastSdpIn = body;
-    return src.sdpVersion.toString();
+    return { version: src.sdpVersion!.toString(), first, changedIn };
   }
 
   private sessionOut(f: CallFlags, sdp: SdpSession, dst: Monologue, outs: MediaOut[], version: string | null): SessionOut {

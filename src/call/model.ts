@@ -111,6 +111,7 @@ export interface Monologue {
   sdpSessionName: string | null;
   /** SDP version control (`replace: SDP version`) */
   lastSdpIn: string | null;
+  lastSdpOut: string | null;
   sdpVersion: bigint | null;
   /** the monologue's endpoint has answered/offered (it has a known tag) */
   tagged: boolean;
@@ -143,6 +144,7 @@ export function newMonologue(tag: string, viaBranch: string | null, now: number)
     sdpUsername: null,
     sdpSessionName: null,
     lastSdpIn: null,
+    lastSdpOut: null,
     sdpVersion: null,
     tagged: tag !== "",
     deleted: false,
