@@ -9,6 +9,7 @@ import { fastPathEnabled, ShimFastPath } from "./fastpath.ts";
 import { MediaRelay } from "./relay.ts";
 import { initMediaSockets, shutdownMediaSockets } from "./socket.ts";
 import { callTimeout, type TimeoutKind } from "./timeouts.ts";
+import { setMediaTotalsSource } from "./status.ts";
 
 export type MediaConfig = Pick<Config, "portMin" | "portMax" | "tos" | "endpointLearning" | "timeout" | "silentTimeout" | "finalTimeout" | "offerTimeout">;
 
@@ -40,7 +41,9 @@ export class MediaPlane {
     readonly ports: ShimPortAllocator,
     readonly relay: MediaRelay,
     private readonly opts: MediaPlaneOptions,
-  ) {}
+  ) {
+    setMediaTotalsSource(() => ({ ...this.relay.totals(), timeouts: { ...this.timeouts } }));
+  }
 
   /** Start the shim and build the plane; throws when the shim cannot be loaded. */
   static async start(config: MediaConfig, opts: MediaPlaneOptions = {}): Promise<MediaPlane> {
@@ -90,7 +93,6 @@ export class MediaPlane {
       const kind = callTimeout(call, now, this.config, (m) => this.relay.stateOf(m));
       if (!kind) continue;
       this.timeouts[kind]++;
-      e.totals.timeouts++;
       this.opts.log?.info(`Call ${call.callId} ended: ${kind} timeout`);
       e.destroyCall(call);
     }

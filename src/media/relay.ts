@@ -14,7 +14,7 @@ import { EndpointLearner, sameEndpoint, type LearningOptions } from "./learning.
 import { isRtcp, isRtp, isStun, payloadType, ssrc } from "./rtp.ts";
 import { silencePayload } from "./silence.ts";
 import { SendBatch } from "./socket-batch.ts";
-import { setStreamStatusSource, type StreamStatus } from "./status.ts";
+import { setStreamStatusSource, type PacketTotals, type StreamStatus } from "./status.ts";
 import type { MediaSocket, RxPacket } from "./socket.ts";
 
 /** Counters of one stream: what arrived from its endpoint. For RTP this object is Media.stats (read by `query`). */
@@ -34,6 +34,8 @@ export interface StreamState {
   readonly counters: StreamCounters;
   /** dropped by `strict source` */
   dropped: number;
+  /** the part of `counters` the fast path forwarded */
+  readonly fast: PacketTotals;
   readonly ssrcs: Set<number>;
   rule: InstalledRule | null;
 }
@@ -62,6 +64,16 @@ export interface RelayOptions {
 
 type SideFlags = Omit<LearningOptions, "mode">;
 const MAX_SSRCS = 32;
+const zero = (): PacketTotals => ({ packets: 0, bytes: 0, errors: 0 });
+function addStream(t: { user: PacketTotals; fast: PacketTotals }, s: StreamState): void {
+  const c = s.counters, f = s.fast;
+  t.user.packets += c.packets - f.packets;
+  t.user.bytes += c.bytes - f.bytes;
+  t.user.errors += c.errors - f.errors;
+  t.fast.packets += f.packets;
+  t.fast.bytes += f.bytes;
+  t.fast.errors += f.errors;
+}
 const isRtpProto = (proto: string | null): boolean => proto !== null && proto.includes("RTP");
 const routeKey = (address: string, port: number): string => `${address}|${port}`;
 
@@ -91,6 +103,8 @@ export class MediaRelay implements MediaHooks {
   private readonly states = new WeakMap<Media, MediaState>();
   private readonly sideFlags = new WeakMap<Monologue, SideFlags>();
   private readonly batch = new SendBatch();
+  /** counters of calls that ended, so daemon totals keep them */
+  private readonly ended = { user: zero(), fast: zero() };
   /** packets the relay did not forward, by reason (diagnostics and tests) */
   readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, noDestination: 0, echoDiscard: 0 };
   /** STUN arriving on a media port goes here (the ICE agent); without one it is dropped and counted */
@@ -162,6 +176,7 @@ export class MediaRelay implements MediaHooks {
       this.opts.fastPath?.withdraw(st.rule);
       st.rule = null;
     });
+    this.forEachStream(call, (st) => addStream(this.ended, st));
     for (const k of this.callRoutes.get(call) ?? []) if (this.routes.get(k)?.call === call) this.routes.delete(k);
     this.callRoutes.delete(call);
   }
@@ -211,6 +226,7 @@ export class MediaRelay implements MediaHooks {
       sdp: null,
       counters,
       dropped: 0,
+      fast: { packets: 0, bytes: 0, errors: 0 },
       ssrcs: new Set(),
       rule: null,
     });
@@ -443,7 +459,30 @@ export class MediaRelay implements MediaHooks {
     s.counters.packets += d.packets;
     s.counters.bytes += d.bytes;
     s.counters.errors += d.errors;
+    s.fast.packets += d.packets;
+    s.fast.bytes += d.bytes;
+    s.fast.errors += d.errors;
     if (d.lastMs > s.counters.lastPacket) s.counters.lastPacket = d.lastMs;
+  }
+
+  /** Relayed packets since start (ended calls included) and the current media per plane. */
+  totals(): { user: PacketTotals; fast: PacketTotals; media: { userspace: number; kernel: number; mixed: number } } {
+    const t = { user: { ...this.ended.user }, fast: { ...this.ended.fast } };
+    const media = { userspace: 0, kernel: 0, mixed: 0 };
+    for (const call of this.callRoutes.keys()) {
+      this.forEachStream(call, (st) => addStream(t, st));
+      for (const mono of call.all) {
+        for (const md of mono.medias) {
+          const st = this.states.get(md);
+          if (!st || md.port === null) continue;
+          // judged by the RTP stream; RTCP alone in the fast path makes it "mixed"
+          if (st.rtp.rule) media.kernel++;
+          else if (st.rtcp.rule) media.mixed++;
+          else media.userspace++;
+        }
+      }
+    }
+    return { ...t, media };
   }
 
   /** Read every installed rule's counters (periodically, before timeouts are judged). */

@@ -25,3 +25,29 @@ export function setStreamStatusSource(fn: StatusSource | null): void {
 export function streamStatus(m: Media, rtcp: boolean): StreamStatus | null {
   return source ? source(m, rtcp) : null;
 }
+
+export interface PacketTotals {
+  packets: number;
+  bytes: number;
+  errors: number;
+}
+
+/** Daemon-wide media figures for `statistics`: relayed by the slow path (user) and the fast path ("kernel"), calls ended by timeouts. */
+export interface MediaTotals {
+  user: PacketTotals;
+  fast: PacketTotals;
+  timeouts: { timeout: number; silent: number; final: number; offer: number };
+  /** current media by plane: all fast path, all slow path, or some of each */
+  media: { userspace: number; kernel: number; mixed: number };
+}
+
+let totalsSource: (() => MediaTotals) | null = null;
+
+export function setMediaTotalsSource(fn: (() => MediaTotals) | null): void {
+  totalsSource = fn;
+}
+
+/** Media totals, or null when no media plane runs. */
+export function mediaTotals(): MediaTotals | null {
+  return totalsSource ? totalsSource() : null;
+}

@@ -60,6 +60,11 @@ for (const fast of [true, false]) {
       expect(flags("A")).toContain("confirmed");
       expect(flags("A").includes("kernelized")).toBe(fast);
       expect(flags("B").includes("kernelized")).toBe(fast);
+      // statistics: the fast path counts as "kernel", the slow path as "user"
+      const st = ((await d.ng({ command: "statistics" })).statistics as { totalstatistics: Record<string, number>; currentstatistics: Record<string, number> });
+      expect(st.totalstatistics.relayedpackets).toBeGreaterThanOrEqual(210);
+      expect(st.totalstatistics.relayedpackets_kernel! > 0).toBe(fast);
+      expect(st.currentstatistics.media_kernel! > 0).toBe(fast);
     });
 
     test("symmetric latching: B's media goes where A really sends from, not the SDP port", async () => {
