@@ -11,12 +11,14 @@ export function offerCrypto(f: CallFlags, p: PeerMedia, mB: Media, proto: string
   // OSRTP: crypto offered over plain RTP/AVP stays optional; converting SRTP to RTP drops it
   const osrtp = !isSrtp(proto) && isRtp(proto) && !isSrtp(p.proto) && (p.cryptos.length > 0 || f.osrtp.has("offer"));
   if (f.sdes.off) mB.sdesOff = true;
-  // an answerer that chose DTLS gets no SDES of ours again (the offerer's own SDES still passes),
+  // an answerer that chose DTLS gets no SDES of ours again,
   // one that chose SDES is not offered DTLS again
   const dtlsPeer = !!(mB.peer && isSrtp(mB.peer.proto) && mB.peer.fingerprint);
   const sdesPeer = !!(mB.peer && isSrtp(mB.peer.proto) && !mB.peer.fingerprint && mB.peer.cryptos.length > 0);
   // SDES is offered on every SRTP profile, UDP/TLS ones included (DTLS may still win)
-  const sdes = !mB.sdesOff && (!dtlsPeer || p.cryptos.length > 0 || mB.protoOverride !== null) && (isSrtp(proto) || osrtp);
+  // (only when the offerer itself is plain RTP; `SDES: off` likewise keeps SDES for an SDES answerer)
+  const offererSrtp = p.cryptos.length > 0 || p.fingerprint !== null;
+  const sdes = (!mB.sdesOff || sdesPeer) && (!dtlsPeer || offererSrtp || mB.protoOverride !== null) && (isSrtp(proto) || osrtp);
   if (sdes) {
     const lines: SdesCrypto[] = [];
     // what the endpoint accepted before is offered again first, same tag and key
