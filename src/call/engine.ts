@@ -294,7 +294,8 @@ export class CallEngine {
       return out;
     }
     // codecs
-    const sent = offerCodecs(p.codecs, f.codec);
+    // codecs added for transcoding are audio codecs: other media only see strip/mask/offer
+    const sent = offerCodecs(p.codecs, p.type === "audio" ? f.codec : { ...f.codec, transcode: [] });
     mA.consumed = matchingCodecs(p.codecs, f.codec.consume);
     mA.acceptAll = f.codec.accept.some((x) => /^(all|full)$/i.test(x));
     mA.masked = matchingCodecs(p.codecs, f.codec.mask).filter((c) => !sent.some((x) => x.pt === c.pt));
@@ -548,7 +549,8 @@ export class CallEngine {
     if (codecs.length === 0 && rejected) codecs = (mB.codecsSent.length ? mB.codecsSent : offered.codecs).slice(0, 1);
     out.codecs = codecs;
     if (rejected) return out;
-    out.rtcpMux = mA.rtcpMuxAccept && !f.rtcpMux.reject && (p.rtcpMux || mA.rtcpMuxOffered);
+    // (rtcp-mux flags act at offer time; in an answer they change nothing)
+    out.rtcpMux = mA.rtcpMuxAccept && (p.rtcpMux || mA.rtcpMuxOffered);
     out.rtcp = this.rtcpAttr(f, mA, proto, conn, out.rtcpMux);
     mA.rtcpMuxActive = out.rtcpMux;
     // an answerer that sends rtcp-mux multiplexes from now on, whether we asked or not
