@@ -11,7 +11,7 @@ import { getLogger, initLogging, shutdownLogging, sinkDescription } from "./log/
 import { programName, runtimeVersion, selfCommand, userArgs } from "./platform/runtime.ts";
 
 /** Options src/config marks as not implemented but that the control layer serves (tell src/config to flip them). */
-const SERVED_BY_CONTROL = new Set(["listen-http"]);
+const SERVED_BY_CONTROL = new Set(["listen-http", "listen-https", "https-cert", "https-key", "split-logs", "max-log-line-length"]);
 
 /** Set in the re-spawned child so it knows it is the daemonized copy; fd 3 is then its status pipe to the parent. */
 const DAEMON_CHILD_ENV = "RTPENGINE_TS_DAEMON_CHILD";
@@ -106,8 +106,8 @@ async function main(): Promise<number> {
   log.info(`Startup complete, version ${VERSION} on ${runtimeVersion()}, pid ${process.pid}, logging to ${sinkDescription()}`);
   const unsupported = config.unsupportedGiven.filter((o) => !SERVED_BY_CONTROL.has(o));
   if (unsupported.length) log.warning(`Options given but not supported by this version (ignored): ${unsupported.map((o) => "--" + o).join(", ")}`);
-  if (config.listenNg.length + config.listenTcpNg.length + config.listenHttp.length === 0) {
-    log.warning("No ng control listener configured (--listen-ng, --listen-tcp-ng or --listen-http)");
+  if (config.listenNg.length + config.listenTcpNg.length + config.listenHttp.length + config.listenHttps.length === 0) {
+    log.warning("No ng control listener configured (--listen-ng, --listen-tcp-ng, --listen-http or --listen-https)");
   }
   reportToParent("ready");
   const code = await daemon.finished;

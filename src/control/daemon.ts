@@ -1,10 +1,11 @@
 // Daemon lifecycle after configuration: bind the control listeners, pidfile, readiness, signals, clean shutdown.
-import { unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import type { Config, Listener } from "../config/types.ts";
 import { initCli } from "./cli.ts";
 import { listenCli } from "./cli-server.ts";
 import { NgDispatcher } from "./dispatch.ts";
-import { listenHttp } from "./http.ts";
+import { listenHttp, type TlsFiles } from "./http.ts";
+import { ListenError } from "./listen-error.ts";
 import { listenNgTcp } from "./tcp.ts";
 import { listenNgUdp, type BoundListener } from "./udp.ts";
 import { getLogger, shiftLogLevels } from "../log/logger.ts";
@@ -29,6 +30,18 @@ export interface RunningDaemon {
   /** resolves when the daemon has shut down; value is the exit code */
   readonly finished: Promise<number>;
   shutdown(reason: string, code?: number): Promise<number>;
+}
+
+/** --listen-https needs --https-cert and --https-key; problems surface as a ListenError naming the option. */
+function tlsFiles(config: Config): TlsFiles {
+  if (!config.httpsCert || !config.httpsKey) {
+    throw new ListenError("--listen-https", "", "needs --https-cert and --https-key");
+  }
+  try {
+    return { cert: readFileSync(config.httpsCert), key: readFileSync(config.httpsKey) };
+  } catch (e) {
+    throw new ListenError("--listen-https", "", `cannot read certificate or key: ${(e as Error).message}`);
+  }
 }
 
 type Binder = { option: string; listener: Listener; bind: () => Promise<BoundListener> };
@@ -60,6 +73,7 @@ export async function startDaemon(config: Config, hooks: DaemonHooks = {}): Prom
     ...config.listenTcpNg.map((l) => ({ option: "--listen-tcp-ng", listener: l, bind: () => listenNgTcp(l, dispatcher) })),
     ...(config.listenCli ? [{ option: "--listen-cli", listener: config.listenCli, bind: () => listenCli(config.listenCli!) }] : []),
     ...config.listenHttp.map((l) => ({ option: "--listen-http", listener: l, bind: () => listenHttp(l, dispatcher) })),
+    ...config.listenHttps.map((l) => ({ option: "--listen-https", listener: l, bind: () => listenHttp(l, dispatcher, "--listen-https", tlsFiles(config)) })),
   ];
   const listeners = await bindAll(binders);
 

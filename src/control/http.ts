@@ -1,5 +1,6 @@
-// ng and CLI over HTTP (--listen-http): POST /ng, GET /ping, GET /cli/<words+joined+by+plus>; WebSocket upgrades via ws.ts.
+// ng and CLI over HTTP(S) (--listen-http, --listen-https): POST /ng, GET /ping, GET /cli/<words+joined+by+plus>; WebSocket upgrades via ws.ts.
 import http from "node:http";
+import https from "node:https";
 import type { Listener } from "../config/types.ts";
 import { MAX_NG_MESSAGE } from "./codec.ts";
 import { runCliCommand } from "./cli.ts";
@@ -19,9 +20,16 @@ export function registerHttpRoute(path: string, route: HttpRoute): void {
   routes.set(path, route);
 }
 
-export function listenHttp(listener: Listener, dispatcher: NgDispatcher, option = "--listen-http"): Promise<BoundListener> {
+/** PEM certificate and key for --listen-https (--https-cert, --https-key). */
+export interface TlsFiles {
+  cert: Buffer;
+  key: Buffer;
+}
+
+export function listenHttp(listener: Listener, dispatcher: NgDispatcher, option = "--listen-http", tls?: TlsFiles): Promise<BoundListener> {
   const address = listener.address ?? (listener.family === 4 ? "0.0.0.0" : "::");
-  const server = http.createServer((req, res) => void serve(req, res, dispatcher));
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void serve(req, res, dispatcher);
+  const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, handler) : http.createServer(handler);
   server.on("upgrade", (req, socket, head) => handleUpgrade(req, socket, head, dispatcher));
   server.on("clientError", (_e, socket) => socket.destroy());
   return new Promise((resolve, reject) => {
@@ -34,7 +42,7 @@ export function listenHttp(listener: Listener, dispatcher: NgDispatcher, option 
       server.off("error", onBindError);
       const a = server.address() as { address: string; port: number };
       const local = hostPort(a.address, a.port);
-      log.info(`Listening for HTTP/WebSocket requests on ${local}`);
+      log.info(`Listening for ${tls ? "HTTPS/secure WebSocket" : "HTTP/WebSocket"} requests on ${local}`);
       resolve({
         local,
         port: a.port,

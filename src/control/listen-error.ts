@@ -5,7 +5,7 @@ export class ListenError extends Error {
     readonly where: string,
     readonly reason: string,
   ) {
-    super(`${option}: cannot listen on ${where}: ${reason}`);
+    super(where ? `${option}: cannot listen on ${where}: ${reason}` : `${option}: ${reason}`);
     this.name = "ListenError";
   }
 }

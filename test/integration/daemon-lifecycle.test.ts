@@ -113,6 +113,37 @@ describe("lifecycle", () => {
     }
   });
 
+  test("--listen-https: HTTPS and secure WebSocket with --https-cert/--https-key; without them exit 1", async () => {
+    const dir = tmp();
+    const [cert, key] = [join(dir, "cert.pem"), join(dir, "key.pem")];
+    const gen = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert]);
+    if (gen.exitCode !== 0) {
+      console.warn("skipped: openssl could not make a test certificate");
+      return;
+    }
+    const port = await freePort();
+    const d = await spawnDaemon({ args: [`--listen-https=127.0.0.1:${port}`, `--https-cert=${cert}`, `--https-key=${key}`] });
+    try {
+      const r = await fetch(`https://127.0.0.1:${port}/ng`, { method: "POST", body: "s1 d7:command4:pinge", tls: { rejectUnauthorized: false } } as RequestInit);
+      expect(await r.text()).toBe("s1 d6:result4:ponge");
+      const ws = new WebSocket(`wss://127.0.0.1:${port}/`, { protocols: ["ng.rtpengine.com"], tls: { rejectUnauthorized: false } } as unknown as string[]);
+      const viaWss = await new Promise<string>((res, rej) => {
+        ws.onopen = () => ws.send("s2 d7:command4:pinge");
+        ws.onmessage = (ev) => res(String(ev.data));
+        ws.onerror = () => rej(new Error("wss error"));
+        setTimeout(() => rej(new Error("wss timeout")), 5000);
+      });
+      ws.close();
+      expect(viaWss).toBe("s2 d6:result4:ponge");
+    } finally {
+      await d.stop();
+    }
+    const bad = await run(["--config-file=none", "-i", "127.0.0.1", "-f", `--listen-https=127.0.0.1:${port}`]);
+    expect(bad.code).toBe(1);
+    expect(bad.err.trim()).toBe("rtpengine: --listen-https: needs --https-cert and --https-key");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   test("hidden --self-test-shim runs the shim self-test and exits 0", async () => {
     const r = await run(["--self-test-shim"]);
     expect(r.err).toContain("shim: ok");
