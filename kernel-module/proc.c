@@ -11,19 +11,40 @@
  *   /proc/rtpengine/N/status  r  short table summary
  *
  * Readable files are snapshots taken at open(), so a reader always sees
- * whole records however it splits its reads.
+ * whole records however it splits its reads. Access is by file mode only;
+ * the module parameters proc_uid/proc_gid hand every entry to the user the
+ * daemon runs as (as "options xt_RTPENGINE proc_uid=... proc_gid=...").
  */
 #include <linux/module.h>
 #include <linux/proc_fs.h>
 #include <linux/uaccess.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
-#include <linux/capability.h>
+#include <linux/uidgid.h>
+#include <linux/moduleparam.h>
 #include <linux/kernel.h>
 #include "rtpe.h"
 #include "compat.h"
 
 static struct proc_dir_entry *rtpe_proc_root;
+
+static unsigned int proc_uid;
+static unsigned int proc_gid;
+module_param(proc_uid, uint, 0444);
+MODULE_PARM_DESC(proc_uid, "owner (uid) of the /proc/rtpengine entries");
+module_param(proc_gid, uint, 0444);
+MODULE_PARM_DESC(proc_gid, "group (gid) of the /proc/rtpengine entries");
+
+/* NULL-safe: gives a freshly created entry to proc_uid/proc_gid */
+static struct proc_dir_entry *rtpe_own(struct proc_dir_entry *e)
+{
+	kuid_t uid = make_kuid(&init_user_ns, proc_uid);
+	kgid_t gid = make_kgid(&init_user_ns, proc_gid);
+
+	if (e && uid_valid(uid) && gid_valid(gid))
+		proc_set_user(e, uid, gid);
+	return e;
+}
 
 /* the text list is for people: at most 16 MB, at most 2 kB per rule */
 #define RTPE_LIST_PER_RULE	2048
@@ -272,8 +293,6 @@ static ssize_t rtpe_ctl_write(struct file *f, const char __user *ubuf, size_t n,
 	void *buf;
 	int err;
 
-	if (!capable(CAP_NET_ADMIN))
-		return -EPERM;
 	if (n < sizeof(struct rtpe_msg_hdr) || n > sizeof(struct rtpe_msg_rule))
 		return -EINVAL;
 	buf = memdup_user(ubuf, n);
@@ -317,13 +336,13 @@ int rtpe_proc_table_add(struct rtpe_table *t)
 	char name[8];
 
 	snprintf(name, sizeof(name), "%u", t->id);
-	t->dir = proc_mkdir(name, rtpe_proc_root);
+	t->dir = rtpe_own(proc_mkdir(name, rtpe_proc_root));
 	if (!t->dir)
 		return -ENOMEM;
-	if (!proc_create_data("control", 0200, t->dir, &rtpe_ctl_ops, t) ||
-	    !proc_create_data("list", 0444, t->dir, &rtpe_list_ops, t) ||
-	    !proc_create_data("blist", 0444, t->dir, &rtpe_blist_ops, t) ||
-	    !proc_create_data("status", 0444, t->dir, &rtpe_status_ops, t)) {
+	if (!rtpe_own(proc_create_data("control", 0200, t->dir, &rtpe_ctl_ops, t)) ||
+	    !rtpe_own(proc_create_data("list", 0444, t->dir, &rtpe_list_ops, t)) ||
+	    !rtpe_own(proc_create_data("blist", 0444, t->dir, &rtpe_blist_ops, t)) ||
+	    !rtpe_own(proc_create_data("status", 0444, t->dir, &rtpe_status_ops, t))) {
 		proc_remove(t->dir);
 		t->dir = NULL;
 		return -ENOMEM;
@@ -345,8 +364,6 @@ static ssize_t rtpe_main_ctl_write(struct file *f, const char __user *ubuf, size
 	unsigned int id;
 	int err;
 
-	if (!capable(CAP_NET_ADMIN))
-		return -EPERM;
 	if (n == 0 || n >= sizeof(buf))
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, n))
@@ -392,11 +409,11 @@ static const struct proc_ops rtpe_main_list_ops = {
 
 int rtpe_proc_init(void)
 {
-	rtpe_proc_root = proc_mkdir("rtpengine", NULL);
+	rtpe_proc_root = rtpe_own(proc_mkdir("rtpengine", NULL));
 	if (!rtpe_proc_root)
 		return -ENOMEM;
-	if (!proc_create("control", 0200, rtpe_proc_root, &rtpe_main_ctl_ops) ||
-	    !proc_create("list", 0444, rtpe_proc_root, &rtpe_main_list_ops)) {
+	if (!rtpe_own(proc_create("control", 0200, rtpe_proc_root, &rtpe_main_ctl_ops)) ||
+	    !rtpe_own(proc_create("list", 0444, rtpe_proc_root, &rtpe_main_list_ops))) {
 		proc_remove(rtpe_proc_root);
 		rtpe_proc_root = NULL;
 		return -ENOMEM;

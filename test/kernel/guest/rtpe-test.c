@@ -11,6 +11,7 @@
  *   rtpe-test fuzz                malformed packets against RTP/SRTP rules
  *   rtpe-test churn               rule updates and readers during traffic
  *   rtpe-test srtp                SRTP/SRTCP (see srtp-test.c)
+ *   rtpe-test asuser UID ok|denied  /proc access as an unprivileged user
  *   rtpe-test bench N             throughput report (see bench.c)
  *
  * Prints "CHECK PASS|FAIL name" lines; exit status is the failure count.
@@ -570,6 +571,33 @@ static int test_del_open_reader(void)
 	return 0;
 }
 
+/* as an unprivileged user: allowed only when the module gave it the files */
+static int test_asuser(unsigned int uid, int expect_ok)
+{
+	struct rtpe_rule r = plain_rule(0, 0, 45210, 45212, 45214);
+	char name[96];
+	int err, fd;
+
+	if (setgid(uid) || setuid(uid)) {
+		check(0, "asuser: setuid", "errno=%d", errno);
+		return 1;
+	}
+	err = file_write("/proc/rtpengine/control", "add 7");
+	snprintf(name, sizeof(name), "uid %u: add table %s", uid, expect_ok ? "allowed" : "refused");
+	check(expect_ok ? err == 0 : err == -EACCES, name, "err=%d", err);
+	if (err)
+		return 0;
+	fd = ctl_open(7);
+	snprintf(name, sizeof(name), "uid %u: open 7/control and add a rule", uid);
+	check(fd >= 0 && ctl_rule(fd, RTPE_CMD_ADD, &r) == 0, name, "errno=%d", errno);
+	if (fd >= 0)
+		close(fd);
+	err = file_write("/proc/rtpengine/control", "del 7");
+	snprintf(name, sizeof(name), "uid %u: del table", uid);
+	check(err == 0, name, "err=%d", err);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -589,6 +617,8 @@ int main(int argc, char **argv)
 	}
 	else if (argc >= 2 && !strcmp(argv[1], "srtp"))
 		srtp_tests();
+	else if (argc >= 4 && !strcmp(argv[1], "asuser"))
+		test_asuser((unsigned int)atoi(argv[2]), !strcmp(argv[3], "ok"));
 	else if (argc >= 3 && !strcmp(argv[1], "bench"))
 		return bench_main(atoi(argv[2]));
 	else {
