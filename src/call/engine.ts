@@ -286,9 +286,10 @@ export class CallEngine {
     // what the offerer's own SDP says about ICE is remembered for offers going back to it
     mA.peerIce = p.hasIce;
     // an answerer that showed no ICE support is not offered ICE again (until `reset`)
-    // an endpoint without ICE is not offered ICE by default; after an ICE-less answer not even with ICE=force
+    // an endpoint that showed no ICE is not offered ICE by default
     const forced = ice === "force" || ice === "optional" || ice === "force-relay";
-    mB.iceEnabled = ice === "remove" || mB.peerIceAnswered === false ? false : forced ? true : mB.peerIce === false ? false : p.hasIce || mB.peerIce === true;
+    // (unlike what the docs say, 10.5 keeps offering ICE with ICE=force after an ICE-less answer)
+    mB.iceEnabled = ice === "remove" ? false : forced ? true : mB.peerIce === false ? false : p.hasIce || mB.peerIce === true;
     if (!rtp) {
       out.ice = iceOut(f, mB, 1);
       return out;
@@ -565,6 +566,8 @@ export class CallEngine {
     // an offerer that does trickle ICE is told that we do too
     if (ice === "optional" && p.hasIce) optionalIce(f, mA, out, out.rtcpMux ? 1 : 2);
     else out.ice = iceOut(f, mA, out.rtcpMux ? 1 : 2, offered.trickle);
+    // 10.5 still tells a trickling offerer "trickle, no more candidates" when ICE is removed
+    if (!out.ice && !out.keepPeerIce && offered.trickle && offered.hasIce) out.trickleOnly = true;
     return out;
   }
 

@@ -43,6 +43,8 @@ export interface MediaOut {
   /** a media section rtpengine does not handle (e.g. TCP/MSRP): copied verbatim; `conn` is the
    * address it had, inserted when the session c= it relied on gets rewritten */
   passthrough: boolean;
+  /** no ICE of ours, but `a=ice-options:trickle` and `a=end-of-candidates` anyway (10.5 answers a trickling offerer so) */
+  trickleOnly?: boolean;
   /** the media is translated to another kind (T.38 gateway): new m= type/formats, the original attributes go */
   replace?: { type: string; formats: string[] | null; attrs: string[] };
 }
@@ -160,4 +162,5 @@ function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritte
     if (mo.ice.trickle) out.push("a=end-of-candidates");
   }
   for (const c of mo.extraCandidates) out.push(`a=${c}`);
+  if (mo.trickleOnly) out.push("a=ice-options:trickle", "a=end-of-candidates");
 }
