@@ -16,6 +16,8 @@ export interface InstalledRule {
   readonly rule: ForwardingRule;
   /** the socket the rule lives on: once it is closed the rule is gone with it (never delete by a reused handle) */
   readonly socket: MediaSocket;
+  /** the socket it sends from: when that one closes (the other side went away) the rule must go */
+  readonly output: MediaSocket;
   credited: RuleCounters;
 }
 
@@ -29,10 +31,10 @@ export class ShimFastPath {
   constructor(private readonly raw: ShimRaw) {}
 
   /** Add (or replace) the rule; returns the installation, or an error text. */
-  install(rule: ForwardingRule, socket: MediaSocket): InstalledRule | string {
+  install(rule: ForwardingRule, socket: MediaSocket, output: MediaSocket): InstalledRule | string {
     const r = this.raw.rtpe_rule_add(encodeShimRule(rule));
     if (r < 0) return `rtpe_rule_add: errno ${-r}`;
-    return { rule, socket, credited: { packets: 0, bytes: 0, errors: 0, lastMs: 0 } };
+    return { rule, socket, output, credited: { packets: 0, bytes: 0, errors: 0, lastMs: 0 } };
   }
 
   /** Counters since installation (null when the socket or rule is gone). */

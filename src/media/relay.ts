@@ -394,7 +394,7 @@ export class MediaRelay implements MediaHooks {
   }
 
   /** The rule this stream should have now, or null when its packets need TypeScript. */
-  private desiredRule(call: Call, mono: Monologue, from: Media, st: MediaState, s: StreamState): { rule: ForwardingRule; socket: MediaSocket } | null {
+  private desiredRule(call: Call, mono: Monologue, from: Media, st: MediaState, s: StreamState): { rule: ForwardingRule; socket: MediaSocket; output: MediaSocket } | null {
     if (!this.opts.fastPath || from.port === null || !s.learner.confirmed) return null;
     // muxed RTCP arrives on the RTP port; a muxed port facing a non-muxed side must be split per packet
     if (s.rtcp && from.rtcpMuxActive) return null;
@@ -417,6 +417,7 @@ export class MediaRelay implements MediaHooks {
     const watch = !s.learner.fixed && (s.learner.opts.strictSource || s.learner.opts.mediaHandover);
     return {
       socket: local,
+      output: out,
       rule: {
         local: { handle: local.handle, local: local.local },
         // `strict source` drops others in C; `media handover` sends them up so TypeScript can move the endpoint
@@ -430,7 +431,7 @@ export class MediaRelay implements MediaHooks {
     };
   }
 
-  private apply(s: StreamState, want: { rule: ForwardingRule; socket: MediaSocket } | null): void {
+  private apply(s: StreamState, want: { rule: ForwardingRule; socket: MediaSocket; output: MediaSocket } | null): void {
     const fp = this.opts.fastPath;
     let cur = s.rule;
     if (cur && cur.socket.isClosed) cur = s.rule = null; // its socket closed: the rule went with it
@@ -442,7 +443,7 @@ export class MediaRelay implements MediaHooks {
     }
     s.rule = null;
     if (!want) return;
-    const ir = fp.install(want.rule, want.socket);
+    const ir = fp.install(want.rule, want.socket, want.output);
     if (typeof ir === "string") {
       this.opts.log?.(`fast path rule not installed (packets stay in the slow path): ${ir}`);
       return;
@@ -489,7 +490,13 @@ export class MediaRelay implements MediaHooks {
   creditAll(): void {
     for (const call of this.callRoutes.keys()) {
       this.forEachStream(call, (st) => {
-        if (st.rule) this.credit(st, st.rule);
+        if (!st.rule) return;
+        this.credit(st, st.rule);
+        // its output closed (a branch or party deleted): back to the slow path, which has no destination
+        if (st.rule.output.isClosed) {
+          this.opts.fastPath?.withdraw(st.rule);
+          st.rule = null;
+        }
       });
     }
   }

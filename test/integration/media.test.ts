@@ -399,3 +399,42 @@ for (const fast of [true, false]) {
     }, 15000);
   });
 }
+
+describe("media ports", () => {
+  let d: TestDaemon;
+  beforeAll(async () => {
+    // room for exactly two RTP/RTCP pairs on each address: one call
+    d = await spawnDaemon({ args: ["-i", "::1", "--port-min=45000", "--port-max=45003", "--delete-delay=0"] });
+  });
+  afterAll(async () => {
+    await d?.stop();
+  });
+
+  test("every address of an interface gets the same port; exhaustion is an error; delete frees the ports", async () => {
+    const a = await Phone.open(), b = await Phone.open();
+    try {
+      const c = await setupCall(d, a, b);
+      for (const p of [45000, 45001, 45002, 45003]) {
+        expect(await portFree(H, p)).toBe(false);
+        expect(await portFree("::1", p)).toBe(false);
+      }
+      const r = await d.ng({ command: "offer", "call-id": "second", "from-tag": "X", sdp: audioSdp(H, 4000) });
+      expect(r.result).toBe("error");
+      expect(r["error-reason"]).toBe("Ran out of ports");
+      // the first call still relays
+      await a.burst(c.toA.port, 3, 1);
+      expect(await b.waitFor(3)).toBe(3);
+      await d.ng({ command: "delete", "call-id": c.callId, "from-tag": "A" });
+      await d.ng({ command: "delete", "call-id": "second", "from-tag": "X" });
+      for (const p of [45000, 45001, 45002, 45003]) {
+        expect(await portFree(H, p)).toBe(true);
+        expect(await portFree("::1", p)).toBe(true);
+      }
+      const again = await setupCall(d, a, b);
+      expect(again.toA.port % 2).toBe(0);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
