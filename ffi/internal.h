@@ -38,6 +38,7 @@ struct shim_rule {
 struct shim_sock {
 	pthread_mutex_t lock;
 	int fd;                 /* -1 when closed */
+	int epfd;               /* the epoll set it was added to */
 	int in_use;             /* reserved in the table (guarded by the table lock) */
 	uint32_t gen;           /* bumped at every open: stale epoll events and rules are ignored */
 	struct rtpe_addr local;
@@ -59,14 +60,14 @@ void shim_close_all(void);
 uint64_t shim_sockets_open(void);
 
 /* loop.c */
-int shim_epoll_fd(void);
+int shim_epoll_fd_for(int handle);   /* the epoll set of the thread that reads this socket */
 uint64_t shim_now_ns(void);
 
 /* ring.c */
-int ring_init(uint32_t bytes);
+int ring_init(unsigned nrings, uint32_t bytes_each);
 void ring_free(void);
-uint8_t *ring_reserve(uint32_t rec_len);  /* contiguous space or NULL when full */
-void ring_commit(void);                   /* publish everything reserved so far */
+uint8_t *ring_reserve(unsigned ring, uint32_t rec_len);  /* contiguous space or NULL when full */
+void ring_commit(unsigned ring);                         /* publish everything reserved so far */
 void ring_note_drop(void);
 void ring_stats(struct rtpe_global_stats *out);
 int ring_take_wake(void);                 /* 1 when the caller should call the wake callback */
@@ -75,7 +76,8 @@ int ring_take_wake(void);                 /* 1 when the caller should call the w
 struct rx_scratch;
 struct rx_scratch *rx_scratch_new(void);
 void rx_scratch_free(struct rx_scratch *sc);
-int io_rx_socket(struct rx_scratch *sc, uint32_t idx, uint32_t gen); /* packets queued to JS */
+/* read one batch from socket idx (generation gen) into ring; returns packets queued to JS */
+int io_rx_socket(struct rx_scratch *sc, unsigned ring, uint32_t idx, uint32_t gen);
 
 /* rule.c */
 /* Match a packet against the socket's rules (slot locked). Returns the rule or NULL; sets *drop

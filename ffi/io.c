@@ -190,7 +190,7 @@ static void forward_batch(struct rx_scratch *sc, unsigned nfwd)
 	}
 }
 
-int io_rx_socket(struct rx_scratch *sc, uint32_t idx, uint32_t gen)
+int io_rx_socket(struct rx_scratch *sc, unsigned ring, uint32_t idx, uint32_t gen)
 {
 	struct shim_sock *s;
 	unsigned nfwd = 0;
@@ -266,7 +266,7 @@ int io_rx_socket(struct rx_scratch *sc, uint32_t idx, uint32_t gen)
 		}
 
 		rec_len = (RTPE_RX_HDR_SIZE + len + 7u) & ~7u;
-		p = ring_reserve(rec_len);
+		p = ring_reserve(ring, rec_len);
 		if (!p) {
 			CNT_ADD(s->st.rx_ring_drops, 1);
 			ring_note_drop();
@@ -282,7 +282,7 @@ int io_rx_socket(struct rx_scratch *sc, uint32_t idx, uint32_t gen)
 		queued++;
 	}
 	if (queued)
-		ring_commit();
+		ring_commit(ring);
 	CNT_ADD(s->st.rx_packets, (unsigned)n);
 	CNT_ADD(s->st.rx_bytes, bytes);
 	pthread_mutex_unlock(&s->lock);

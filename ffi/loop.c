@@ -1,7 +1,8 @@
-/* loop.c - the receive thread: epoll over every shim socket, batches to the ring, wakes JS. */
+/* loop.c - the receive threads: epoll over the shim sockets, batches to the rings, wakes JS. */
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -13,35 +14,44 @@
 #define STOP_TOKEN UINT64_MAX
 #define MAX_EVENTS 64
 
-static pthread_once_t ep_once = PTHREAD_ONCE_INIT;
-static int ep_fd = -1, ep_err;
+/* One epoll set per receive thread; a socket joins set (handle % nthreads) when it opens, so each
+ * socket is read by exactly one thread and its packets stay in order. */
+static pthread_mutex_t ep_lock = PTHREAD_MUTEX_INITIALIZER;
+static int ep_fds[RTPE_MAX_RX_THREADS] = { -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1 };
+static unsigned nthreads = 1;
 
 static pthread_mutex_t life = PTHREAD_MUTEX_INITIALIZER;
 static int running, stopping;
-static pthread_t thread;
+static unsigned nstarted;
+static pthread_t threads[RTPE_MAX_RX_THREADS];
+static int joined[RTPE_MAX_RX_THREADS];
+static struct rx_scratch *scratch[RTPE_MAX_RX_THREADS];
 static int stop_fd = -1;
 static rtpe_wake_fn wake_cb;
-static struct rx_scratch *scratch;
 static uint64_t iterations;
 
-/* optional waker thread (RTPE_START_WAKER_THREAD) and what the threads still need joining */
+/* optional waker thread (RTPE_START_WAKER_THREAD) */
 static pthread_t waker;
-static int use_waker, rx_joined, waker_joined;
+static int use_waker, waker_joined;
 static pthread_mutex_t wk_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wk_cond = PTHREAD_COND_INITIALIZER;
 static int wk_pending, wk_stop;
 
-static void ep_init(void)
-{
-	ep_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (ep_fd < 0)
-		ep_err = -errno;
-}
+_Static_assert(RTPE_MAX_RX_THREADS == 16, "ep_fds initialiser");
 
-int shim_epoll_fd(void)
+int shim_epoll_fd_for(int handle)
 {
-	pthread_once(&ep_once, ep_init);
-	return ep_fd >= 0 ? ep_fd : ep_err;
+	unsigned set;
+	int fd;
+
+	pthread_mutex_lock(&ep_lock);
+	set = (unsigned)handle % nthreads;
+	if (ep_fds[set] < 0)
+		ep_fds[set] = epoll_create1(EPOLL_CLOEXEC);
+	fd = ep_fds[set] >= 0 ? ep_fds[set] : -errno;
+	pthread_mutex_unlock(&ep_lock);
+	return fd;
 }
 
 uint64_t shim_now_ns(void)
@@ -52,14 +62,26 @@ uint64_t shim_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static void wake_js(void)
+{
+	if (!use_waker) {
+		wake_cb();
+		return;
+	}
+	pthread_mutex_lock(&wk_lock);
+	wk_pending = 1;
+	pthread_cond_signal(&wk_cond);
+	pthread_mutex_unlock(&wk_lock);
+}
+
 static void *rx_main(void *arg)
 {
+	unsigned me = (unsigned)(uintptr_t)arg;
 	struct epoll_event ev[MAX_EVENTS];
-	int stop = 0;
+	int epfd = ep_fds[me], stop = 0;
 
-	(void)arg;
 	while (!stop) {
-		int n = epoll_wait(ep_fd, ev, MAX_EVENTS, -1), queued = 0;
+		int n = epoll_wait(epfd, ev, MAX_EVENTS, -1), queued = 0;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -73,19 +95,12 @@ static void *rx_main(void *arg)
 				stop = 1;
 				continue;
 			}
-			queued += io_rx_socket(scratch, (uint32_t)(tok & 0xffffffffu), (uint32_t)(tok >> 32));
+			queued += io_rx_socket(scratch[me], me, (uint32_t)(tok & 0xffffffffu),
+					(uint32_t)(tok >> 32));
 		}
 		/* one wake per iteration at most, and none while JS has not drained the last one */
-		if (queued && wake_cb && ring_take_wake()) {
-			if (use_waker) {
-				pthread_mutex_lock(&wk_lock);
-				wk_pending = 1;
-				pthread_cond_signal(&wk_cond);
-				pthread_mutex_unlock(&wk_lock);
-			} else {
-				wake_cb();
-			}
-		}
+		if (queued && wake_cb && ring_take_wake())
+			wake_js();
 	}
 	return NULL;
 }
@@ -113,91 +128,25 @@ SHIM_EXPORT int rtpe_api_version(void)
 	return RTPE_SHIM_API_VERSION;
 }
 
-SHIM_EXPORT int rtpe_start(rtpe_wake_fn wake, uint32_t ring_bytes, uint32_t flags)
+SHIM_EXPORT int rtpe_set_threads(int n)
 {
-	struct epoll_event ev;
-	sigset_t all, old;
-	int r, epfd;
+	int r = 0;
 
+	if (n < 1 || n > RTPE_MAX_RX_THREADS)
+		return -EINVAL;
 	pthread_mutex_lock(&life);
-	if (running) {
-		pthread_mutex_unlock(&life);
-		return -EALREADY;
-	}
-	epfd = shim_epoll_fd();
-	if (epfd < 0) {
-		pthread_mutex_unlock(&life);
-		return epfd;
-	}
-	r = ring_init(ring_bytes);
-	if (r < 0)
-		goto fail;
-	scratch = rx_scratch_new();
-	if (!scratch) {
-		r = -ENOMEM;
-		goto fail_ring;
-	}
-	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (stop_fd < 0) {
-		r = -errno;
-		goto fail_scratch;
-	}
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.u64 = STOP_TOKEN;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, stop_fd, &ev) < 0) {
-		r = -errno;
-		goto fail_stopfd;
-	}
-	wake_cb = wake;
-	use_waker = wake && (flags & RTPE_START_WAKER_THREAD);
-	wk_pending = wk_stop = 0;
-	rx_joined = 0;
-	waker_joined = !use_waker;
-	/* the runtime's signal handlers must never run on our threads */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (use_waker) {
-		r = -pthread_create(&waker, NULL, waker_main, NULL);
-		if (r < 0) {
-			pthread_sigmask(SIG_SETMASK, &old, NULL);
-			goto fail_epoll;
-		}
-		pthread_setname_np(waker, "rtpe-wake");
-	}
-	r = -pthread_create(&thread, NULL, rx_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r < 0) {
-		if (use_waker) {
-			pthread_mutex_lock(&wk_lock);
-			wk_stop = 1;
-			pthread_cond_signal(&wk_cond);
-			pthread_mutex_unlock(&wk_lock);
-			pthread_join(waker, NULL);
-		}
-		goto fail_epoll;
-	}
-	pthread_setname_np(thread, "rtpe-rx");
-	running = 1;
-	pthread_mutex_unlock(&life);
-	return 0;
-
-fail_epoll:
-	epoll_ctl(epfd, EPOLL_CTL_DEL, stop_fd, NULL);
-fail_stopfd:
-	close(stop_fd);
-	stop_fd = -1;
-fail_scratch:
-	rx_scratch_free(scratch);
-	scratch = NULL;
-fail_ring:
-	ring_free();
-fail:
+	pthread_mutex_lock(&ep_lock);
+	/* open sockets are bound to a set already: the count is fixed while any exists */
+	if (running || shim_sockets_open() > 0)
+		r = -EBUSY;
+	else
+		nthreads = (unsigned)n;
+	pthread_mutex_unlock(&ep_lock);
 	pthread_mutex_unlock(&life);
 	return r;
 }
 
-/* Ask the thread to exit (idempotent). Caller holds `life`. */
+/* Ask the threads to exit (idempotent). Caller holds `life`. */
 static void signal_stop(void)
 {
 	uint64_t one = 1;
@@ -205,6 +154,7 @@ static void signal_stop(void)
 	if (!running || stopping)
 		return;
 	stopping = 1;
+	/* the eventfd stays readable: every epoll set that holds it reports it */
 	while (write(stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
 	pthread_mutex_lock(&wk_lock);
@@ -213,17 +163,130 @@ static void signal_stop(void)
 	pthread_mutex_unlock(&wk_lock);
 }
 
-/* Release what the thread used once it has been joined. Caller holds `life`. */
+/* Release what the threads used once all are joined. Caller holds `life`. */
 static void after_join(void)
 {
-	epoll_ctl(ep_fd, EPOLL_CTL_DEL, stop_fd, NULL);
+	for (unsigned i = 0; i < nstarted; i++) {
+		epoll_ctl(ep_fds[i], EPOLL_CTL_DEL, stop_fd, NULL);
+		rx_scratch_free(scratch[i]);
+		scratch[i] = NULL;
+	}
 	close(stop_fd);
 	stop_fd = -1;
-	rx_scratch_free(scratch);
-	scratch = NULL;
 	wake_cb = NULL;
+	nstarted = 0;
 	running = 0;
 	stopping = 0;
+}
+
+/* Undo a partial start: stop and join what runs, free the rest. Caller holds `life`. */
+static void abort_start(void)
+{
+	running = 1;
+	signal_stop();
+	for (unsigned i = 0; i < nstarted; i++)
+		pthread_join(threads[i], NULL);
+	if (use_waker && !waker_joined)
+		pthread_join(waker, NULL);
+	for (unsigned i = 0; i < RTPE_MAX_RX_THREADS; i++) {
+		if (stop_fd >= 0 && ep_fds[i] >= 0)
+			epoll_ctl(ep_fds[i], EPOLL_CTL_DEL, stop_fd, NULL);
+		rx_scratch_free(scratch[i]);
+		scratch[i] = NULL;
+	}
+	if (stop_fd >= 0)
+		close(stop_fd);
+	stop_fd = -1;
+	wake_cb = NULL;
+	nstarted = 0;
+	running = stopping = 0;
+	ring_free();
+}
+
+SHIM_EXPORT int rtpe_start(rtpe_wake_fn wake, uint32_t ring_bytes, uint32_t flags)
+{
+	struct epoll_event ev;
+	sigset_t all, old;
+	unsigned n;
+	int r;
+
+	pthread_mutex_lock(&life);
+	if (running) {
+		pthread_mutex_unlock(&life);
+		return -EALREADY;
+	}
+	n = nthreads;
+	nstarted = 0;
+	use_waker = wake && (flags & RTPE_START_WAKER_THREAD);
+	waker_joined = !use_waker;
+	wk_pending = wk_stop = 0;
+	wake_cb = wake;
+
+	/* the ring budget is shared by the threads, each ring at least the minimum */
+	r = ring_init(n, ring_bytes / n);
+	if (r < 0)
+		goto fail;
+	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (stop_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = STOP_TOKEN;
+	for (unsigned i = 0; i < n; i++) {
+		int epfd = shim_epoll_fd_for((int)i);
+		if (epfd < 0) {
+			r = epfd;
+			goto fail;
+		}
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, stop_fd, &ev) < 0) {
+			r = -errno;
+			goto fail;
+		}
+		scratch[i] = rx_scratch_new();
+		if (!scratch[i]) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+
+	/* the runtime's signal handlers must never run on our threads */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (use_waker) {
+		r = -pthread_create(&waker, NULL, waker_main, NULL);
+		if (r < 0) {
+			waker_joined = 1;
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			goto fail;
+		}
+		pthread_setname_np(waker, "rtpe-wake");
+	}
+	for (unsigned i = 0; i < n; i++) {
+		char name[16];
+		r = -pthread_create(&threads[i], NULL, rx_main, (void *)(uintptr_t)i);
+		if (r < 0)
+			break;
+		joined[i] = 0;
+		nstarted = i + 1;
+		if (n == 1)
+			snprintf(name, sizeof(name), "rtpe-rx");
+		else
+			snprintf(name, sizeof(name), "rtpe-rx%u", i % 100u);  /* i < 16 */
+		pthread_setname_np(threads[i], name);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
+		goto fail;
+	running = 1;
+	pthread_mutex_unlock(&life);
+	return 0;
+
+fail:
+	abort_start();
+	pthread_mutex_unlock(&life);
+	return r;
 }
 
 SHIM_EXPORT int rtpe_stop_begin(void)
@@ -244,14 +307,18 @@ SHIM_EXPORT int rtpe_stop_poll(void)
 	pthread_mutex_lock(&life);
 	if (running) {
 		signal_stop();
-		if (!rx_joined && pthread_tryjoin_np(thread, NULL) == 0)
-			rx_joined = 1;
+		for (unsigned i = 0; i < nstarted; i++) {
+			if (!joined[i] && pthread_tryjoin_np(threads[i], NULL) == 0)
+				joined[i] = 1;
+			if (!joined[i])
+				done = 0;
+		}
 		if (!waker_joined && pthread_tryjoin_np(waker, NULL) == 0)
 			waker_joined = 1;
-		if (rx_joined && waker_joined)
-			after_join();
-		else
+		if (!waker_joined)
 			done = 0;
+		if (done)
+			after_join();
 	}
 	pthread_mutex_unlock(&life);
 	return done;
@@ -262,11 +329,12 @@ SHIM_EXPORT void rtpe_stop(void)
 	pthread_mutex_lock(&life);
 	if (running) {
 		signal_stop();
-		if (!rx_joined)
-			pthread_join(thread, NULL);
+		for (unsigned i = 0; i < nstarted; i++)
+			if (!joined[i])
+				pthread_join(threads[i], NULL);
 		if (!waker_joined)
 			pthread_join(waker, NULL);
-		rx_joined = waker_joined = 1;
+		waker_joined = 1;
 		after_join();
 	}
 	shim_close_all();

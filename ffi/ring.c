@@ -1,4 +1,4 @@
-/* ring.c - single-producer (receive thread) / single-consumer (JS thread) byte ring of packet records. */
+/* ring.c - per-receive-thread single-producer rings of packet records, drained by the JS thread. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,141 +9,173 @@
 #define RING_MAX (1u << 30)
 
 /* Records are 8-byte aligned and at least RTPE_RX_HDR_SIZE long; a rec_len of 0 marks the unused
- * tail of the buffer before a wrap. Positions grow forever; offset = pos & mask. */
-static struct {
+ * tail of the buffer before a wrap. Positions grow forever; offset = pos & mask. Each receive
+ * thread produces into its own ring, so a socket's packets stay in order without a lock. */
+struct ring {
 	uint8_t *buf;
 	uint32_t size, mask;
-	uint32_t limit;        /* soft cap on bytes held, 0 = size */
 	uint64_t head;         /* published by the producer (release) */
 	uint64_t tail;         /* published by the consumer (release) */
 	uint64_t pending;      /* producer-private: reserved but not yet published */
-	int wake_pending;
-	uint64_t drops, wakeups, polls;
-} ring;
+} __attribute__((aligned(64)));
 
-int ring_init(uint32_t bytes)
+static struct ring rings[RTPE_MAX_RX_THREADS];
+static unsigned nrings, poll_start;
+static uint32_t limit;         /* soft cap on bytes held per ring, 0 = its size */
+static int wake_pending;
+static uint64_t drops, wakeups, polls;
+
+int ring_init(unsigned n, uint32_t bytes)
 {
 	uint32_t size = RING_MIN;
 
+	if (n == 0 || n > RTPE_MAX_RX_THREADS)
+		return -EINVAL;
 	if (bytes > RING_MAX)
 		bytes = RING_MAX;
 	while (size < bytes)
 		size <<= 1;
-	ring.buf = malloc(size);
-	if (!ring.buf)
-		return -ENOMEM;
-	ring.size = size;
-	ring.mask = size - 1u;
-	ring.head = ring.tail = ring.pending = 0;
-	ring.wake_pending = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct ring *r = &rings[i];
+		r->buf = malloc(size);
+		if (!r->buf) {
+			ring_free();
+			return -ENOMEM;
+		}
+		r->size = size;
+		r->mask = size - 1u;
+		r->head = r->tail = r->pending = 0;
+		nrings = i + 1;
+	}
+	wake_pending = 0;
 	return 0;
 }
 
 void ring_free(void)
 {
-	free(ring.buf);
-	ring.buf = NULL;
-	ring.size = ring.mask = 0;
-	ring.head = ring.tail = ring.pending = 0;
+	for (unsigned i = 0; i < RTPE_MAX_RX_THREADS; i++) {
+		free(rings[i].buf);
+		memset(&rings[i], 0, sizeof(rings[i]));
+	}
+	nrings = 0;
 }
 
 SHIM_EXPORT void rtpe_set_ring_limit(uint32_t bytes)
 {
-	__atomic_store_n(&ring.limit, bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&limit, bytes, __ATOMIC_RELAXED);
 }
 
-uint8_t *ring_reserve(uint32_t rec_len)
+uint8_t *ring_reserve(unsigned ri, uint32_t rec_len)
 {
-	uint64_t tail = __atomic_load_n(&ring.tail, __ATOMIC_ACQUIRE);
-	uint32_t limit = __atomic_load_n(&ring.limit, __ATOMIC_RELAXED);
-	uint32_t cap = (limit && limit < ring.size) ? limit : ring.size;
+	struct ring *r = &rings[ri];
+	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	uint32_t lim = __atomic_load_n(&limit, __ATOMIC_RELAXED);
+	uint32_t cap = (lim && lim < r->size) ? lim : r->size;
 	uint32_t off, contig, need;
 	uint64_t used;
 
-	if (!ring.buf || rec_len > ring.size)
+	if (ri >= nrings || !r->buf || rec_len > r->size)
 		return NULL;
-	used = ring.pending - tail;
-	off = (uint32_t)(ring.pending & ring.mask);
-	contig = ring.size - off;
+	used = r->pending - tail;
+	off = (uint32_t)(r->pending & r->mask);
+	contig = r->size - off;
 	need = contig < rec_len ? contig + rec_len : rec_len;
 	if (used + need > cap)
 		return NULL;
 	if (contig < rec_len) {
 		/* contig >= 8 because every record and the size are multiples of 8 */
-		memset(ring.buf + off, 0, 4);
-		ring.pending += contig;
+		memset(r->buf + off, 0, 4);
+		r->pending += contig;
 		off = 0;
 	}
-	ring.pending += rec_len;
-	return ring.buf + off;
+	r->pending += rec_len;
+	return r->buf + off;
 }
 
-void ring_commit(void)
+void ring_commit(unsigned ri)
 {
-	__atomic_store_n(&ring.head, ring.pending, __ATOMIC_RELEASE);
+	__atomic_store_n(&rings[ri].head, rings[ri].pending, __ATOMIC_RELEASE);
 }
 
 void ring_note_drop(void)
 {
-	CNT_ADD(ring.drops, 1);
+	CNT_ADD(drops, 1);
 }
 
 int ring_take_wake(void)
 {
-	if (__atomic_exchange_n(&ring.wake_pending, 1, __ATOMIC_SEQ_CST))
+	if (__atomic_exchange_n(&wake_pending, 1, __ATOMIC_SEQ_CST))
 		return 0;
-	CNT_ADD(ring.wakeups, 1);
+	CNT_ADD(wakeups, 1);
 	return 1;
+}
+
+/* Copy whole records of one ring into buf[*written..len). Returns 0 when the ring is empty, 1 when
+ * buf is full. */
+static int drain_one(struct ring *r, uint8_t *buf, uint32_t len, uint32_t *written)
+{
+	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_SEQ_CST);
+	uint64_t tail = r->tail;
+	int full = 0;
+
+	while (tail < head) {
+		uint32_t off = (uint32_t)(tail & r->mask);
+		uint32_t rec_len;
+
+		memcpy(&rec_len, r->buf + off, 4);
+		if (rec_len == 0) {
+			tail += r->size - off;
+			continue;
+		}
+		if (rec_len > len - *written) {
+			if (*written == 0) {
+				/* can never fit this caller's buffer: drop rather than stall */
+				tail += rec_len;
+				CNT_ADD(drops, 1);
+				continue;
+			}
+			full = 1;
+			break;
+		}
+		memcpy(buf + *written, r->buf + off, rec_len);
+		*written += rec_len;
+		tail += rec_len;
+	}
+	__atomic_store_n(&r->tail, tail, __ATOMIC_RELEASE);
+	return full;
 }
 
 SHIM_EXPORT int rtpe_poll(uint8_t *buf, uint32_t buf_len)
 {
-	uint64_t head, tail;
 	uint32_t written = 0;
+	unsigned n = nrings;
 
-	if (!buf || !ring.buf)
-		return buf ? 0 : -EINVAL;
+	if (!buf)
+		return -EINVAL;
+	if (n == 0)
+		return 0;
 	if (buf_len > INT32_MAX)
 		buf_len = INT32_MAX;     /* the byte count is returned as int */
-	CNT_ADD(ring.polls, 1);
+	CNT_ADD(polls, 1);
 	/* re-arm before looking, so a record published after this point wakes JS again */
-	__atomic_store_n(&ring.wake_pending, 0, __ATOMIC_SEQ_CST);
-	head = __atomic_load_n(&ring.head, __ATOMIC_SEQ_CST);
-	tail = ring.tail;
-
-	while (tail < head) {
-		uint32_t off = (uint32_t)(tail & ring.mask);
-		uint32_t rec_len;
-
-		memcpy(&rec_len, ring.buf + off, 4);
-		if (rec_len == 0) {
-			tail += ring.size - off;
-			continue;
-		}
-		if (rec_len > buf_len - written) {
-			if (written == 0) {
-				/* can never fit this caller's buffer: drop rather than stall */
-				tail += rec_len;
-				CNT_ADD(ring.drops, 1);
-				continue;
-			}
+	__atomic_store_n(&wake_pending, 0, __ATOMIC_SEQ_CST);
+	/* start at a different ring each call so one busy thread cannot starve the others */
+	for (unsigned k = 0; k < n; k++)
+		if (drain_one(&rings[(poll_start + k) % n], buf, buf_len, &written))
 			break;
-		}
-		memcpy(buf + written, ring.buf + off, rec_len);
-		written += rec_len;
-		tail += rec_len;
-	}
-	__atomic_store_n(&ring.tail, tail, __ATOMIC_RELEASE);
+	poll_start = (poll_start + 1u) % n;
 	return (int)written;
 }
 
 void ring_stats(struct rtpe_global_stats *out)
 {
-	uint64_t head = __atomic_load_n(&ring.head, __ATOMIC_ACQUIRE);
-	uint64_t tail = __atomic_load_n(&ring.tail, __ATOMIC_ACQUIRE);
+	uint64_t used = 0;
 
-	out->ring_drops = CNT_GET(ring.drops);
-	out->ring_bytes_used = head - tail;
-	out->wakeups = CNT_GET(ring.wakeups);
-	out->polls = CNT_GET(ring.polls);
+	for (unsigned i = 0; i < nrings; i++)
+		used += __atomic_load_n(&rings[i].head, __ATOMIC_ACQUIRE) -
+			__atomic_load_n(&rings[i].tail, __ATOMIC_ACQUIRE);
+	out->ring_drops = CNT_GET(drops);
+	out->ring_bytes_used = used;
+	out->wakeups = CNT_GET(wakeups);
+	out->polls = CNT_GET(polls);
 }

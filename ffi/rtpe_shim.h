@@ -9,12 +9,13 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature or a struct layout below changes; TypeScript refuses other versions. */
-#define RTPE_SHIM_API_VERSION 3
+#define RTPE_SHIM_API_VERSION 4
 
 /* Sockets are identified by small non-negative handles; every call returning int returns a
  * negative errno on failure. */
 #define RTPE_MAX_SOCKETS 65536
 #define RTPE_MAX_BATCH 32          /* recvmmsg / sendmmsg batch size */
+#define RTPE_MAX_RX_THREADS 16
 #define RTPE_MAX_DATAGRAM 65535
 
 /* An IP endpoint as it crosses the FFI boundary: fixed 20 bytes, no pointers. The same layout as
@@ -104,13 +105,18 @@ int rtpe_port_pair(const struct rtpe_addr *local, uint16_t min, uint16_t max, ui
 /* rtpe_start flags */
 #define RTPE_START_WAKER_THREAD 0x1u /* call wake from a thread of its own (see rtpe_start) */
 
-/* Start the receive thread. wake is called at most once between two rtpe_poll() calls, after
- * packets were queued; ring_bytes sizes the ring (rounded up to a power of two, at least 128 KiB).
+/* Start the receive threads. wake is called at most once between two rtpe_poll() calls, after
+ * packets were queued; ring_bytes is the budget of the rings, one per thread (each rounded up to
+ * a power of two, at least 128 KiB).
  * wake is called from the receive thread itself, unless RTPE_START_WAKER_THREAD: then from a
  * second thread, so that a wake callback that blocks until the runtime's event loop runs it
  * (Deno's thread-safe callbacks do) never stalls receiving and forwarding.
  * Returns 0, or -EALREADY. */
 int rtpe_start(rtpe_wake_fn wake, uint32_t ring_bytes, uint32_t flags);
+/* Number of receive threads rtpe_start will run (1..RTPE_MAX_RX_THREADS, default 1). Each socket
+ * is read by one of them (handle modulo the count), so per-socket order holds. Only while no
+ * socket is open and the threads are stopped: else -EBUSY. */
+int rtpe_set_threads(int n);
 /* Stop and join the receive thread, close every socket, free the ring. Safe to call twice.
  * Under a runtime whose wake callback blocks until its event loop runs it (Deno), the thread may
  * need that loop to finish exiting: call rtpe_stop_begin(), let the loop run until rtpe_stop_poll()
@@ -123,8 +129,8 @@ int rtpe_stop_poll(void);
 /* Caps the bytes the ring may hold (0 = its whole size): for tests and memory tuning. */
 void rtpe_set_ring_limit(uint32_t bytes);
 
-/* Copy whole queued records into buf (struct rtpe_rx_hdr + data each). Returns the bytes
- * written (0 = ring empty). Re-arms the wake callback: call until it returns 0. */
+/* Copy whole queued records into buf (struct rtpe_rx_hdr + data each), from every thread's ring.
+ * Returns the bytes written (0 = all empty). Re-arms the wake callback: call until it returns 0. */
 int rtpe_poll(uint8_t *buf, uint32_t buf_len);
 
 /* Send len bytes from handle to *dst. Returns bytes sent. */

@@ -207,12 +207,14 @@ SHIM_EXPORT int rtpe_socket_open(const struct rtpe_addr *local, int tos, int rcv
 
 	if (!local)
 		return -EINVAL;
-	epfd = shim_epoll_fd();
-	if (epfd < 0)
-		return epfd;
 	idx = slot_reserve();
 	if (idx < 0)
 		return idx;
+	epfd = shim_epoll_fd_for(idx);
+	if (epfd < 0) {
+		slot_release(idx);
+		return epfd;
+	}
 	fd = make_socket(local, tos, rcvbuf, flags, &bound);
 	if (fd < 0) {
 		slot_release(idx);
@@ -221,6 +223,7 @@ SHIM_EXPORT int rtpe_socket_open(const struct rtpe_addr *local, int tos, int rcv
 	s = shim_socks[idx];
 	pthread_mutex_lock(&s->lock);
 	s->fd = fd;
+	s->epfd = epfd;
 	s->gen++;
 	s->local = bound;
 	memset(&s->st, 0, sizeof(s->st));
@@ -248,7 +251,7 @@ SHIM_EXPORT int rtpe_socket_close(int handle)
 
 	if (!s)
 		return -EBADF;
-	epoll_ctl(shim_epoll_fd(), EPOLL_CTL_DEL, s->fd, NULL);
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
 	close(s->fd);
 	s->fd = -1;
 	s->nrules = 0;

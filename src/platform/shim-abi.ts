@@ -1,7 +1,7 @@
 // The typed seam to librtpe_shim: symbol signatures and struct layouts mirrored from ffi/rtpe_shim.h and ffi/rtpe_rule.h.
 
 /** Must equal RTPE_SHIM_API_VERSION in ffi/rtpe_shim.h; the loader refuses any other library. */
-export const SHIM_API_VERSION = 3;
+export const SHIM_API_VERSION = 4;
 
 /** Argument/return kinds, mapped to bun:ffi or Deno FFI types by the runtime loaders. */
 export type AbiType = "i32" | "u32" | "u16" | "buf" | "fn" | "void";
@@ -21,6 +21,7 @@ export const SHIM_SYMBOLS = {
   rtpe_socket_stats: { args: ["i32", "buf"], ret: "i32" },
   rtpe_socket_fd: { args: ["i32"], ret: "i32" },
   rtpe_port_pair: { args: ["buf", "u16", "u16", "u32", "i32", "i32", "u32", "buf"], ret: "i32" },
+  rtpe_set_threads: { args: ["i32"], ret: "i32" },
   rtpe_start: { args: ["fn", "u32", "u32"], ret: "i32" },
   rtpe_stop: { args: [], ret: "void" },
   rtpe_stop_begin: { args: [], ret: "i32" },
@@ -52,6 +53,7 @@ export interface ShimRaw {
   rtpe_port_pair(
     local: Buf, min: number, max: number, seed: number, tos: number, rcvbuf: number, flags: number, out: Buf,
   ): number;
+  rtpe_set_threads(n: number): number;
   rtpe_start(wake: FnPointer, ringBytes: number, flags: number): number;
   rtpe_stop(): void;
   rtpe_stop_begin(): number;
@@ -107,3 +109,4 @@ export const SOCK_REUSEADDR = 0x1;
 /** rtpe_start: call the wake callback from a thread of its own */
 export const START_WAKER_THREAD = 0x1;
 export const MAX_DATAGRAM = 65535;
+export const MAX_RX_THREADS = 16;

@@ -34,6 +34,8 @@ export interface ShimOptions {
   ringBytes?: number;
   /** JS-owned buffer one rtpe_poll fills (default 1 MiB; at least one max-size record) */
   pollBytes?: number;
+  /** receive threads (1..16, default 1); each socket is read by one of them, keeping its order */
+  threads?: number;
   /** wake JS from a thread of its own (default: only under Deno, whose wake-ups block the caller) */
   wakerThread?: boolean;
   /** reports a handler that threw; default logs to stderr */
@@ -65,6 +67,7 @@ export class Shim {
   /** Load the library and start its receive thread. */
   static async start(opts: ShimOptions = {}): Promise<Shim> {
     const binding = await loadShim();
+    check("rtpe_set_threads", binding.raw.rtpe_set_threads(opts.threads ?? 1));
     const shim = new Shim(binding, opts);
     shim.wake = binding.createWakeCallback(() => shim.drain());
     // Deno's thread-safe callbacks block their caller until the event loop runs them: keep that

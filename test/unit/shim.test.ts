@@ -400,6 +400,36 @@ describe("lifecycle", () => {
     open.length = 0;
     shim = await initMediaSockets();
   });
+
+  test("several receive threads: every socket delivers in order, rules forward across threads", async () => {
+    await shutdownMediaSockets();
+    shim = await initMediaSockets({ threads: 3 });
+    try {
+      const names = readdirSync("/proc/self/task").map((t) => readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim());
+      expect(names.filter((n) => /^rtpe-rx\d$/.test(n)).sort()).toEqual(["rtpe-rx0", "rtpe-rx1", "rtpe-rx2"]);
+      // the count is fixed while sockets exist
+      const socks = Array.from({ length: 6 }, () => bind());
+      expect(shim.raw.rtpe_set_threads(2)).toBe(-16); // EBUSY
+      const got = socks.map((s) => collect(s));
+      const tx = await udp();
+      for (let i = 0; i < 30; i++) for (const s of socks) tx.send(`${i}`, s.local.port, "127.0.0.1");
+      await waitFor(() => got.every((g) => g.packets.length === 30));
+      for (const g of got) expect(g.packets.map((p) => Number(p.data))).toEqual([...Array(30).keys()]);
+      // socket handles 0..5 spread over the three threads: forward from each to the next
+      const sink = bind();
+      const sinkGot = collect(sink);
+      for (let i = 0; i < 3; i++) expect(shim.raw.rtpe_rule_add(rule(socks[i]!, socks[i + 1]!, sink.local))).toBe(0);
+      for (let i = 0; i < 3; i++) tx.send(`via${i}`, socks[i]!.local.port, "127.0.0.1");
+      await waitFor(() => sinkGot.packets.length === 3);
+      expect(sinkGot.packets.map((p) => p.src.port).sort()).toEqual([1, 2, 3].map((i) => socks[i]!.local.port).sort());
+      tx.close();
+    } finally {
+      for (const s of open) s.close();
+      open.length = 0;
+      await shutdownMediaSockets();
+      shim = await initMediaSockets();
+    }
+  });
 });
 
 describe("hostile input", () => {
