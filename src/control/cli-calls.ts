@@ -2,7 +2,7 @@
 import type { CallEngine } from "../call/engine.ts";
 import { statisticsReply } from "../call/query.ts";
 import type { NgDict, NgValue } from "./types.ts";
-import { registerCliCommand } from "./cli.ts";
+import { onSettingChanged, registerCliCommand } from "./cli.ts";
 
 /** JSON like rtpengine's jsonstats: decimal strings (bencode has no floats) are written as bare numbers. */
 function toStatsJson(v: NgValue): string {
@@ -137,6 +137,11 @@ function interfaces(engine: CallEngine): string {
 
 /** Register the session commands for a running engine (all calls are "own": there is no Redis foreign state yet). */
 export function registerCallCliCommands(engine: CallEngine): void {
+  // the engine copied these out of the Config at start; `set` must reach it too
+  onSettingChanged((key, value) => {
+    if (key === "maxSessions") engine.opts.maxSessions = value;
+    else if (key === "deleteDelay") engine.opts.deleteDelay = value;
+  });
   registerCliCommand("list numsessions", () => {
     const n = engine.calls.size;
     let transcoded = 0;

@@ -57,7 +57,7 @@ function helpFor(words: string[]): string {
 }
 
 /** Numeric settings shown by `list X` / changed by `set X N`: they live in the shared Config, which readers consult live. */
-type NumericKey = "timeout" | "silentTimeout" | "offerTimeout" | "finalTimeout" | "deleteDelay" | "controlTos" | "maxSessions"
+export type NumericKey = "timeout" | "silentTimeout" | "offerTimeout" | "finalTimeout" | "deleteDelay" | "controlTos" | "maxSessions"
   | "redisAllowedErrors" | "redisDisableTime" | "redisConnectTimeout" | "redisCmdTimeout" | "maxBandwidth";
 
 interface Setting {
@@ -82,6 +82,12 @@ const SETTINGS: Record<string, Setting> = {
 };
 
 let cfg: Config | undefined;
+const settingListeners: Array<(key: NumericKey, value: number) => void> = [];
+
+/** Be told when `set <setting>` changed a value (for subsystems that copied it out of the Config). */
+export function onSettingChanged(fn: (key: NumericKey, value: number) => void): void {
+  settingListeners.push(fn);
+}
 
 /** Give the CLI the live configuration object (settings changed with `set` are written back into it). */
 export function initCli(config: Config): void {
@@ -133,6 +139,7 @@ function setSetting(name: string, args: string[]): string | null {
   const n = Number(v);
   if (n < s.min) return `Fail setting ${name} to ${v}; value out of range\n`;
   cfg[s.key] = n;
+  for (const fn of settingListeners) fn(s.key, n);
   return `Success setting ${name} to ${n}\n`;
 }
 

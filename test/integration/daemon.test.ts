@@ -111,6 +111,12 @@ test("CLI over calls: numsessions, jsonstats, sessions, terminate", async () => 
   expect(await d.cli("list totals")).toContain(" Total sessions                                  :1\n");
   expect(await d.cli("terminate cli-call-1")).toBe("\nCall Id (cli-call-1) successfully terminated by operator.\n\n");
   expect(await d.cli("list numsessions")).toStartWith("Current sessions own: 0\n");
+  // `set maxsessions 0` drains: the engine refuses new calls
+  expect(await d.cli("set maxsessions 0")).toBe("Success setting maxsessions to 0\n");
+  const refused = await d.ng({ command: "offer", "call-id": "cli-call-2", "from-tag": "ft2", sdp });
+  expect(refused).toEqual({ result: "error", "error-reason": "Parallel session limit reached" });
+  expect(await d.cli("set maxsessions -1")).toBe("Success setting maxsessions to -1\n");
+  expect((await d.ng({ command: "offer", "call-id": "cli-call-3", "from-tag": "ft3", sdp }))["result"]).toBe("ok");
 });
 
 describe("ng protocol behaviour", () => {
