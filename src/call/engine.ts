@@ -328,6 +328,7 @@ export class CallEngine {
     const compsB = mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require) ? 1 : 2;
     if (ice === "optional" && p.hasIce) optionalIce(f, mB, out, compsB);
     else out.ice = iceOut(f, mB, compsB, false);
+    if (!out.ice && !out.keepPeerIce && f.flags.has("trickle-ice") && p.hasIce) out.trickleOnly = true;
     return out;
   }
 
