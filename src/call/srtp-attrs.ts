@@ -41,9 +41,9 @@ export function offerCrypto(f: CallFlags, p: PeerMedia, mB: Media, proto: string
     out.crypto = lines.map(cryptoLine);
   }
   // `DTLS: off` does not take DTLS away from an answerer that already uses it
-  // nor to one that answered with plain RTP
+  // nor, while SDES is on offer, to one that answered with plain RTP
   const plainPeer = !!(mB.peer && isRtp(mB.peer.proto) && !isSrtp(mB.peer.proto));
-  if ((f.dtls !== "off" || dtlsPeer) && !sdesPeer && !plainPeer && (isSrtp(proto) || isDtlsProto(proto) || osrtp)) {
+  if ((f.dtls !== "off" || dtlsPeer) && !sdesPeer && !(plainPeer && out.crypto.length > 0) && (isSrtp(proto) || isDtlsProto(proto) || osrtp)) {
     out.setup = "actpass";
     const hash = (f.dtlsFingerprint && hashName(f.dtlsFingerprint)) ?? mB.dtlsFingerprintHash ?? "sha-256";
     mB.dtlsFingerprintHash = hash;
