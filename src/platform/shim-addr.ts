@@ -72,14 +72,27 @@ export function ipFamily(address: string): IpFamily | null {
   return null;
 }
 
+// a relay sends to the same few peers over and over: remember the last parsed address
+let lastAddress = "";
+let lastFamily: IpFamily = 4;
+const lastBytes = new Uint8Array(16);
+
 /** Write struct rtpe_addr at buf[off..off+20). Throws on a malformed address or port. */
 export function encodeAddr(buf: Uint8Array, off: number, address: string, port: number): IpFamily {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`bad port ${port}`);
   buf.fill(0, off, off + ADDR_SIZE);
   let family: IpFamily;
-  if (parseV4(address, buf, off + 4)) family = 4;
-  else if (address.includes(":") && parseV6(address, buf, off + 4)) family = 6;
-  else throw new TypeError(`not an IP address: ${address}`);
+  if (address === lastAddress) {
+    family = lastFamily;
+    buf.set(lastBytes, off + 4);
+  } else {
+    if (parseV4(address, buf, off + 4)) family = 4;
+    else if (address.includes(":") && parseV6(address, buf, off + 4)) family = 6;
+    else throw new TypeError(`not an IP address: ${address}`);
+    lastAddress = address;
+    lastFamily = family;
+    lastBytes.set(buf.subarray(off + 4, off + 20));
+  }
   const af = family === 4 ? AF_INET : AF_INET6;
   // u16 family and port in host order (little-endian on x86_64 and aarch64)
   buf[off] = af & 0xff;
