@@ -1,6 +1,7 @@
 // The media relay: routes packets from the shim's ring to the other side of their call (slow path) and installs fast-path rules.
 import type { CallFlags } from "../call/flags.ts";
 import type { Call, Media, Monologue } from "../call/model.ts";
+import { isDtlsProto, isSrtp } from "../call/peer.ts";
 import type { EndpointLearning } from "../config/types.ts";
 import type { ForwardingRule } from "../kernel/rule.ts";
 import { sameRule } from "../kernel/rule.ts";
@@ -64,6 +65,11 @@ export interface RelayOptions {
 
 type SideFlags = Omit<LearningOptions, "mode">;
 const MAX_SSRCS = 32;
+/** Plain on one side, SRTP (SDES or DTLS) on the other: forwarding unchanged would be wrong (or leak plain media). */
+function needsSrtpTransform(a: Media, b: Media): boolean {
+  const secure = (m: Media) => m.proto !== null && (isSrtp(m.proto) || isDtlsProto(m.proto));
+  return secure(a) !== secure(b);
+}
 const zero = (): PacketTotals => ({ packets: 0, bytes: 0, errors: 0 });
 function addStream(t: { user: PacketTotals; fast: PacketTotals }, s: StreamState): void {
   const c = s.counters, f = s.fast;
@@ -106,7 +112,8 @@ export class MediaRelay implements MediaHooks {
   /** counters of calls that ended, so daemon totals keep them */
   private readonly ended = { user: zero(), fast: zero() };
   /** packets the relay did not forward, by reason (diagnostics and tests) */
-  readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, noDestination: 0, echoDiscard: 0 };
+  readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, noDestination: 0, echoDiscard: 0, srtpBridge: 0 };
+  private readonly srtpWarned = new WeakSet<Media>();
   /** STUN arriving on a media port goes here (the ICE agent); without one it is dropped and counted */
   stunHandler: ((call: Call, media: Media, rtcp: boolean, sock: MediaSocket, packet: RxPacket) => void) | null = null;
 
@@ -348,6 +355,15 @@ export class MediaRelay implements MediaHooks {
       }
       if (!out || !outSt) {
         this.drops.noDestination++;
+        continue;
+      }
+      if (needsSrtpTransform(r.media, out)) {
+        // SRTP <-> RTP (or DTLS-SRTP) needs the SRTP contexts, which the relay does not have yet
+        this.drops.srtpBridge++;
+        if (!this.srtpWarned.has(r.media)) {
+          this.srtpWarned.add(r.media);
+          this.opts.log?.(`Call ${r.call.callId}: ${r.media.proto} <-> ${out.proto} media is dropped: SRTP translation is not implemented`);
+        }
         continue;
       }
       const outRtcp = rtcp && !out.rtcpMuxActive;

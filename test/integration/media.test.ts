@@ -284,6 +284,16 @@ for (const fast of [true, false]) {
       expect(await a.waitFor(5)).toBeGreaterThanOrEqual(5);
     });
 
+    test("RTP <-> SRTP is not translated yet: media is dropped, never leaked in the clear", async () => {
+      const a = await phone(), b = await phone();
+      const c = await setupCall(d, a, b, { offer: { "transport-protocol": "RTP/SAVP" } });
+      await a.burst(c.toA.port, 5, 1);
+      await b.burst(c.toB.port, 5, 1);
+      await Bun.sleep(150);
+      expect(a.got.length + b.got.length).toBe(0);
+      expect(d.log()).toContain("SRTP translation is not implemented");
+    });
+
     test("garbage datagrams neither crash the daemon nor disturb the call", async () => {
       const a = await phone(), b = await phone();
       const c = await setupCall(d, a, b);
