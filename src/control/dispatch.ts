@@ -9,7 +9,7 @@ import { getLogger } from "../log/logger.ts";
 const log = getLogger("control");
 
 export interface DispatcherOptions {
-  /** how long a reply stays answerable by cookie; rtpengine keeps them about 30 s */
+  /** how long a reply stays answerable by cookie: rtpengine 10.5.3.5 still answered from its cache after 60 s, not after 70 s */
   cacheTtlMs?: number;
   /** bound on cached replies so a flood of unique cookies cannot grow memory without limit */
   maxCacheEntries?: number;
@@ -40,7 +40,7 @@ export class NgDispatcher {
   private openGate: (() => void) | null = null;
 
   constructor(opts: DispatcherOptions = {}) {
-    this.ttl = opts.cacheTtlMs ?? 30_000;
+    this.ttl = opts.cacheTtlMs ?? 60_000;
     this.maxEntries = opts.maxCacheEntries ?? 50_000;
     if (!lookupCommand("ping")) registerCommand("ping", () => ({ result: "pong" }));
   }

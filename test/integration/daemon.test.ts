@@ -203,7 +203,12 @@ describe("ng protocol behaviour", () => {
     await Bun.sleep(300);
     s.close();
     // generous timeout: the daemon may still be working through the flood on a loaded machine
-    expect(await d.ng({ command: "ping" }, { timeout: 10000 })).toEqual({ result: "pong" });
+    const r = await d.ng({ command: "ping" }, { timeout: 10000 }).catch(async (e: Error) => {
+      // say as much as we can about a daemon that went quiet
+      const counters = await d.cli("list ngcounters").catch((x: Error) => `CLI failed too: ${x.message}`);
+      throw new Error(`${e.message}\ncounters:\n${counters}\nlog tail:\n${d.log().slice(-1500)}`);
+    });
+    expect(r).toEqual({ result: "pong" });
     const c = await counters();
     expect((c["dropped"] ?? 0) + (c["malformed"] ?? 0)).toBeGreaterThan(500);
   });
