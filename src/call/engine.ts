@@ -12,7 +12,7 @@ import type { CallFlags } from "./flags.ts";
 import { advertised, Interfaces } from "./interfaces.ts";
 import { type Call, type Media, type Monologue, newMedia, newMonologue, type PeerMedia } from "./model.ts";
 import { iceOut, optionalIce } from "./ice-attrs.ts";
-import { isRtp, isSupportedProto, peerMedias } from "./peer.ts";
+import { isPassthroughMedia, isRtp, peerMedias } from "./peer.ts";
 import { answerCrypto, offerCrypto } from "./srtp-attrs.ts";
 import { t38Attrs } from "./t38.ts";
 import { matchingCodecs } from "../codec/negotiate.ts";
@@ -105,7 +105,7 @@ export class CallEngine {
       const mA = (a.medias[i] ??= newMedia(i, p.type));
       const mB = (b.medias[i] ??= newMedia(i, p.type));
       mA.type = mB.type = p.type;
-      if (!isSupportedProto(p.proto)) {
+      if (isPassthroughMedia(p.type)) {
         outs.push(passthroughOut(p, origSessConn));
         return;
       }
@@ -444,7 +444,7 @@ export class CallEngine {
     const outs: MediaOut[] = [];
     peers.forEach((p, i) => {
       const mB = (b.medias[i] ??= newMedia(i, p.type));
-      if (!isSupportedProto(p.proto)) {
+      if (isPassthroughMedia(p.type)) {
         outs.push(passthroughOut(p, origSessConn));
         return;
       }

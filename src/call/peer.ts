@@ -89,9 +89,12 @@ export function isDtlsProto(proto: string): boolean {
   return /^UDP\/TLS\//i.test(proto);
 }
 
-/** Transport protocols rtpengine handles; media with any other (TCP/MSRP, ...) pass through untouched. */
-export function isSupportedProto(proto: string): boolean {
-  return /^(UDP\/TLS\/)?RTP\/S?AVPF?$/i.test(proto) || /^(UDP\/TLS\/)?UDPTL$/i.test(proto);
+/**
+ * Media rtpengine 10.5 leaves alone: `m=message` sections (MSRP chat) pass through untouched.
+ * Any other media, whatever its protocol, gets our ports (RTP extras only for RTP protocols).
+ */
+export function isPassthroughMedia(type: string): boolean {
+  return type.toLowerCase() === "message";
 }
 
 export function isAvpf(proto: string): boolean {
