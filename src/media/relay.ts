@@ -188,6 +188,21 @@ export class MediaRelay implements MediaHooks {
     this.callRoutes.delete(call);
   }
 
+  /**
+   * Fix a stream's endpoint from outside packet learning (ICE: the nominated pair's remote address).
+   * The endpoint counts as confirmed; the fast path may take the stream.
+   */
+  setEndpoint(call: Call, mono: Monologue, media: Media, rtcp: boolean, endpoint: Endpoint): void {
+    const st = this.states.get(media);
+    if (!st) return;
+    const s = rtcp ? st.rtcp : st.rtp;
+    s.learner.endpoint = endpoint;
+    s.learner.confirmed = true;
+    this.refreshDirection(call, mono, media);
+    const out = this.counterpart(mono, media);
+    if (out && mono.peer) this.refreshDirection(call, mono.peer, out);
+  }
+
   /** Re-evaluate the fast-path rules of a call (after `block media` and the like). */
   refresh(call: Call): void {
     if (!this.callRoutes.has(call)) return;
