@@ -3,7 +3,7 @@ import { loadShim } from "./ffi.ts";
 import { check } from "./shim-errno.ts";
 import { decodeAddr, type Endpoint } from "./shim-addr.ts";
 import {
-  GLOBAL_STATS_WORDS, RX, RX_HDR_SIZE, START_WAKER_THREAD, type ShimBinding, type ShimRaw, type WakeCallback,
+  ADDR_SIZE, GLOBAL_STATS_WORDS, RX, RX_HDR_SIZE, START_WAKER_THREAD, type ShimBinding, type ShimRaw, type WakeCallback,
 } from "./shim-abi.ts";
 
 /** One received packet. `data` is a view into a reused buffer: valid only during the handler call. */
@@ -44,12 +44,38 @@ export interface ShimOptions {
 
 const POLL_MIN = RX_HDR_SIZE + 65536;
 
+/** Consecutive packets mostly share source and destination: reuse the last decoded Endpoint
+ * (immutable) when the 20 address bytes are the same, instead of building new strings. */
+class EndpointCache {
+  private readonly key = new Uint8Array(ADDR_SIZE);
+  private value: Endpoint | null = null;
+
+  get(buf: Uint8Array, off: number): Endpoint {
+    const k = this.key;
+    if (this.value) {
+      let same = true;
+      for (let i = 0; i < ADDR_SIZE; i++) {
+        if (buf[off + i] !== k[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.value;
+    }
+    k.set(buf.subarray(off, off + ADDR_SIZE));
+    this.value = decodeAddr(buf, off);
+    return this.value!;
+  }
+}
+
 export class Shim {
   readonly binding: ShimBinding;
   readonly raw: ShimRaw;
   private readonly pollBuf: Uint8Array;
   private readonly pollView: DataView;
   private readonly handlers = new Map<number, BatchHandler>();
+  private readonly srcCache = new EndpointCache();
+  private readonly dstCache = new EndpointCache();
   private readonly onHandlerError: (err: unknown) => void;
   private wake: WakeCallback | null = null;
   private paused = false;
@@ -137,8 +163,8 @@ export class Shim {
       const ts = dv.getUint32(off + RX.tsNs, true) + dv.getUint32(off + RX.tsNs + 4, true) * 4294967296;
       const pkt: RxPacket = {
         handle,
-        src: decodeAddr(buf, off + RX.src)!,
-        dst: decodeAddr(buf, off + RX.dst)!,
+        src: this.srcCache.get(buf, off + RX.src),
+        dst: this.dstCache.get(buf, off + RX.dst),
         tos: buf[off + RX.tos]!,
         tsUs: Math.floor(ts / 1000),
         data: buf.subarray(off + RX_HDR_SIZE, off + RX_HDR_SIZE + len),
