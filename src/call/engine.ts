@@ -223,7 +223,10 @@ export class CallEngine {
     // `no rtcp attribute` / `full rtcp attribute`
     if (!isRtp(proto) || m.port === null || f.flags.has("no-rtcp-attribute")) return null;
     const port = muxed ? m.port : m.port + 1;
-    return f.flags.has("full-rtcp-attribute") ? `${port} IN ${conn.addrType} ${conn.address}` : String(port);
+    // the full form names our address even when c= carries a zero (hold) address
+    const local = m.addrs[0];
+    const full = f.mediaAddress ? conn : local ? { addrType: local.family === 6 ? "IP6" : "IP4", address: advertised(local) } : conn;
+    return f.flags.has("full-rtcp-attribute") ? `${port} IN ${full.addrType} ${full.address}` : String(port);
   }
 
   /** `learnedMux.on`: an earlier media of this offer goes to an answerer that multiplexes (10.5 then offers rtcp-mux on all later ones) */
@@ -459,6 +462,11 @@ export class CallEngine {
         this.place(mB, mB.interfaceName || b.interfaceName || this.opts.interfaces.defaultName, p.family, p.port === 0);
       }
       if (f.addressFamily !== null && f.addressFamily !== mA.family) this.place(mA, mA.interfaceName, f.addressFamily, false);
+      if (mA.port === null && p.port !== 0) {
+        // a stream the offer had rejected but the answer accepts still gets ports
+        this.place(mA, mA.interfaceName || a.interfaceName || this.opts.interfaces.defaultName, mA.family, false);
+        this.place(mB, mB.interfaceName || b.interfaceName || this.opts.interfaces.defaultName, mB.family, false);
+      }
       outs.push(this.answerMedia(f, p, mA, mB));
     });
     const out = this.render(f, sdp, b, a, outs);
