@@ -243,7 +243,9 @@ export class CallEngine {
     const rejected = p.port === 0;
     const conn = this.conn(mB, f, p.zeroAddress);
     // `generate mid`: number the media from 1 when the offer has no a=mid
-    mB.mid = p.mid ?? (f.flags.has("generate-mid") ? String(i + 1) : null);
+    // a mid once known for this media slot (given or generated) sticks for both sides
+    mB.mid = p.mid ?? mA.mid ?? mB.mid ?? (f.flags.has("generate-mid") ? String(i + 1) : null);
+    mA.mid = mB.mid;
     const out: MediaOut = {
       port: rejected ? 0 : mB.port ?? 0,
       proto,
