@@ -16,10 +16,20 @@ export interface BoundListener {
   close(): Promise<void>;
 }
 
-function sendReply(sock: dgram.Socket, reply: Buffer, port: number, address: string): void {
+/**
+ * A reply to a client whose port has gone leaves an ICMP error pending on the socket, and the
+ * next sendto() reports it (ECONNREFUSED) even when that send goes to a different, live client,
+ * whose reply is then lost: seen in the flood test ("Replying to 'ping' ... send ECONNREFUSED").
+ * So a send that fails with such an error is retried, twice at most.
+ */
+const PENDING_ICMP = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN"]);
+
+function sendReply(sock: dgram.Socket, reply: Buffer, port: number, address: string, retries = 2): void {
   sock.send(reply, port, address, (err) => {
-    // e.g. ECONNREFUSED when the proxy's port is gone: nothing to do but say so
-    if (err) log.warning(`Could not send ng reply to ${hostPort(address, port)}: ${err.message}`);
+    if (!err) return;
+    const code = (err as { code?: string }).code ?? "";
+    if (retries > 0 && PENDING_ICMP.has(code)) return sendReply(sock, reply, port, address, retries - 1);
+    log.warning(`Could not send ng reply to ${hostPort(address, port)}: ${err.message}`);
   });
 }
 

@@ -166,12 +166,11 @@ describe("ng protocol behaviour", () => {
 
   test("a reply to a vanished client does not cost the next client its reply", async () => {
     const dgram = await import("node:dgram");
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 10; i++) {
       const gone = dgram.createSocket("udp4");
       await new Promise<void>((r) => gone.bind(0, "127.0.0.1", () => r()));
-      gone.send(`gone${i} d7:command4:pinge`, d.ngPort, "127.0.0.1");
+      for (let j = 0; j < 50; j++) gone.send(`gone${i}_${j} d7:command4:pinge`, d.ngPort, "127.0.0.1");
       gone.close();
-      await Bun.sleep(5);
       expect(await d.ng({ command: "ping" }, { timeout: 2000 })).toEqual({ result: "pong" });
     }
   });
