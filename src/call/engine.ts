@@ -2,10 +2,11 @@
 import { randomBytes } from "node:crypto";
 import { NgError } from "../control/types.ts";
 import type { Codec } from "../codec/codec.ts";
-import { answerCodecs, offerCodecs } from "../codec/negotiate.ts";
+import { answerCodecs, matchingCodecs, offerCodecs } from "../codec/negotiate.ts";
+import { isTranscodable } from "../codec/table.ts";
 import type { PortAllocator } from "../media/ports.ts";
 import type { MediaHooks } from "../media/hooks.ts";
-import { parseSdp } from "../sdp/parse.ts";
+import { parseConnection, parseSdp } from "../sdp/parse.ts";
 import { type ConnOut, type MediaOut, rewriteSdp, type SessionOut } from "../sdp/rewrite.ts";
 import { type SdpSession, sessionsOf } from "../sdp/types.ts";
 import type { CallFlags } from "./flags.ts";
@@ -15,9 +16,6 @@ import { iceOut, optionalIce } from "./ice-attrs.ts";
 import { isPassthroughMedia, isRtp, peerMedias } from "./peer.ts";
 import { answerCrypto, offerCrypto } from "./srtp-attrs.ts";
 import { t38Attrs } from "./t38.ts";
-import { matchingCodecs } from "../codec/negotiate.ts";
-import { isTranscodable } from "../codec/table.ts";
-import { parseConnection } from "../sdp/parse.ts";
 
 export interface EngineOptions {
   interfaces: Interfaces;
