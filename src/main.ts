@@ -8,6 +8,7 @@ import { runCtl } from "./control/ctl-client.ts";
 import { startDaemon } from "./control/daemon.ts";
 import { ListenError } from "./control/listen-error.ts";
 import { getLogger, initLogging, shutdownLogging, sinkDescription } from "./log/logger.ts";
+import { closeKernelTable, openKernelTable } from "./kernel/setup.ts";
 import { programName, runtimeVersion, selfCommand, userArgs } from "./platform/runtime.ts";
 
 /** Options src/config marks as not implemented but that the control layer serves (tell src/config to flip them). */
@@ -76,11 +77,19 @@ async function main(): Promise<number> {
   process.on("uncaughtException", (e) => log.err(`Uncaught exception (daemon continues): ${e?.stack ?? e}`));
   process.on("unhandledRejection", (e) => log.err(`Unhandled rejection (daemon continues): ${(e as Error)?.stack ?? e}`));
 
+  // kernel: --table / --no-fallback (src/kernel/setup.ts): a missing module is logged, or fatal with --no-fallback
+  const kernel = openKernelTable(config, log);
+  if (kernel.fatal) {
+    if (!sinkDescription().startsWith("stderr")) log.err(kernel.fatal);
+    return fatalLine(kernel.fatal);
+  }
+
   // Control sockets first: a taken port fails fast with one line, before anything else starts.
   let daemon;
   try {
     daemon = await startDaemon(config, { notify: await notifier(log) });
   } catch (e) {
+    closeKernelTable(kernel.table, log); // kernel: never leave our table behind
     if (e instanceof ListenError) {
       // with stderr as the log sink the line below is the log line; do not print it twice
       if (!sinkDescription().startsWith("stderr")) log.err(e.message);
@@ -91,7 +100,7 @@ async function main(): Promise<number> {
 
   // media: shim sockets behind the port allocator, relay hooks in the engine, media ng commands
   const media = await import("./media/plane.ts").then(
-    (m) => m.startMediaPlane(config, log),
+    (m) => m.startMediaPlane(config, log, kernel.table),
     (e: Error) => (log.warning(`Media relay unavailable: ${e.message}`), null),
   );
   const engine = registerCallCommands(config, media?.ports, media?.hooks);
@@ -99,6 +108,7 @@ async function main(): Promise<number> {
   registerCallCliCommands(engine);
   daemon.onShutdown(() => engine.clear());
   daemon.onShutdown(async () => media?.stop());
+  daemon.onShutdown(() => closeKernelTable(kernel.table, log)); // kernel: after the rules' calls are gone
   // requests that arrived meanwhile were held, not refused
   daemon.open();
 

@@ -126,7 +126,7 @@ export const OPTIONS: readonly OptionDef[] = [
   flag("foreground", "f", "foreground", YES, "Stay in the foreground, do not daemonise"),
   int("thread-stack", undefined, "threadStack", NO, "Stack size per thread in kB (-1 = system default)"),
   int("table", "t", "table", YES, "Kernel forwarding table (negative = userspace only)"),
-  flag("no-fallback", "F", "noFallback", NO, "Refuse to start without the kernel module"),
+  flag("no-fallback", "F", "noFallback", YES, "Refuse to start without the kernel module"),
   def({
     long: "interface", short: "i", arg: "strings", argName: "[NAME/]IP[!IP]", help: "Local address for media; repeat for more", implemented: YES,
     apply: (c, v) => { c.interfaces = v.flatMap((s) => parseInterface("interface", s)); },

@@ -6,6 +6,8 @@ import { NgError, type NgDict } from "../control/types.ts";
 import { ShimPortAllocator } from "./allocator.ts";
 import { applyControl, type ControlName } from "./controls.ts";
 import { fastPathEnabled, ShimFastPath } from "./fastpath.ts";
+import { KernelFastPath } from "../kernel/forwarder.ts"; // kernel: --table
+import type { KernelTable } from "../kernel/proc.ts"; // kernel: --table
 import { MediaRelay } from "./relay.ts";
 import { initMediaSockets, shutdownMediaSockets } from "./socket.ts";
 import { callTimeout, type TimeoutKind } from "./timeouts.ts";
@@ -19,6 +21,8 @@ export interface MediaPlaneOptions {
   fastPath?: boolean;
   /** how often rule counters are read and timeouts judged, ms */
   tickMs?: number;
+  /** kernel: the held forwarding table (--table); rules then go to xt_RTPENGINE instead of the shim */
+  kernel?: KernelTable | null;
 }
 
 /** ng commands of the media plane and the control each one sets. */
@@ -35,6 +39,8 @@ export class MediaPlane {
   readonly timeouts: Record<TimeoutKind, number> = { timeout: 0, silent: 0, final: 0, offer: 0 };
   private engine: CallEngine | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** kernel: the kernel fast path, when a table is held */
+  private kernelPath: KernelFastPath | null = null;
 
   private constructor(
     readonly config: MediaConfig,
@@ -50,14 +56,18 @@ export class MediaPlane {
     const shim = await initMediaSockets();
     const ports = new ShimPortAllocator({ minPort: config.portMin, maxPort: config.portMax, tos: config.tos });
     const fast = opts.fastPath ?? fastPathEnabled();
+    // kernel: with a table every rule goes to the kernel (falling back to the shim per rule), else to the shim
+    const kernel = fast && opts.kernel ? new KernelFastPath(shim.raw, opts.kernel, { tos: config.tos, log: opts.log ?? { info: console.log, warning: console.warn } }) : null;
     const relay = new MediaRelay({
       allocator: ports,
-      fastPath: fast ? new ShimFastPath(shim.raw) : null,
+      fastPath: kernel ?? (fast ? new ShimFastPath(shim.raw) : null),
       learning: config.endpointLearning,
       log: (m) => opts.log?.warning(m),
     });
-    opts.log?.info(`Media relay ready (fast path ${fast ? "on" : "off"}, endpoint learning ${config.endpointLearning})`);
-    return new MediaPlane(config, ports, relay, opts);
+    opts.log?.info(`Media relay ready (fast path ${kernel ? `kernel table ${opts.kernel!.id}` : fast ? "on (userspace)" : "off"}, endpoint learning ${config.endpointLearning})`);
+    const plane = new MediaPlane(config, ports, relay, opts);
+    plane.kernelPath = kernel;
+    return plane;
   }
 
   /** Hooks for the call engine (EngineOptions.media). */
@@ -102,15 +112,16 @@ export class MediaPlane {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.kernelPath?.stop();
     this.ports.closeAll();
     await shutdownMediaSockets();
   }
 }
 
 /** The daemon's media plane, or null (logged) when the shim cannot be loaded: calls are then signalled but not relayed. */
-export async function startMediaPlane(config: MediaConfig, log: NonNullable<MediaPlaneOptions["log"]>): Promise<MediaPlane | null> {
+export async function startMediaPlane(config: MediaConfig, log: NonNullable<MediaPlaneOptions["log"]>, kernel: KernelTable | null = null): Promise<MediaPlane | null> {
   try {
-    return await MediaPlane.start(config, { log });
+    return await MediaPlane.start(config, { log, kernel });
   } catch (e) {
     log.warning(`Media relay unavailable, no packets will be relayed: ${(e as Error).message}`);
     return null;

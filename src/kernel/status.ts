@@ -1,0 +1,24 @@
+// What in-kernel forwarding is doing: which table, why not (if not), and every fallback to userspace, counted.
+
+export interface KernelStatus {
+  /** --table (negative = userspace only by choice) */
+  table: number;
+  /** true while this daemon holds /proc/rtpengine/<table>/control */
+  active: boolean;
+  /** why forwarding is in userspace (empty while active) */
+  reason: string;
+  /** rules currently in the kernel */
+  rules: number;
+  /** rules that went to userspace instead: a write to the kernel failed */
+  writeFailures: number;
+  /** rules that vanished from the kernel (table flushed or deleted behind our back) and moved to userspace */
+  lostRules: number;
+}
+
+/** One per process, like the table it describes. */
+export const kernelStatus: KernelStatus = { table: -1, active: false, reason: "not started", rules: 0, writeFailures: 0, lostRules: 0 };
+
+/** Userspace fallbacks of single rules since start (write failures + vanished rules), for statistics. */
+export function kernelFallbacks(): number {
+  return kernelStatus.writeFailures + kernelStatus.lostRules;
+}
