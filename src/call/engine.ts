@@ -107,6 +107,8 @@ export class CallEngine {
         outs.push(passthroughOut(p, origSessConn));
         return;
       }
+      // an ICE restart by the offerer (new ufrag) means new credentials of ours towards it
+      if (mA.peer?.iceUfrag && p.iceUfrag && mA.peer.iceUfrag !== p.iceUfrag) mA.ice = null;
       mA.peer = p;
       mA.proto = p.proto;
       // `address-family` is about the recipient (B); the offerer keeps its own family

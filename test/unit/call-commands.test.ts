@@ -121,6 +121,22 @@ describe("call commands", () => {
     expect((rtp.endpoint as NgDict).address).toBe("198.51.100.77");
   });
 
+  test("an ICE restart by the offerer gets it new credentials of ours; the other side keeps its own", () => {
+    const { h } = setup();
+    const ice = (u: string) => `a=ice-ufrag:${u}\r\na=ice-pwd:${u.repeat(6)}\r\na=candidate:1 1 UDP 2130706431 198.51.100.1 2000 typ host\r\n`;
+    const ufrag = (sdp: unknown) => /a=ice-ufrag:(\w+)/.exec(String(sdp))![1];
+    const o1 = h.offer!({ "call-id": "c", "from-tag": "a", sdp: OFFER + ice("aaaa") });
+    const a1 = h.answer!({ "call-id": "c", "from-tag": "a", "to-tag": "b", sdp: ANSWER + ice("bbbb") });
+    const o2 = h.offer!({ "call-id": "c", "from-tag": "a", "to-tag": "b", sdp: OFFER + ice("aaaa") });
+    const a2 = h.answer!({ "call-id": "c", "from-tag": "a", "to-tag": "b", sdp: ANSWER + ice("bbbb") });
+    expect(ufrag(o2.sdp)).toBe(ufrag(o1.sdp));
+    expect(ufrag(a2.sdp)).toBe(ufrag(a1.sdp));
+    const o3 = h.offer!({ "call-id": "c", "from-tag": "a", "to-tag": "b", sdp: OFFER + ice("cccc") });
+    const a3 = h.answer!({ "call-id": "c", "from-tag": "a", "to-tag": "b", sdp: ANSWER + ice("bbbb") });
+    expect(ufrag(o3.sdp)).toBe(ufrag(o1.sdp));
+    expect(ufrag(a3.sdp)).not.toBe(ufrag(a1.sdp));
+  });
+
   test("statistics counts sessions", () => {
     const { h } = setup();
     h.offer!({ "call-id": "c1", "from-tag": "a", sdp: OFFER });
