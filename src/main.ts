@@ -4,6 +4,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { ConfigError, loadConfig, VERSION, type Config } from "./config/index.ts";
 import { registerCallCommands } from "./call/commands.ts";
 import { registerCallCliCommands } from "./control/cli-calls.ts";
+import { registerPrometheus } from "./control/prometheus.ts";
 import { runCtl } from "./control/ctl-client.ts";
 import { startDaemon } from "./control/daemon.ts";
 import { ListenError } from "./control/listen-error.ts";
@@ -106,6 +107,7 @@ async function main(): Promise<number> {
   const engine = registerCallCommands(config, media?.ports, media?.hooks);
   media?.attach(engine);
   registerCallCliCommands(engine);
+  registerPrometheus(engine);
   daemon.onShutdown(() => engine.clear());
   daemon.onShutdown(async () => media?.stop());
   daemon.onShutdown(() => closeKernelTable(kernel.table, log)); // kernel: after the rules' calls are gone

@@ -77,6 +77,11 @@ export function countProxyError(proxyAddress: string): void {
   proxy(proxyAddress).errors++;
 }
 
+/** Per proxy: executed commands (lower-case name -> count and total ms) and error replies, for Prometheus. */
+export function proxyCounters(): Array<{ proxy: string; commands: ReadonlyMap<string, { count: number; totalMs: number }>; errors: number }> {
+  return [...proxies].map(([proxy, p]) => ({ proxy, commands: p.commands, errors: p.errors }));
+}
+
 /** For tests and `statistics`: a plain snapshot. */
 export function snapshotControlCounters(): Omit<ControlCounters, "commands"> & { commands: Record<string, CommandCounter> } {
   const commands: Record<string, CommandCounter> = {};

@@ -11,15 +11,15 @@ const REFERENCE = "/usr/bin/rtpengine";
 const have = existsSync(REFERENCE);
 
 let ours: TestDaemon;
-let ref: { proc: ReturnType<typeof Bun.spawn>; ng: number; tcp: number; cli: number } | null = null;
+let ref: { proc: ReturnType<typeof Bun.spawn>; ng: number; tcp: number; cli: number; http: number } | null = null;
 
 beforeAll(async () => {
   if (!have) return;
-  ours = await spawnDaemon({ cli: true, tcpNg: true });
-  const [ng, tcp, cli] = [await freePort(), await freePort(), await freePort()];
+  ours = await spawnDaemon({ cli: true, tcpNg: true, http: true });
+  const [ng, tcp, cli, http] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const proc = Bun.spawn([REFERENCE, "--config-file=none", "--table=-1", "--foreground", "-E", "-L", "3", "-i", "127.0.0.1",
-    `--listen-ng=127.0.0.1:${ng}`, `--listen-tcp-ng=127.0.0.1:${tcp}`, `--listen-cli=127.0.0.1:${cli}`], { stdout: "ignore", stderr: "ignore" });
-  ref = { proc, ng, tcp, cli };
+    `--listen-ng=127.0.0.1:${ng}`, `--listen-tcp-ng=127.0.0.1:${tcp}`, `--listen-cli=127.0.0.1:${cli}`, `--listen-http=127.0.0.1:${http}`], { stdout: "ignore", stderr: "ignore" });
+  ref = { proc, ng, tcp, cli, http };
   for (let i = 0; i < 50; i++) {
     if (await rawUdp("127.0.0.1", ng, "up d7:command4:pinge", 100)) return;
   }
@@ -90,6 +90,13 @@ describe("ng and CLI replies match rtpengine 10.5", () => {
     // uptime and the per-proxy rows (startup pings differ) are normalised; we do not track the last port used
     const norm = (x: string) => x.replace(/(Uptime of rtpengine\s+:)\d+/, "$1N").replace(/^ +127\.0\.0\.1 \|.*\n/m, "");
     expect(norm(b)).toBe(norm(a).replace(/\n Last port used:.*\n/, "\n"));
+  });
+
+  test("Prometheus /metrics: same metric names, labels and order", async () => {
+    if (!have) return;
+    const get = async (port: number) => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split("\n").map((l) => l.replace(/ [-0-9.]+$/, " N"));
+    const [a, b] = await Promise.all([get(ref!.http), get(ours.httpPort!)]);
+    expect(b).toEqual(a);
   });
 
   test.each(["list loglevels", "list timeout", "list maxsessions", "list", "bogus", "list bogus", "help", "list help", "set help", "get loglevel core", "set timeout abc"])("CLI %j", async (cmd) => {
