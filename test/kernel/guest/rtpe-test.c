@@ -449,6 +449,110 @@ static void fuzz_one(int fd, const char *what, const struct rtpe_rule *r, int co
 	close(srd);
 }
 
+/* random and half-valid control messages: only errors or valid rules may result */
+static void fuzz_control(int fd)
+{
+	unsigned int seed = 777, i, j, accepted = 0, rejected = 0, other = 0;
+	uint8_t buf[512];
+	struct rtpe_msg_hdr *h = (struct rtpe_msg_hdr *)buf;
+	struct rtpe_msg_rule *m = (struct rtpe_msg_rule *)buf;
+	struct rtpe_blist_entry *all;
+	int err, n;
+
+	for (i = 0; i < 3000; i++) {
+		size_t len = rand_r(&seed) % sizeof(buf);
+
+		for (j = 0; j < sizeof(buf); j++)
+			buf[j] = (uint8_t)rand_r(&seed);
+		if (i % 2) {
+			/* valid header, random body, sometimes sane addresses */
+			len = i % 4 == 1 ? sizeof(*m) : (i % 8 == 3 ? sizeof(struct rtpe_msg_del) : len);
+			h->magic = RTPE_MSG_MAGIC;
+			h->version = RTPE_UAPI_VERSION;
+			h->cmd = 1 + rand_r(&seed) % 4;
+			h->len = (uint32_t)len;
+			h->_reserved = 0;
+			if (len == sizeof(*m) && i % 3) {
+				struct rtpe_rule *r = &m->rule;
+				static const uint8_t tags[] = { 0, 4, 10, 7 }, keys[] = { 16, 24, 32, 20 };
+				struct rtpe_srtp *sp[2] = { &r->decrypt, &r->out.encrypt };
+				int k;
+
+				memset(r, 0, sizeof(*r));
+				r->local = mkaddr(AF_INET, "127.0.0.1", 46000 + i % 200);
+				r->out.src = mkaddr(AF_INET, "127.0.0.1", 46500);
+				r->out.dst = mkaddr(AF_INET, "127.0.0.1", 46502);
+				r->rtcp_src = mkaddr(AF_INET, "127.0.0.1", 46504);
+				r->rtcp_dst = mkaddr(AF_INET, "127.0.0.1", 46506);
+				r->flags = rand_r(&seed) & RTPE_RF_ALL;
+				r->num_pt = rand_r(&seed) % 34;
+				for (j = 0; j < RTPE_MAX_PT; j++)
+					r->pt[j] = rand_r(&seed) % 130;
+				r->out.tos = rand_r(&seed);
+				r->num_ssrc = rand_r(&seed) % 5;
+				if (rand_r(&seed) % 4)
+					r->flags &= ~(RTPE_RF_RTCP | RTPE_RF_EXPECT_SRC);
+				if (r->flags & RTPE_RF_RTCP)
+					r->flags &= ~(RTPE_RF_RTP | RTPE_RF_MUX_RTCP);
+				if (rand_r(&seed) % 2)
+					r->num_pt %= 8;
+				for (k = 0; k < 2; k++) {
+					unsigned int c = rand_r(&seed) % 9, gcm = c == 6 || c == 7;
+
+					if (rand_r(&seed) % 4 == 0)
+						continue;	/* cipher NONE */
+					sp[k]->cipher = c;
+					sp[k]->auth = gcm ? 0 : rand_r(&seed) % 3;
+					sp[k]->rtp_tag_len = tags[rand_r(&seed) % 4];
+					sp[k]->rtcp_tag_len = tags[rand_r(&seed) % 4];
+					sp[k]->key_len = c == 3 ? 24 : (c == 4 || c == 7) ? 32 : 16;
+					sp[k]->salt_len = gcm ? 12 : 14;
+					if (rand_r(&seed) % 8 == 0) {
+						sp[k]->key_len = keys[rand_r(&seed) % 4];
+						sp[k]->salt_len = 12 + rand_r(&seed) % 3;
+					}
+					sp[k]->mki_len = rand_r(&seed) % 6;
+					sp[k]->flags = rand_r(&seed) % 8;
+				}
+				if ((sp[0]->cipher || sp[1]->cipher) && !(r->flags & RTPE_RF_RTCP))
+					r->flags |= RTPE_RF_RTP;
+				h->cmd = rand_r(&seed) % 4 ? RTPE_CMD_ADD : RTPE_CMD_UPDATE;
+			}
+		}
+		err = ctl_raw(fd, buf, len);
+		if (!err)
+			accepted++;
+		else if (err == -EINVAL || err == -EEXIST || err == -ENOENT || err == -EPROTO ||
+			 err == -EOPNOTSUPP)
+			rejected++;
+		else
+			other++;
+	}
+	/* and traffic at whatever got installed */
+	{
+		struct rtpe_addr peer = mkaddr(AF_INET, "127.0.0.1", 46600), to;
+		int sp = udp_sock(&peer);
+
+		for (i = 0; i < 2500; i++) {
+			size_t plen = rand_r(&seed) % 300;
+
+			for (j = 0; j < plen; j++)
+				buf[j] = (uint8_t)rand_r(&seed);
+			if (plen > 1 && i % 2)
+				buf[0] = 0x80 | (buf[0] & 0x3f);
+			to = mkaddr(AF_INET, "127.0.0.1", 46000 + rand_r(&seed) % 200);
+			udp_send(sp, &to, buf, plen);
+		}
+		close(sp);
+	}
+	n = blist_read(TBL, &all);
+	check(other == 0 && n >= 0, "fuzz control: 3000 random messages, only clean errors",
+	      "accepted=%u rejected=%u other=%u rules=%d", accepted, rejected, other, n);
+	if (n > 0)
+		free(all);
+	ctl_flush(fd);
+}
+
 static int test_fuzz(void)
 {
 	struct rtpe_rule r = plain_rule(0, 0, 42010, 42012, 42014);
@@ -474,6 +578,7 @@ static int test_fuzz(void)
 	fuzz_params(&r.decrypt, RTPE_CIPHER_NULL, 0);
 	fuzz_params(&r.out.encrypt, RTPE_CIPHER_AES_CM_128, 0);
 	fuzz_one(fd, "SRTCP NULL in, AES-CM out", &r, 2000);
+	fuzz_control(fd);
 	close(fd);
 	return 0;
 }
