@@ -321,16 +321,18 @@ export class CallEngine {
     mA.rtcpMuxAccept = p.rtcpMux && !mux.reject;
     mA.rtcpMuxOffered = mux.accept || !mB.rtcpMuxOffered;
     out.rtcpMux = mB.rtcpMuxOffered;
-    out.rtcp = this.rtcpAttr(f, mB, proto, conn, mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require));
+    out.rtcp = this.rtcpAttr(f, mB, proto, conn, mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require || learnedMux.on));
     // SRTP: SDES and DTLS towards B
-    offerCrypto(f, p, mB, proto, out);
+    // (ICE=optional on ICE SDP leaves the endpoint's SRTP lines as they are)
+    if (!(ice === "optional" && p.hasIce)) offerCrypto(f, p, mB, proto, out);
     // ptime in passthrough is the sender's, remembered per stream and shared with the other side
     const ptime = p.ptime ?? mA.ptime;
     mA.ptime = mB.ptime = ptime;
     out.ptime = f.ptime ?? ptime;
     mA.ptimeOverride = f.ptimeReverse;
     mA.transcoding = f.ptime !== null || f.ptimeReverse !== null || sent.some((c) => c.added);
-    const compsB = mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require) ? 1 : 2;
+    const compsB = mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require || learnedMux.on) ? 1 : 2;
+    mA.iceOptionalKept = ice === "optional" && p.hasIce;
     if (ice === "optional" && p.hasIce) optionalIce(f, mB, out, compsB);
     else out.ice = iceOut(f, mB, compsB, false);
     if (!out.ice && !out.keepPeerIce && f.flags.has("trickle-ice") && p.hasIce) out.trickleOnly = true;
@@ -567,7 +569,7 @@ export class CallEngine {
     mA.rtcpMuxActive = out.rtcpMux;
     // an answerer that sends rtcp-mux multiplexes from now on, whether we asked or not
     mB.rtcpMuxActive = p.rtcpMux;
-    answerCrypto(f, p, offered, mA, mB, proto, out, this.opts.dtlsPassive === true);
+    if (!(ice === "optional" && p.hasIce)) answerCrypto(f, p, offered, mA, mB, proto, out, this.opts.dtlsPassive === true);
     if (mA.transcoding) out.ptime = mA.ptimeOverride ?? offered.ptime;
     else {
       const ptime = p.ptime ?? mB.ptime;
@@ -577,6 +579,8 @@ export class CallEngine {
     // an offerer that does trickle ICE is told that we do too
     if (ice === "optional" && p.hasIce) optionalIce(f, mA, out, out.rtcpMux ? 1 : 2);
     else out.ice = iceOut(f, mA, out.rtcpMux ? 1 : 2, offered.trickle);
+    // the offer kept the offerer's own ICE (ICE=optional): 10.5 answers it with bare candidates
+    if (out.ice && mA.iceOptionalKept && !p.hasIce) out.ice.candidatesOnly = true;
     // 10.5 still tells a trickling offerer "trickle, no more candidates" when ICE is removed
     if (!out.ice && !out.keepPeerIce && offered.trickle && offered.hasIce) out.trickleOnly = true;
     return out;

@@ -79,6 +79,8 @@ export interface Media {
   sdesOff: boolean;
   /** our crypto line the endpoint accepted in its answer: re-offers list it first, unchanged */
   sdesNegotiated: SdesCrypto | null;
+  /** offerer-side: the offer went on with the offerer's own ICE (ICE=optional on ICE SDP) */
+  iceOptionalKept: boolean;
   /** we sent this endpoint an offer, so we are the ICE controlling agent towards it */
   iceControlling: boolean;
   /** offerer-side: T.38 gateway engaged at offer time (`T.38: force` audio->fax, `decode` fax->audio) */
@@ -186,6 +188,7 @@ export function newMedia(index: number, type: string): Media {
     peerIceAnswered: null,
     t38: null,
     iceControlling: false,
+    iceOptionalKept: false,
     protoOverride: null,
     learnedProto: null,
     sdesOff: false,

@@ -16,6 +16,8 @@ export interface IceOut {
   pwd: string;
   trickle: boolean;
   candidates: string[];
+  /** candidates without ufrag/pwd (10.5's answer to an ICE offerer under ICE=optional when the answerer has none) */
+  candidatesOnly?: boolean;
 }
 
 /** Everything the rewriter needs to know about one m= section of the outgoing SDP. */
@@ -61,6 +63,7 @@ export interface SessionOut {
 }
 
 const DIRECTIONS = new Set(["sendrecv", "sendonly", "recvonly", "inactive"]);
+const PEER_SRTP = new Set(["crypto", "fingerprint", "setup", "tls-id"]);
 /** attributes rtpengine consumes at session level and re-creates per media */
 const SESSION_CONSUMED = new Set([...ICE_ATTRS, ...DIRECTIONS, "fingerprint", "setup", "tls-id", "group", "rtpengine", "crypto", "rtcp-mux"]);
 const MEDIA_CONSUMED = new Set([...ICE_ATTRS, ...DIRECTIONS, "rtpmap", "fmtp", "rtcp-fb", "ptime", "rtcp", "rtcp-mux", "crypto", "fingerprint", "setup", "tls-id", "mid", "rtpengine"]);
@@ -107,7 +110,6 @@ function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritte
   out.push(`m=${mo.replace?.type ?? m.type} ${mo.port}${portCount} ${mo.proto} ${formats.join(" ")}`);
   const rejected = mo.port === 0;
   const others: string[] = [];
-  const peerIce: string[] = [];
   let connDone = false;
   for (const l of m.lines) {
     if (l.type === "c") {
@@ -121,8 +123,9 @@ function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritte
     }
     if (mo.replace) continue;
     const { name } = splitAttr(l.value);
-    if (mo.keepPeerIce && ICE_ATTRS.has(name)) {
-      peerIce.push(lineText(l));
+    // ICE=optional on ICE SDP: the endpoint's own ICE and SRTP lines stay where they were
+    if (mo.keepPeerIce && (ICE_ATTRS.has(name) || PEER_SRTP.has(name))) {
+      others.push(lineText(l));
       continue;
     }
     if (DIRECTIONS.has(name) && mo.originalSendrecv) {
@@ -143,7 +146,6 @@ function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritte
     if (mo.mid !== null) out.push(`a=mid:${mo.mid}`);
     return;
   }
-  out.push(...peerIce);
   out.push(...others);
   if (mo.mid !== null) out.push(`a=mid:${mo.mid}`);
   if (mo.replace) for (const a of mo.replace.attrs) out.push(`a=${a}`);
@@ -156,7 +158,7 @@ function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritte
   if (mo.fingerprint) out.push(`a=fingerprint:${mo.fingerprint}`);
   if (mo.ptime !== null) out.push(`a=ptime:${mo.ptime}`);
   if (mo.ice) {
-    out.push(`a=ice-ufrag:${mo.ice.ufrag}`, `a=ice-pwd:${mo.ice.pwd}`);
+    if (!mo.ice.candidatesOnly) out.push(`a=ice-ufrag:${mo.ice.ufrag}`, `a=ice-pwd:${mo.ice.pwd}`);
     if (mo.ice.trickle) out.push("a=ice-options:trickle");
     for (const c of mo.ice.candidates) out.push(`a=${c}`);
     if (mo.ice.trickle) out.push("a=end-of-candidates");
