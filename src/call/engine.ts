@@ -554,7 +554,11 @@ export class CallEngine {
     }
     mB.peerIce = mB.peerIceAnswered = p.hasIce;
     // the answerer's protocol is used in later offers to it, unless this answer forced a protocol on the offerer
-    if (isRtp(p.proto) && p.port !== 0) mB.learnedProto = f.transportProtocol && f.transportProtocol !== "accept" ? null : p.proto;
+    // (an answer whose `transport protocol` changes the offerer's protocol makes us forget it)
+    if (isRtp(p.proto) && p.port !== 0) {
+      const tpA = f.transportProtocol;
+      mB.learnedProto = tpA && tpA !== "accept" && tpA !== mA.peer?.proto ? null : p.proto;
+    }
     const accepted = p.cryptos[0];
     mB.sdesNegotiated = accepted ? (mB.sdesOut.find((c) => c.tag === accepted.tag && c.suite === accepted.suite) ?? null) : null;
     // `single codec`, `codec-consume`, `codec-accept` / `always transcode`, `codec-mask`
