@@ -5,7 +5,8 @@
 //
 // Benchmark only, not part of the test run; needs root (each daemon runs in its own throw-away
 // network namespace, rtpload inside it). rtpload is built from /work/shared/tools/rtpload into a
-// temp dir. The warm-up covers the reference's 3 s delayed endpoint learning, after which our
+// temp dir. "At rest" memory is measured separately (calls up, 1 pps), since the RSS growth under
+// load also holds garbage-collector headroom. The warm-up covers the reference's 3 s delayed endpoint learning, after which our
 // daemon moves learned streams to the fast path (the same default learning for both).
 import { copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,6 +28,7 @@ const { values: opt } = parseArgs({
     warmup: { type: "string", default: "4" },
     "ref-threads": { type: "string", default: "1" },
     only: { type: "string", default: "ours-fast,ours-slow,reference" },
+    "state-calls": { type: "string", default: "1000" },
   },
 });
 
@@ -67,8 +69,10 @@ for (let rep = 1; rep <= Number(opt.reps); rep++) {
   for (const t of targets) {
     // a fresh daemon per measurement, targets interleaved (A, B, C, A, B, C ...)
     const r = await measure(t, run++);
+    // memory per call at rest: calls kept up with almost no traffic, measured in a fresh daemon
+    if (Number(opt["state-calls"]) > 0) r.state_kib_per_call = await measureState(t, run++);
     results.set(t.id, [...(results.get(t.id) ?? []), r]);
-    console.error(`rep ${rep} ${t.name}: ${r.error ?? `${r.forwarded_pps} pps fwd, loss ${r.loss_pct}%, ${r.cpu_us_per_pkt} µs/pkt, p99 ${r.p99_us} µs, RSS ${r.rss_kib_per_call} KiB/call`}`);
+    console.error(`rep ${rep} ${t.name}: ${r.error ?? `${r.forwarded_pps} pps fwd, loss ${r.loss_pct}%, ${r.cpu_us_per_pkt} µs/pkt, p99 ${r.p99_us} µs, RSS ${r.rss_kib_per_call} KiB/call under load, ${r.state_kib_per_call ?? "?"} KiB/call at rest`}`);
   }
 }
 printTable();
@@ -93,10 +97,37 @@ function rssKib(pid: number): number {
   }
 }
 
+function daemonArgs(t: Target): string[] {
+  return ["--config-file=none", "--table=-1", "--interface=127.0.0.1", "--listen-ng=127.0.0.1:2223", "--foreground", "--log-stderr", "--log-level=5", "--port-min=20000", "--port-max=60000", "--delete-delay=0", ...t.extra];
+}
+
+/** RSS growth per call with `state-calls` calls up and 1 pps per stream for 1 s (state, not garbage). */
+async function measureState(t: Target, n: number): Promise<string> {
+  const ns = nsName("mediabench", n);
+  createNetns(ns, []);
+  const log = Bun.file(join(work, `${t.id}-${n}-state.log`));
+  const d = Bun.spawn(["ip", "netns", "exec", ns, ...daemonArgv(t.cmd), ...daemonArgs(t)], { cwd: REPO, stdout: log, stderr: log, env: { ...process.env, ...t.env } });
+  try {
+    const ping = Bun.spawn(["ip", "netns", "exec", ns, process.execPath, "-e", pingScript()], { stdout: "pipe", stderr: "inherit" });
+    if ((await ping.exited) !== 0) return "n/a";
+    const idle = rssKib(d.pid);
+    const p = Bun.spawn(["timeout", "120", "ip", "netns", "exec", ns, rtpload, "--mode", "media", "--ng", "127.0.0.1:2223", "--pid", String(d.pid),
+      "--calls", opt["state-calls"]!, "--pps", "1", "--duration", "1", "--warmup", "0", "--no-delete", "--tag", `s${n}`], { stdout: "pipe", stderr: "pipe" });
+    await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+    await p.exited;
+    await Bun.sleep(1000);
+    return ((rssKib(d.pid) - idle) / Number(opt["state-calls"])).toFixed(1);
+  } finally {
+    d.kill("SIGKILL");
+    await d.exited;
+    destroyNetns(ns);
+  }
+}
+
 async function measure(t: Target, n: number): Promise<Row> {
   const ns = nsName("mediabench", n);
   createNetns(ns, []);
-  const args = ["--config-file=none", "--table=-1", "--interface=127.0.0.1", "--listen-ng=127.0.0.1:2223", "--foreground", "--log-stderr", "--log-level=5", "--port-min=20000", "--port-max=60000", "--delete-delay=0", ...t.extra];
+  const args = daemonArgs(t);
   const log = Bun.file(join(work, `${t.id}-${n}.log`));
   const d = Bun.spawn(["ip", "netns", "exec", ns, ...daemonArgv(t.cmd), ...args], { cwd: REPO, stdout: log, stderr: log, env: { ...process.env, ...t.env } });
   try {
@@ -145,18 +176,18 @@ function fmt(x: number, d = 0): string {
 function printTable(): void {
   const target = Number(opt.calls) * 2 * Number(opt.pps);
   console.log(`\nrtpload media: ${opt.calls} calls, ${target} pps offered, ${opt.duration} s after ${opt.warmup} s warm-up; median of ${opt.reps} interleaved runs; ours: \`${opt.ours}\`\n`);
-  console.log("| daemon | forwarded pps | loss % | proxy CPU µs/pkt | proxy CPU % | p50 µs | p99 µs | RSS idle MiB | RSS KiB/call |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  console.log("| daemon | forwarded pps | loss % | proxy CPU µs/pkt | proxy CPU % | p50 µs | p99 µs | RSS idle MiB | RSS KiB/call under load | RSS KiB/call at rest |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const t of targets) {
-    console.log(`| ${t.name} | ${fmt(med(t.id, "forwarded_pps"))} | ${fmt(med(t.id, "loss_pct"), 3)} | ${fmt(med(t.id, "cpu_us_per_pkt"), 2)} | ${fmt(med(t.id, "proxy_cpu_pct"), 1)} | ${fmt(med(t.id, "p50_us"))} | ${fmt(med(t.id, "p99_us"))} | ${fmt(med(t.id, "rss_idle_kib") / 1024, 1)} | ${fmt(med(t.id, "rss_kib_per_call"), 1)} |`);
+    console.log(`| ${t.name} | ${fmt(med(t.id, "forwarded_pps"))} | ${fmt(med(t.id, "loss_pct"), 3)} | ${fmt(med(t.id, "cpu_us_per_pkt"), 2)} | ${fmt(med(t.id, "proxy_cpu_pct"), 1)} | ${fmt(med(t.id, "p50_us"))} | ${fmt(med(t.id, "p99_us"))} | ${fmt(med(t.id, "rss_idle_kib") / 1024, 1)} | ${fmt(med(t.id, "rss_kib_per_call"), 1)} | ${fmt(med(t.id, "state_kib_per_call"), 1)} |`);
   }
   const ref = targets.find((t) => t.id === "reference");
   if (ref) {
-    console.log(`\n| ours ÷ ${ref.name} | CPU µs/pkt | p99 | RSS/call |`);
-    console.log("|---|---:|---:|---:|");
+    console.log(`\n| ours ÷ ${ref.name} | CPU µs/pkt | p99 | RSS/call under load | RSS/call at rest |`);
+    console.log("|---|---:|---:|---:|---:|");
     for (const t of targets.filter((x) => x !== ref)) {
       const r = (k: string) => fmt(med(t.id, k) / med(ref.id, k), 2);
-      console.log(`| ${t.name} | ${r("cpu_us_per_pkt")} | ${r("p99_us")} | ${r("rss_kib_per_call")} |`);
+      console.log(`| ${t.name} | ${r("cpu_us_per_pkt")} | ${r("p99_us")} | ${r("rss_kib_per_call")} | ${r("state_kib_per_call")} |`);
     }
   }
   const errs = [...results.values()].flat().filter((r) => r.error);
