@@ -18,6 +18,8 @@ _Static_assert(offsetof(struct rtpe_rx_hdr, len) == 56, "rtpe_rx_hdr.len");
 _Static_assert(sizeof(struct rtpe_tx_hdr) == RTPE_TX_HDR_SIZE, "rtpe_tx_hdr layout");
 _Static_assert(sizeof(struct rtpe_rule) == RTPE_RULE_SIZE, "rtpe_rule layout");
 _Static_assert(offsetof(struct rtpe_rule, tos) == 48, "rtpe_rule.tos");
+_Static_assert(offsetof(struct rtpe_rule, pt) == 56, "rtpe_rule.pt");
+_Static_assert(offsetof(struct rtpe_rule, rtcp_output) == 88, "rtpe_rule.rtcp_output");
 _Static_assert(sizeof(struct rtpe_sock_stats) == 64, "rtpe_sock_stats layout");
 _Static_assert(sizeof(struct rtpe_global_stats) == 64, "rtpe_global_stats layout");
 _Static_assert(sizeof(struct rtpe_rule_stats) == 40, "rtpe_rule_stats layout");
@@ -30,6 +32,7 @@ _Static_assert(sizeof(struct rtpe_rule_stats) == 40, "rtpe_rule_stats layout");
 struct shim_rule {
 	struct rtpe_rule r;
 	uint32_t output_gen;   /* generation of r.output when the rule was added */
+	uint32_t rtcp_output_gen;
 	uint64_t packets, bytes, errors, last_ns;
 };
 
@@ -83,5 +86,8 @@ int io_rx_socket(struct rx_scratch *sc, unsigned ring, uint32_t idx, uint32_t ge
 /* Match a packet against the socket's rules (slot locked). Returns the rule or NULL; sets *drop
  * when strict source rejects it. */
 struct shim_rule *rule_match(struct shim_sock *s, const struct rtpe_addr *src, int *drop);
+/* Whether the matched rule forwards this payload (else it goes to JS); *rtcp_demux is set when
+ * it leaves through the rule's RTCP output. */
+int rule_accepts(const struct shim_rule *r, const uint8_t *d, uint32_t n, int *rtcp_demux);
 
 #endif

@@ -234,7 +234,7 @@ int io_rx_socket(struct rx_scratch *sc, unsigned ring, uint32_t idx, uint32_t ge
 		struct shim_rule *rule;
 		uint32_t rec_len;
 		uint8_t *p;
-		int drop = 0;
+		int drop = 0, demux = 0;
 
 		if (len > DGRAM_BUF)
 			len = DGRAM_BUF;
@@ -248,12 +248,14 @@ int io_rx_socket(struct rx_scratch *sc, unsigned ring, uint32_t idx, uint32_t ge
 			CNT_ADD(s->mismatch_drops, 1);
 			continue;
 		}
+		if (rule && !rule_accepts(rule, sc->iov[i].iov_base, len, &demux))
+			rule = NULL;   /* STUN, DTLS, a filtered payload type...: up to JS */
 		if (rule) {
 			struct fwd_item *f = &sc->fwd[nfwd++];
 			f->rule = rule;
-			f->out = rule->r.output;
-			f->out_gen = rule->output_gen;
-			f->dst = rule->r.dst;
+			f->out = demux ? rule->r.rtcp_output : rule->r.output;
+			f->out_gen = demux ? rule->rtcp_output_gen : rule->output_gen;
+			f->dst = demux ? rule->r.rtcp_dst : rule->r.dst;
 			f->pkt = (uint32_t)i;
 			f->tos = rule->r.tos;
 			f->set_tos = (rule->r.flags & RTPE_RULE_SET_TOS) != 0;

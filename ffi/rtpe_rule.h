@@ -27,7 +27,19 @@ extern "C" {
 #define RTPE_MISMATCH_PROPAGATE 0  /* unmatched packets go to JS */
 #define RTPE_MISMATCH_DROP 1       /* unmatched packets are dropped and counted */
 
-#define RTPE_RULE_SET_TOS 0x1u     /* send with `tos` (cmsg) instead of the output socket's */
+/* flags: the classification bits carry the values and meaning of RTPE_RF_* in the kernel's uapi,
+ * with one difference: a rule with RTPE_RULE_RTP or RTPE_RULE_RTCP forwards only version-2
+ * packets, so STUN and DTLS on the same port always reach JS. */
+#define RTPE_RULE_RTP 0x0002u          /* payload is RTP: not RTP (STUN, DTLS...) or a payload type
+                                         * outside pt[0..num_pt) goes to JS */
+#define RTPE_RULE_RTCP 0x0004u         /* payload is RTCP (a separate RTCP port) */
+#define RTPE_RULE_MUX_RTCP 0x0008u     /* with RTP, on an rtcp-mux port: RTCP (RFC 5761, second byte
+                                         * 192..223) is told apart from RTP and forwarded as is... */
+#define RTPE_RULE_RTCP_DEMUX 0x0010u   /* ...or out of rtcp_output to rtcp_dst instead... */
+#define RTPE_RULE_RTCP_TO_USER 0x0020u /* ...or up to JS (this wins over RTCP_DEMUX) */
+#define RTPE_RULE_SET_TOS 0x0100u      /* send with `tos` (cmsg) instead of the output socket's */
+#define RTPE_RULE_FLAGS_ALL 0x013eu
+#define RTPE_MAX_PT 32
 
 struct rtpe_rule {
 	int32_t local;                 /* handle packets arrive on */
@@ -37,9 +49,12 @@ struct rtpe_rule {
 	uint8_t tos;
 	uint8_t src_mismatch;
 	uint16_t flags;
-	uint32_t reserved;
+	uint32_t num_pt;               /* 0 = every payload type, else pt[0..num_pt) (RTP only) */
+	uint8_t pt[RTPE_MAX_PT];
+	int32_t rtcp_output;           /* RTPE_RULE_RTCP_DEMUX only */
+	struct rtpe_addr rtcp_dst;
 };
-#define RTPE_RULE_SIZE 56
+#define RTPE_RULE_SIZE 112
 
 struct rtpe_rule_stats {
 	uint64_t packets;

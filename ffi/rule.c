@@ -29,27 +29,117 @@ struct shim_rule *rule_match(struct shim_sock *s, const struct rtpe_addr *src, i
 	return NULL;
 }
 
-SHIM_EXPORT int rtpe_rule_add(const struct rtpe_rule *rule)
+/* RFC 5761 section 4: on a muxed port RTCP packet types 192..223 read as 64..95 here */
+static int is_rtcp(const uint8_t *d, uint32_t n)
 {
-	struct shim_sock *s, *out;
-	uint32_t out_gen;
-	uint16_t out_family;
-	int slot = -1;
+	uint8_t pt;
 
-	if (!rule || (rule->dst.family != AF_INET && rule->dst.family != AF_INET6) ||
-			rule->dst.port == 0 || rule->src_mismatch > RTPE_MISMATCH_DROP ||
-			(rule->expect_src.family != 0 && rule->expect_src.family != AF_INET &&
-			 rule->expect_src.family != AF_INET6))
-		return -EINVAL;
-	/* one slot lock at a time, like the receive thread */
-	out = shim_sock_lock(rule->output);
+	if (n < 8 || (d[0] >> 6) != 2)
+		return 0;
+	pt = d[1] & 0x7f;
+	return pt >= 64 && pt <= 95;
+}
+
+/* A well-formed RTP header (fixed part, CSRCs, extension) with an allowed payload type. */
+static int rtp_ok(const struct rtpe_rule *r, const uint8_t *d, uint32_t n)
+{
+	uint32_t hl;
+
+	if (n < 12 || (d[0] >> 6) != 2)
+		return 0;
+	hl = 12u + 4u * (d[0] & 0x0fu);
+	if (hl > n)
+		return 0;
+	if (d[0] & 0x10) {
+		if (hl + 4u > n)
+			return 0;
+		hl += 4u + 4u * (((uint32_t)d[hl + 2] << 8) | d[hl + 3]);
+		if (hl > n)
+			return 0;
+	}
+	if (r->num_pt == 0)
+		return 1;
+	for (uint32_t i = 0; i < r->num_pt && i < RTPE_MAX_PT; i++)
+		if (r->pt[i] == (d[1] & 0x7f))
+			return 1;
+	return 0;
+}
+
+int rule_accepts(const struct shim_rule *sr, const uint8_t *d, uint32_t n, int *rtcp_demux)
+{
+	const struct rtpe_rule *r = &sr->r;
+
+	*rtcp_demux = 0;
+	if (r->flags & RTPE_RULE_RTCP)
+		return n >= 8 && (d[0] >> 6) == 2;
+	if ((r->flags & RTPE_RULE_MUX_RTCP) && is_rtcp(d, n)) {
+		if (r->flags & RTPE_RULE_RTCP_TO_USER)
+			return 0;
+		*rtcp_demux = (r->flags & RTPE_RULE_RTCP_DEMUX) != 0;
+		return 1;
+	}
+	if (r->flags & RTPE_RULE_RTP)
+		return rtp_ok(r, d, n);
+	return 1;
+}
+
+/* Generation and family of an open output socket, one slot lock at a time like the receive thread. */
+static int output_info(int handle, uint32_t *gen, uint16_t *family)
+{
+	struct shim_sock *out = shim_sock_lock(handle);
+
 	if (!out)
 		return -EBADF;
-	out_gen = out->gen;
-	out_family = out->local.family;
+	*gen = out->gen;
+	*family = out->local.family;
 	shim_sock_unlock(out);
+	return 0;
+}
+
+/* The same consistency rules as the kernel's table, plus the shim's own fields. */
+static int rule_valid(const struct rtpe_rule *rule)
+{
+	uint16_t f = rule->flags;
+
+	if ((rule->dst.family != AF_INET && rule->dst.family != AF_INET6) || rule->dst.port == 0 ||
+			rule->src_mismatch > RTPE_MISMATCH_DROP ||
+			(rule->expect_src.family != 0 && rule->expect_src.family != AF_INET &&
+			 rule->expect_src.family != AF_INET6))
+		return 0;
+	if ((f & ~RTPE_RULE_FLAGS_ALL) || ((f & RTPE_RULE_RTP) && (f & RTPE_RULE_RTCP)) ||
+			((f & RTPE_RULE_MUX_RTCP) && !(f & RTPE_RULE_RTP)) ||
+			((f & (RTPE_RULE_RTCP_DEMUX | RTPE_RULE_RTCP_TO_USER)) && !(f & RTPE_RULE_MUX_RTCP)))
+		return 0;
+	if (rule->num_pt > RTPE_MAX_PT || (rule->num_pt && !(f & RTPE_RULE_RTP)))
+		return 0;
+	for (uint32_t i = 0; i < rule->num_pt; i++)
+		if (rule->pt[i] > 127)
+			return 0;
+	if ((f & RTPE_RULE_RTCP_DEMUX) && ((rule->rtcp_dst.family != AF_INET &&
+			rule->rtcp_dst.family != AF_INET6) || rule->rtcp_dst.port == 0))
+		return 0;
+	return 1;
+}
+
+SHIM_EXPORT int rtpe_rule_add(const struct rtpe_rule *rule)
+{
+	struct shim_sock *s;
+	uint32_t out_gen, rtcp_gen = 0;
+	uint16_t out_family, rtcp_family;
+	int slot = -1, r;
+
+	if (!rule || !rule_valid(rule))
+		return -EINVAL;
+	if ((r = output_info(rule->output, &out_gen, &out_family)) < 0)
+		return r;
 	if (out_family != rule->dst.family)
 		return -EAFNOSUPPORT;
+	if (rule->flags & RTPE_RULE_RTCP_DEMUX) {
+		if ((r = output_info(rule->rtcp_output, &rtcp_gen, &rtcp_family)) < 0)
+			return r;
+		if (rtcp_family != rule->rtcp_dst.family)
+			return -EAFNOSUPPORT;
+	}
 
 	s = shim_sock_lock(rule->local);
 	if (!s)
@@ -67,6 +157,7 @@ SHIM_EXPORT int rtpe_rule_add(const struct rtpe_rule *rule)
 	}
 	s->rules[slot].r = *rule;
 	s->rules[slot].output_gen = out_gen;
+	s->rules[slot].rtcp_output_gen = rtcp_gen;
 	shim_sock_unlock(s);
 	return 0;
 }

@@ -10,7 +10,7 @@ import { SendBatch } from "../../src/media/socket-batch.ts";
 import { sdNotify, type Shim } from "../../src/platform/shim.ts";
 import { canonicalAddress, decodeAddr, encodeAddr } from "../../src/platform/shim-addr.ts";
 import {
-  ADDR_SIZE, SHIM_API_VERSION, MISMATCH_DROP, MISMATCH_PROPAGATE, RULE, RULE_SET_TOS, RULE_SIZE, RULE_STATS_WORDS,
+  ADDR_SIZE, SHIM_API_VERSION, MISMATCH_DROP, RULE_MUX_RTCP, RULE_RTCP, RULE_RTCP_DEMUX, RULE_RTCP_TO_USER, RULE_RTP, MISMATCH_PROPAGATE, RULE, RULE_SET_TOS, RULE_SIZE, RULE_STATS_WORDS,
 } from "../../src/platform/shim-abi.ts";
 
 const root = resolve(import.meta.dir, "../..");
@@ -46,7 +46,7 @@ function collect(s: MediaSocket): { packets: { src: RxPacket["src"]; dst: RxPack
   s.onPackets = (pk) => {
     got.batches.push(pk.length);
     // data views are only valid during the call: copy
-    for (const p of pk) got.packets.push({ src: p.src, dst: p.dst, tos: p.tos, data: Buffer.from(p.data).toString() });
+    for (const p of pk) got.packets.push({ src: p.src, dst: p.dst, tos: p.tos, data: Buffer.from(p.data).toString("latin1") });
   };
   return got;
 }
@@ -112,7 +112,7 @@ describe("addresses", () => {
 });
 
 describe("sockets", () => {
-  test("binds IPv4 and IPv6 (v6-only), reports busy ports, frees a port on close", () => {
+  test("binds IPv4 and IPv6 (v6-only), reports busy ports, frees a port on close", async () => {
     expect(shim.raw.rtpe_api_version()).toBe(SHIM_API_VERSION);
     const a = bind("127.0.0.1");
     expect(a.local.family).toBe(4);
@@ -132,9 +132,20 @@ describe("sockets", () => {
     expect(a.isClosed).toBe(true);
     expect(shim.raw.rtpe_socket_close(a.handle)).toBe(-9); // EBADF: a handle is not closed twice
     expect(bind("127.0.0.1", { port }).local.port).toBe(port);
-    // IPV6_V6ONLY: a v6 wildcard socket leaves the same v4 port free
-    const v6 = bind("::");
-    expect(bind("0.0.0.0", { port: v6.local.port }).local.port).toBe(v6.local.port);
+    // IPV6_V6ONLY: a v6 wildcard socket leaves the same v4 port free (retry if another process
+    // happens to hold that v4 port already)
+    let v4Port = 0;
+    for (let tries = 0; tries < 10 && !v4Port; tries++) {
+      const v6 = bind("::");
+      const probe = dgram.createSocket("udp4");
+      const free = await new Promise<boolean>((res) => {
+        probe.once("error", () => res(false));
+        probe.bind(v6.local.port, "0.0.0.0", () => res(true));
+      });
+      probe.close();
+      if (free) v4Port = bind("0.0.0.0", { port: v6.local.port }).local.port === v6.local.port ? v6.local.port : -1;
+    }
+    expect(v4Port).toBeGreaterThan(0);
   });
 
   test("a closed handle is not reused right away (stale ring records cannot reach a new socket)", () => {
@@ -295,7 +306,10 @@ describe("sockets", () => {
 
 /** struct rtpe_rule, written here independently of src/kernel/rule.ts. */
 function rule(local: MediaSocket, output: MediaSocket, dst: { address: string; port: number },
-  opts: { src?: { address: string; port: number }; drop?: boolean; tos?: number } = {}): Uint8Array {
+  opts: {
+    src?: { address: string; port: number }; drop?: boolean; tos?: number; flags?: number; pts?: number[];
+    rtcpOut?: MediaSocket; rtcpDst?: { address: string; port: number };
+  } = {}): Uint8Array {
   const b = new Uint8Array(RULE_SIZE);
   const dv = new DataView(b.buffer);
   dv.setInt32(RULE.local, local.handle, true);
@@ -304,7 +318,11 @@ function rule(local: MediaSocket, output: MediaSocket, dst: { address: string; p
   encodeAddr(b, RULE.dstAddr, dst.address, dst.port);
   b[RULE.tos] = opts.tos ?? 0;
   b[RULE.srcMismatch] = opts.drop ? MISMATCH_DROP : MISMATCH_PROPAGATE;
-  dv.setUint16(RULE.flags, opts.tos === undefined ? 0 : RULE_SET_TOS, true);
+  dv.setUint16(RULE.flags, (opts.tos === undefined ? 0 : RULE_SET_TOS) | (opts.flags ?? 0), true);
+  dv.setUint32(RULE.numPt, opts.pts?.length ?? 0, true);
+  b.set(opts.pts ?? [], RULE.pt);
+  if (opts.rtcpOut) dv.setInt32(RULE.rtcpOutput, opts.rtcpOut.handle, true);
+  if (opts.rtcpDst) encodeAddr(b, RULE.rtcpDst, opts.rtcpDst.address, opts.rtcpDst.port);
   return b;
 }
 
@@ -357,6 +375,61 @@ describe("forwarding rules", () => {
     expect(inGot.packets[1]!.data).toBe("slow");
     caller.close();
     stranger.close();
+  });
+
+  test("RTP rules forward only RTP of the listed payload types; STUN, DTLS and others go up to JS", async () => {
+    const inSock = bind(), outSock = bind(), dest = bind();
+    const inGot = collect(inSock), destGot = collect(dest);
+    const tx = await udp();
+    expect(shim.raw.rtpe_rule_add(rule(inSock, outSock, dest.local, { flags: RULE_RTP, pts: [0, 8] }))).toBe(0);
+    const rtp = (pt: number, extra: number[] = []) => Buffer.from([0x80, pt, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, ...extra]);
+    const packets: [string, Buffer, boolean][] = [
+      ["pcmu", rtp(0, [1, 2]), true],
+      ["pcma with marker", rtp(0x80 | 8), true],
+      ["dynamic pt", rtp(96), false],
+      ["stun binding request", Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]), false],
+      ["dtls client hello", Buffer.from([22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), false],
+      ["short", Buffer.from([0x80, 0]), false],
+      ["csrc count beyond the packet", Buffer.from([0x8f, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0]), false],
+      ["extension beyond the packet", Buffer.from([0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0xbe, 0xde, 0, 9]), false],
+    ];
+    for (const [, data] of packets) tx.send(data, inSock.local.port, "127.0.0.1");
+    const fwd = packets.filter((p) => p[2]).length;
+    await waitFor(() => destGot.packets.length === fwd && inGot.packets.length === packets.length - fwd);
+    expect(inGot.packets.length).toBe(packets.length - fwd);
+    expect(inSock.stats().fwdPackets).toBe(fwd);
+    tx.close();
+  });
+
+  test("rtcp-mux rules: RTCP to JS, or demuxed out of the RTCP socket; inconsistent rules refused", async () => {
+    const inSock = bind(), out = bind(), rtcpOut = bind(), dest = bind(), rtcpDest = bind();
+    const inGot = collect(inSock), destGot = collect(dest), rtcpGot = collect(rtcpDest);
+    const tx = await udp();
+    const rtp = Buffer.from([0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9]);
+    const rtcp = Buffer.from([0x80, 200, 0, 6, 0, 0, 0, 9]); // sender report header
+    expect(shim.raw.rtpe_rule_add(rule(inSock, out, dest.local, { flags: RULE_RTP | RULE_MUX_RTCP | RULE_RTCP_TO_USER }))).toBe(0);
+    tx.send(rtp, inSock.local.port, "127.0.0.1");
+    tx.send(rtcp, inSock.local.port, "127.0.0.1");
+    await waitFor(() => destGot.packets.length === 1 && inGot.packets.length === 1);
+    expect(Buffer.from(inGot.packets[0]!.data, "latin1")[1]).toBe(200);
+
+    expect(shim.raw.rtpe_rule_add(rule(inSock, out, dest.local,
+      { flags: RULE_RTP | RULE_MUX_RTCP | RULE_RTCP_DEMUX, rtcpOut, rtcpDst: rtcpDest.local }))).toBe(0);
+    tx.send(rtcp, inSock.local.port, "127.0.0.1");
+    tx.send(rtp, inSock.local.port, "127.0.0.1");
+    await waitFor(() => rtcpGot.packets.length === 1 && destGot.packets.length === 2);
+    expect(rtcpGot.packets[0]!.src.port).toBe(rtcpOut.local.port);
+    expect(destGot.packets[1]!.src.port).toBe(out.local.port);
+    expect(inGot.packets.length).toBe(1);
+
+    for (const bad of [
+      { flags: RULE_RTP | RULE_RTCP }, { flags: RULE_MUX_RTCP }, { flags: RULE_RTP | RULE_RTCP_TO_USER },
+      { pts: [0] }, { flags: RULE_RTP, pts: [128] }, { flags: 0x4000 },
+      { flags: RULE_RTP | RULE_MUX_RTCP | RULE_RTCP_DEMUX, rtcpOut }, // no RTCP destination
+    ]) {
+      expect(shim.raw.rtpe_rule_add(rule(inSock, out, dest.local, bad))).toBe(-22);
+    }
+    tx.close();
   });
 
   test("a rule whose output socket closed counts errors instead of sending from a reused handle", async () => {
