@@ -218,6 +218,26 @@ for (const fast of [true, false]) {
       expect((await d.ng({ command: "block media", "call-id": "no-such-call" })).result).toBe("error");
     });
 
+    test("block media selects participants by label and by SDP address", async () => {
+      const a = await phone(), b = await phone("::1");
+      const c = await setupCall(d, a, b, { offer: { label: "caller", "set-label": "callee", direction: ["default", "v6"] } });
+      await d.ng({ command: "block media", "call-id": c.callId, label: "callee" });
+      await a.burst(c.toA.port, 5, 1);
+      await b.burst(c.toB.port, 5, 1);
+      expect(await b.waitFor(5)).toBe(5); // A (caller) is not blocked
+      await Bun.sleep(100);
+      expect(a.got.length).toBe(0);
+      await d.ng({ command: "unblock media", "call-id": c.callId, label: "callee" });
+      await d.ng({ command: "block media", "call-id": c.callId, address: "127.0.0.1" }); // A's SDP address
+      b.clear();
+      await a.burst(c.toA.port, 5, 1);
+      await b.burst(c.toB.port, 5, 1);
+      expect(await a.waitFor(5)).toBe(5);
+      await Bun.sleep(100);
+      expect(b.got.length).toBe(0);
+      expect((await d.ng({ command: "block media", "call-id": c.callId, label: "nobody" })).result).toBe("error");
+    });
+
     test("silence media replaces G.711 payload with silence", async () => {
       const a = await phone(), b = await phone();
       const c = await setupCall(d, a, b);
