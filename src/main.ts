@@ -85,7 +85,7 @@ async function main(): Promise<number> {
     return fatalLine(kernel.fatal);
   }
 
-  // Control sockets first: a taken port fails fast with one line, before anything else starts.
+  // Control sockets next: a taken port fails fast with one error line, before the media plane starts.
   let daemon;
   try {
     daemon = await startDaemon(config, { notify: await notifier(log) });
