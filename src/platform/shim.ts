@@ -1,4 +1,4 @@
-// The running shim: starts its receive thread, drains the packet ring on wake-ups, dispatches batches per socket.
+// The running shim: starts its receive threads, drains the packet ring on wake-ups, dispatches batches per socket.
 import { loadShim } from "./ffi.ts";
 import { check } from "./shim-errno.ts";
 import { decodeAddr, type Endpoint } from "./shim-addr.ts";
