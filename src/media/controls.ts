@@ -44,7 +44,7 @@ export function selectParticipants(call: Call, req: NgDict): Monologue[] | null 
   const address = str(req.address);
   if (tag) {
     const m = call.monologues.get(tag);
-    if (!m) throw new NgError("Unknown monologue tag");
+    if (!m) throw new NgError("From-tag given, but no such tag exists");
     return [m];
   }
   if (label) {
@@ -54,7 +54,7 @@ export function selectParticipants(call: Call, req: NgDict): Monologue[] | null 
   }
   if (address) {
     const ms = call.all.filter((m) => m.medias.some((md) => md.peer?.address === address));
-    if (!ms.length) throw new NgError("Failed to match address to any monologue");
+    if (!ms.length) throw new NgError("Failed to match address to any tag");
     return ms;
   }
   return null;

@@ -235,7 +235,11 @@ for (const fast of [true, false]) {
       expect(await a.waitFor(5)).toBe(5);
       await Bun.sleep(100);
       expect(b.got.length).toBe(0);
-      expect((await d.ng({ command: "block media", "call-id": c.callId, label: "nobody" })).result).toBe("error");
+      // error texts as rtpengine 10.5 gives them
+      expect((await d.ng({ command: "block media", "call-id": c.callId, label: "nobody" }))["error-reason"]).toBe("No monologue matching the given label");
+      expect((await d.ng({ command: "block media", "call-id": c.callId, "from-tag": "X" }))["error-reason"]).toBe("From-tag given, but no such tag exists");
+      expect((await d.ng({ command: "block media", "call-id": c.callId, address: "10.9.9.9" }))["error-reason"]).toBe("Failed to match address to any tag");
+      expect((await d.ng({ command: "block media" }))["error-reason"]).toBe("No call-id in message");
     });
 
     test("silence media replaces G.711 payload with silence", async () => {
