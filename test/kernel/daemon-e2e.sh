@@ -69,7 +69,7 @@ for a in $("$R/bin/busybox" --list); do [ -e "$R/bin/$a" ] || ln -s busybox "$R/
 for a in modprobe insmod rmmod lsmod depmod poweroff; do ln -sf ../bin/busybox "$R/sbin/$a"; done
 cp -a /usr/sbin/xtables-legacy-multi "$R/usr/sbin/"
 ln -s xtables-legacy-multi "$R/usr/sbin/iptables-legacy"
-cp -a "$XTDIR"/libxt_udp.so "$XTDIR"/libxt_standard.so "$XTDIR"/libipt_*.so "$R$XTDIR/" 2>/dev/null || true
+cp -a "$XTDIR"/. "$R$XTDIR/"
 cp "$WORK/src/iptables-extension/libxt_RTPENGINE.so" "$R$XTDIR/"
 cp /etc/protocols /etc/services "$R/etc/" 2>/dev/null || true
 cp "$WORK/src/daemon-client" "$R/usr/bin/"
@@ -77,9 +77,12 @@ cp "$BIN" "$R/usr/bin/rtpengine"
 ldd "$R/usr/sbin/xtables-legacy-multi" "$R$XTDIR"/*.so "$BIN" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib64\//{print $1}' |
 	sort -u | while read -r lib; do mkdir -p "$R$(dirname "$lib")"; cp -L "$lib" "$R$lib"; done
 [ -e "$R/lib64/ld-linux-x86-64.so.2" ] || cp -L /lib64/ld-linux-x86-64.so.2 "$R/lib64/"
-for m in iptable_filter xt_tcpudp; do
+# netfilter for iptables-legacy, crypto for the module's SRTP self-test at load (as run.sh)
+CRYPTO_MODS="ctr gcm ghash-generic aesni-intel sha1-ssse3 cryptd"
+for m in iptable_filter xt_tcpudp $CRYPTO_MODS; do
 	modprobe -d "$KIMG" -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1=="insmod"{print $2}'
 done | sort -u | while read -r f; do rel=${f#"$KIMG"}; mkdir -p "$R$(dirname "$rel")"; cp "$f" "$R$rel"; done
+echo "$CRYPTO_MODS" >"$R/etc/extra-modules"
 MD=$R/lib/modules/$KVER
 mkdir -p "$MD/updates"
 cp "$KIMG/lib/modules/$KVER"/modules.builtin* "$KIMG/lib/modules/$KVER"/modules.order "$MD/"
