@@ -573,7 +573,9 @@ export class CallEngine {
     mA.rtcpMuxActive = out.rtcpMux;
     // an answerer that sends rtcp-mux multiplexes from now on, whether we asked or not
     mB.rtcpMuxActive = p.rtcpMux;
-    if (!(ice === "optional" && p.hasIce)) answerCrypto(f, p, offered, mA, mB, proto, out, this.opts.dtlsPassive === true);
+    // after an ICE=optional offer that kept the offerer's ICE, the answerer's SRTP lines go back as they are
+    if (mA.iceOptionalKept) out.keepPeerSrtp = true;
+    else if (!(ice === "optional" && p.hasIce)) answerCrypto(f, p, offered, mA, mB, proto, out, this.opts.dtlsPassive === true);
     if (mA.transcoding) out.ptime = mA.ptimeOverride ?? offered.ptime;
     else {
       const ptime = p.ptime ?? mB.ptime;

@@ -63,7 +63,7 @@ export function answerCrypto(f: CallFlags, p: PeerMedia, offered: PeerMedia, mA:
     out.fingerprint = fingerprintValue(hash);
     return;
   }
-  if (!((srtp && !isDtlsProto(proto)) || osrtp) || offered.cryptos.length === 0) return;
+  if (!(srtp || osrtp) || offered.cryptos.length === 0) return;
   // the answerer accepted one of the offerer's own suites: SRTP passes through unchanged
   const ans = p.cryptos[0];
   if (ans && mB.sdesPassthrough.some((c) => c.tag === ans.tag && c.suite === ans.suite)) {

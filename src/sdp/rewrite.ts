@@ -38,6 +38,8 @@ export interface MediaOut {
   ice: IceOut | null;
   /** ICE=optional on an ICE offer: the peer's own ICE lines stay, ours are added as low-priority candidates */
   keepPeerIce: boolean;
+  /** the endpoint's own SRTP lines (crypto, fingerprint, setup) stay in place, ours are not added */
+  keepPeerSrtp?: boolean;
   extraCandidates: string[];
   ptime: number | null;
   stripExtmap: boolean;
@@ -124,7 +126,7 @@ function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritte
     if (mo.replace) continue;
     const { name } = splitAttr(l.value);
     // ICE=optional on ICE SDP: the endpoint's own ICE and SRTP lines stay where they were
-    if (mo.keepPeerIce && (ICE_ATTRS.has(name) || PEER_SRTP.has(name))) {
+    if ((mo.keepPeerIce && (ICE_ATTRS.has(name) || PEER_SRTP.has(name))) || (mo.keepPeerSrtp && PEER_SRTP.has(name))) {
       others.push(lineText(l));
       continue;
     }
