@@ -22,6 +22,7 @@
 #include <net/ip6_route.h>
 #include <net/route.h>
 #include <net/dst.h>
+#include <net/dst_cache.h>
 #include <net/checksum.h>
 #include <net/ip6_checksum.h>
 #include "rtpe.h"
@@ -106,6 +107,54 @@ static bool rtpe_src_ok(const struct rtpe_rule *r, const struct rtpe_pkt *p)
 
 /* ---- sending ------------------------------------------------------------- */
 
+/*
+ * Output route cache per rule (WireGuard keeps one per peer the same way).
+ * dst_cache wants BH off; the hooks we run in normally have it off already.
+ */
+static struct rtable *rtpe_dst_cache_get4(struct dst_cache *c, __be32 saddr)
+{
+	struct rtable *rt;
+	__be32 cached;
+
+	local_bh_disable();
+	rt = dst_cache_get_ip4(c, &cached);
+	local_bh_enable();
+	if (rt && cached != saddr) {
+		ip_rt_put(rt);
+		rt = NULL;
+	}
+	return rt;
+}
+
+static void rtpe_dst_cache_set4(struct dst_cache *c, struct dst_entry *d, __be32 saddr)
+{
+	local_bh_disable();
+	dst_cache_set_ip4(c, d, saddr);
+	local_bh_enable();
+}
+
+static struct dst_entry *rtpe_dst_cache_get6(struct dst_cache *c, const struct in6_addr *saddr)
+{
+	struct dst_entry *d;
+	struct in6_addr cached;
+
+	local_bh_disable();
+	d = dst_cache_get_ip6(c, &cached);
+	local_bh_enable();
+	if (d && !ipv6_addr_equal(&cached, saddr)) {
+		dst_release(d);
+		d = NULL;
+	}
+	return d;
+}
+
+static void rtpe_dst_cache_set6(struct dst_cache *c, struct dst_entry *d, const struct in6_addr *saddr)
+{
+	local_bh_disable();
+	dst_cache_set_ip6(c, d, saddr);
+	local_bh_enable();
+}
+
 #define RTPE_HEADROOM (MAX_HEADER + sizeof(struct ipv6hdr) + sizeof(struct udphdr))
 
 static struct udphdr *rtpe_push_udp(struct sk_buff *skb, const struct rtpe_addr *src,
@@ -125,7 +174,7 @@ static struct udphdr *rtpe_push_udp(struct sk_buff *skb, const struct rtpe_addr 
 }
 
 static int rtpe_send4(struct net *net, struct sk_buff *skb, const struct rtpe_addr *src,
-		      const struct rtpe_addr *dst, u8 tos)
+		      const struct rtpe_addr *dst, u8 tos, struct dst_cache *cache)
 {
 	struct flowi4 fl4;
 	struct rtable *rt;
@@ -144,10 +193,15 @@ static int rtpe_send4(struct net *net, struct sk_buff *skb, const struct rtpe_ad
 	fl4.flowi4_flags = FLOWI_FLAG_ANYSRC;
 	fl4.fl4_sport = htons(src->port);
 	fl4.fl4_dport = htons(dst->port);
-	rt = ip_route_output_key(net, &fl4);
-	if (IS_ERR(rt)) {
-		kfree_skb(skb);
-		return PTR_ERR(rt);
+	rt = cache ? rtpe_dst_cache_get4(cache, saddr) : NULL;
+	if (!rt) {
+		rt = ip_route_output_key(net, &fl4);
+		if (IS_ERR(rt)) {
+			kfree_skb(skb);
+			return PTR_ERR(rt);
+		}
+		if (cache)
+			rtpe_dst_cache_set4(cache, &rt->dst, saddr);
 	}
 	skb_dst_set(skb, &rt->dst);
 
@@ -175,7 +229,7 @@ static int rtpe_send4(struct net *net, struct sk_buff *skb, const struct rtpe_ad
 }
 
 static int rtpe_send6(struct net *net, struct sk_buff *skb, const struct rtpe_addr *src,
-		      const struct rtpe_addr *dst, u8 tos)
+		      const struct rtpe_addr *dst, u8 tos, struct dst_cache *cache)
 {
 	struct flowi6 fl6;
 	struct dst_entry *dst_e;
@@ -190,12 +244,17 @@ static int rtpe_send6(struct net *net, struct sk_buff *skb, const struct rtpe_ad
 	fl6.flowi6_proto = IPPROTO_UDP;
 	fl6.fl6_sport = htons(src->port);
 	fl6.fl6_dport = htons(dst->port);
-	dst_e = ip6_route_output(net, NULL, &fl6);
-	if (dst_e->error) {
-		err = dst_e->error;
-		dst_release(dst_e);
-		kfree_skb(skb);
-		return err;
+	dst_e = cache ? rtpe_dst_cache_get6(cache, &fl6.saddr) : NULL;
+	if (!dst_e) {
+		dst_e = ip6_route_output(net, NULL, &fl6);
+		if (dst_e->error) {
+			err = dst_e->error;
+			dst_release(dst_e);
+			kfree_skb(skb);
+			return err;
+		}
+		if (cache)
+			rtpe_dst_cache_set6(cache, dst_e, &fl6.saddr);
 	}
 	skb_dst_set(skb, dst_e);
 
@@ -253,6 +312,7 @@ static enum rtpe_verdict rtpe_process(struct net *net, struct sk_buff *skb, stru
 	struct rtpe_rtp rtp;
 	struct rtpe_idx ix;
 	bool rtcp = false, is_rtp = false;
+	struct dst_cache *cache;
 	unsigned int n = p->len, room;
 	u8 *d;
 	int err;
@@ -327,10 +387,12 @@ static enum rtpe_verdict rtpe_process(struct net *net, struct sk_buff *skb, stru
 		rtpe_ssrc_commit(k, rtp.ssrc, rtp.seq, p->len, &ix);
 	}
 
+	/* the rule's main output caches its route; demuxed RTCP looks it up */
+	cache = dst == &r->out.dst ? k->dst_cache : NULL;
 	if (dst->family == RTPE_AF_INET)
-		err = rtpe_send4(net, nskb, src, dst, r->out.tos);
+		err = rtpe_send4(net, nskb, src, dst, r->out.tos, cache);
 	else
-		err = rtpe_send6(net, nskb, src, dst, r->out.tos);
+		err = rtpe_send6(net, nskb, src, dst, r->out.tos, cache);
 	return err ? RTPE_DROP_ERR : RTPE_SENT;
 
 to_user:

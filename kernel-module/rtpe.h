@@ -36,6 +36,7 @@ struct rtpe_krule {
 	struct rtpe_rule r;		/* validated; master keys zeroed after setup */
 	struct rtpe_srtp_ctx *dec;	/* NULL: no SRTP on input */
 	struct rtpe_srtp_ctx *enc;	/* NULL: no SRTP on output */
+	struct dst_cache *dst_cache;	/* route of out.src -> out.dst */
 	spinlock_t lock;		/* ssrc[] */
 	struct rtpe_ssrc_stats ssrc[RTPE_MAX_SSRC];
 	atomic64_t packets, bytes, errors, auth_failed, to_user, last_ms;

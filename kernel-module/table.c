@@ -15,6 +15,7 @@
 #include <linux/bitmap.h>
 #include <linux/socket.h>
 #include <linux/ktime.h>
+#include <net/dst_cache.h>
 #include "rtpe.h"
 
 static struct rtpe_table __rcu *rtpe_tables[RTPE_NUM_TABLES];
@@ -59,6 +60,10 @@ static u32 rtpe_addr_hash(const struct rtpe_addr *a)
 
 static void rtpe_rule_free_now(struct rtpe_krule *k)
 {
+	if (k->dst_cache) {
+		dst_cache_destroy(k->dst_cache);
+		kfree(k->dst_cache);
+	}
 	rtpe_srtp_free(k->dec);
 	rtpe_srtp_free(k->enc);
 	kfree_sensitive(k);
@@ -133,6 +138,13 @@ static struct rtpe_krule *rtpe_rule_create(const struct rtpe_rule *r)
 		return ERR_PTR(-ENOMEM);
 	k->r = *r;
 	spin_lock_init(&k->lock);
+	k->dst_cache = kzalloc(sizeof(*k->dst_cache), GFP_KERNEL);
+	if (!k->dst_cache || dst_cache_init(k->dst_cache, GFP_KERNEL)) {
+		kfree(k->dst_cache);
+		k->dst_cache = NULL;
+		err = -ENOMEM;
+		goto fail;
+	}
 	atomic_set(&k->rtcp_index, r->out.encrypt.rtcp_index & 0x7fffffff);
 	for (i = 0; i < r->num_ssrc; i++) {
 		k->ssrc[i].ssrc = r->ssrc[i];
