@@ -59,6 +59,11 @@ export class ShimFastPath {
     return d;
   }
 
+  /** Whether this installation forwards in the kernel (`query` shows "no kernel support" otherwise). */
+  inKernel(_ir: InstalledRule): boolean {
+    return false;
+  }
+
   withdraw(ir: InstalledRule): void {
     if (ir.socket.isClosed) return;
     this.raw.rtpe_rule_del(ir.rule.local.handle, encodeExpectedSrc(ir.rule));

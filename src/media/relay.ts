@@ -130,7 +130,13 @@ export class MediaRelay implements MediaHooks {
     if (s.rule) this.credit(s, s.rule); // fresh fast-path counters for the reply
     const flags: string[] = [];
     if (s.learner.confirmed) flags.push("confirmed");
-    if (s.rule && !s.rule.socket.isClosed) flags.push("kernelized");
+    if (s.rule && !s.rule.socket.isClosed) {
+      flags.push("kernelized");
+      if (!this.opts.fastPath?.inKernel(s.rule)) flags.push("no kernel support");
+    } else if (!this.opts.fastPath && this.eligible(m, st, s)) {
+      // as rtpengine without its kernel module: the stream would be kernelized, there is no kernel
+      flags.push("kernelized", "no kernel support");
+    }
     if (s.learner.opts.strictSource) flags.push("strict source");
     if (s.learner.opts.mediaHandover) flags.push("media handover");
     const c = s.counters;
@@ -424,9 +430,16 @@ export class MediaRelay implements MediaHooks {
     for (const s of [st.rtp, st.rtcp]) this.apply(s, this.desiredRule(call, mono, from, st, s));
   }
 
+  /** Whether the stream could be forwarded by a rule (what `kernelized` means without a fast path). */
+  private eligible(m: Media, st: MediaState, s: StreamState): boolean {
+    const a = m.addrs[0];
+    const r = a && m.port !== null ? this.routes.get(routeKey(a.address, m.port)) : undefined;
+    return !!r && r.media === m && this.desiredRule(r.call, r.mono, m, st, s, true) !== null;
+  }
+
   /** The rule this stream should have now, or null when its packets need TypeScript. */
-  private desiredRule(call: Call, mono: Monologue, from: Media, st: MediaState, s: StreamState): { rule: ForwardingRule; socket: MediaSocket; output: MediaSocket } | null {
-    if (!this.opts.fastPath || from.port === null || !s.learner.confirmed) return null;
+  private desiredRule(call: Call, mono: Monologue, from: Media, st: MediaState, s: StreamState, evenWithoutFastPath = false): { rule: ForwardingRule; socket: MediaSocket; output: MediaSocket } | null {
+    if ((!this.opts.fastPath && !evenWithoutFastPath) || from.port === null || !s.learner.confirmed) return null;
     // muxed RTCP arrives on the RTP port; a muxed port facing a non-muxed side must be split per packet
     if (s.rtcp && from.rtcpMuxActive) return null;
     const to = this.counterpart(mono, from);
