@@ -18,6 +18,8 @@ export interface DaemonHooks {
   notify?: (state: string) => boolean;
   /** extra shutdown work of other subsystems (calls, media sockets, redis), run before the listeners close */
   onShutdown?: Array<() => void | Promise<void>>;
+  /** time limit per shutdown step, default 5 s */
+  shutdownStepMs?: number;
 }
 
 export interface RunningDaemon {
@@ -44,6 +46,16 @@ function tlsFiles(config: Config): TlsFiles {
   }
 }
 
+const SHUTDOWN_STEP_MS = 5000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`step did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
 type Binder = { option: string; listener: Listener; bind: () => Promise<BoundListener> };
 
 /** Bind everything in order; on the first failure close what is already bound and rethrow (a ListenError). */
@@ -67,6 +79,7 @@ export async function startDaemon(config: Config, hooks: DaemonHooks = {}): Prom
   const dispatcher = new NgDispatcher();
   dispatcher.hold();
   const shutdownWork = [...(hooks.onShutdown ?? [])];
+  const stepMs = hooks.shutdownStepMs ?? SHUTDOWN_STEP_MS;
   initCli(config);
   const binders: Binder[] = [
     ...config.listenNg.map((l) => ({ option: "--listen-ng", listener: l, bind: () => listenNgUdp(l, dispatcher) })),
@@ -101,12 +114,13 @@ export async function startDaemon(config: Config, hooks: DaemonHooks = {}): Prom
       dispatcher.release();
       for (const h of shutdownWork) {
         try {
-          await h();
+          // a subsystem that hangs must not keep the process (and its pidfile) around forever
+          await withTimeout(Promise.resolve().then(h), stepMs);
         } catch (e) {
           log.err(`Error during shutdown: ${(e as Error).message}`);
         }
       }
-      await Promise.all(listeners.map((l) => l.close()));
+      await withTimeout(Promise.all(listeners.map((l) => l.close())), stepMs).catch((e: Error) => log.err(`Closing listeners: ${e.message}`));
       if (pidfileWritten && config.pidfile) {
         try {
           unlinkSync(config.pidfile);
