@@ -185,6 +185,11 @@ function fromBencode(v: unknown): NgValue {
 
 type Bencodable = Buffer | number | Bencodable[] | { [k: string]: Bencodable };
 
+/** A dict in the form the bencode encoder wants (latin1 strings as bytes, integers only). */
+export function toWire(dict: NgDict): Bencodable {
+  return toBencodable(dict);
+}
+
 function toBencodable(v: NgValue): Bencodable {
   if (typeof v === "string") return Buffer.from(v, "latin1");
   if (typeof v === "number") return Number.isFinite(v) ? Math.trunc(v) : 0;

@@ -1,7 +1,9 @@
 // ng over TCP (--listen-tcp-ng): a stream of "COOKIE DICT" messages back to back, each message ending where its dictionary ends.
 import net from "node:net";
 import type { Listener } from "../config/types.ts";
-import { MAX_NG_MESSAGE, ngMessageLength } from "./codec.ts";
+import bencode from "bencode";
+import { MAX_NG_MESSAGE, ngMessageLength, toWire } from "./codec.ts";
+import type { NgDict } from "./types.ts";
 import type { NgDispatcher } from "./dispatch.ts";
 import { describeBindError, hostPort, ListenError } from "./listen-error.ts";
 import type { BoundListener } from "./udp.ts";
@@ -9,13 +11,35 @@ import { getLogger } from "../log/logger.ts";
 
 const log = getLogger("control");
 
+/** Every open ng TCP connection, for events pushed to the SIP proxies (--dtmf-log-ng-tcp). */
+const connections = new Set<net.Socket>();
+
+/**
+ * Send a bencoded dictionary to every connected ng TCP client (no cookie: it is not a reply).
+ * Returns how many connections it was written to.
+ */
+export function broadcastNgTcp(dict: NgDict): number {
+  const bytes = Buffer.from(bencode.encode(toWire(dict)));
+  let n = 0;
+  for (const c of connections) {
+    if (c.destroyed || !c.writable) continue;
+    c.write(bytes);
+    n++;
+  }
+  return n;
+}
+
 /** Bind one --listen-tcp-ng address. Rejects with ListenError if it cannot be bound. */
 export function listenNgTcp(listener: Listener, dispatcher: NgDispatcher, option = "--listen-tcp-ng"): Promise<BoundListener> {
   const address = listener.address ?? (listener.family === 4 ? "0.0.0.0" : "::");
   const conns = new Set<net.Socket>();
   const server = net.createServer((sock) => {
     conns.add(sock);
-    sock.on("close", () => conns.delete(sock));
+    connections.add(sock);
+    sock.on("close", () => {
+      conns.delete(sock);
+      connections.delete(sock);
+    });
     serveConnection(sock, dispatcher);
   });
   return new Promise((resolve, reject) => {
