@@ -333,7 +333,7 @@ export class CallEngine {
     mA.transcoding = f.ptime !== null || f.ptimeReverse !== null || sent.some((c) => c.added);
     const compsB = mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require || learnedMux.on) ? 1 : 2;
     mA.iceOptionalKept = ice === "optional" && p.hasIce;
-    if (ice === "optional" && p.hasIce) optionalIce(f, mB, out, compsB);
+    if (ice === "optional" && p.hasIce) optionalIce(f, mB, out, compsB, p.hostPriorities);
     else out.ice = iceOut(f, mB, compsB, false);
     if (!out.ice && !out.keepPeerIce && f.flags.has("trickle-ice") && p.hasIce) out.trickleOnly = true;
     return out;
@@ -583,7 +583,7 @@ export class CallEngine {
       out.ptime = ptime;
     }
     // an offerer that does trickle ICE is told that we do too
-    if (ice === "optional" && p.hasIce) optionalIce(f, mA, out, out.rtcpMux ? 1 : 2);
+    if (ice === "optional" && p.hasIce) optionalIce(f, mA, out, out.rtcpMux ? 1 : 2, p.hostPriorities);
     else out.ice = iceOut(f, mA, out.rtcpMux ? 1 : 2, offered.trickle);
     // the offer kept the offerer's own ICE (ICE=optional): 10.5 answers it with bare candidates
     if (out.ice && mA.iceOptionalKept && !p.hasIce) out.ice.candidatesOnly = true;

@@ -17,6 +17,8 @@ export interface PeerMedia {
   codecs: Codec[];
   direction: string;
   hasIce: boolean;
+  /** priorities of the endpoint's host candidates (for ICE=optional) */
+  hostPriorities: number[];
   iceUfrag: string | null;
   trickle: boolean;
   cryptos: SdesCrypto[];

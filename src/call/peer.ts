@@ -65,6 +65,10 @@ function sessionPeerMedias(sdp: SdpSession): PeerMedia[] {
       codecs: codecsOfMedia(m),
       direction: a.find((x) => DIRECTIONS.has(x.name))?.name ?? sDir ?? "sendrecv",
       hasIce,
+      hostPriorities: a
+        .filter((x) => x.name === "candidate" && x.value !== null && / typ host( |$)/.test(x.value))
+        .map((x) => Number(x.value!.split(" ")[3]))
+        .filter((n) => Number.isFinite(n)),
       iceUfrag: a.find((x) => x.name === "ice-ufrag")?.value ?? sUfrag,
       trickle: sTrickle || a.some((x) => x.name === "ice-options" && (x.value ?? "").includes("trickle")),
       cryptos,
