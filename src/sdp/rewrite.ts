@@ -161,9 +161,10 @@ function mediaSection(out: string[], m: SdpMedia, mo: MediaOut, sessConnRewritte
   if (mo.ptime !== null) out.push(`a=ptime:${mo.ptime}`);
   if (mo.ice) {
     if (!mo.ice.candidatesOnly) out.push(`a=ice-ufrag:${mo.ice.ufrag}`, `a=ice-pwd:${mo.ice.pwd}`);
-    if (mo.ice.trickle) out.push("a=ice-options:trickle");
+    const trickle = mo.ice.trickle && !mo.ice.candidatesOnly;
+    if (trickle) out.push("a=ice-options:trickle");
     for (const c of mo.ice.candidates) out.push(`a=${c}`);
-    if (mo.ice.trickle) out.push("a=end-of-candidates");
+    if (trickle) out.push("a=end-of-candidates");
   }
   for (const c of mo.extraCandidates) out.push(`a=${c}`);
   if (mo.trickleOnly) out.push("a=ice-options:trickle", "a=end-of-candidates");
