@@ -88,7 +88,7 @@ let callSeq = 0;
 
 /** Offer from A and answer from B; returns the ports each phone must send to. */
 export async function setupCall(
-  d: TestDaemon,
+  d: Pick<TestDaemon, "ng">,
   a: { host: string; port: number },
   b: { host: string; port: number },
   opts: { offer?: Record<string, unknown>; answer?: Record<string, unknown> } = {},

@@ -1,6 +1,6 @@
 // Endpoint learning modes and call timeouts as pure decisions (no daemon): delayed, immediate, off, heuristic, strict, handover.
 import { describe, expect, test } from "bun:test";
-import { newMedia, newMonologue, type Call } from "../../src/call/model.ts";
+import { newMedia, newMonologue, type Call, type PeerMedia } from "../../src/call/model.ts";
 import { EndpointLearner, LEARNING_WAIT_MS, type LearningOptions } from "../../src/media/learning.ts";
 import type { MediaState } from "../../src/media/relay.ts";
 import { callTimeout } from "../../src/media/timeouts.ts";
@@ -91,7 +91,7 @@ describe("call timeouts", () => {
     const ma = newMedia(0, "audio"), mb = newMedia(0, "audio");
     ma.port = 30000;
     mb.port = 30002;
-    const peer = { type: "audio", proto: "RTP/AVP", port: 4000, address: "192.0.2.1", family: 4 as const, zeroAddress: false, rtcpPort: null, rtcpMux: false, codecs: [], direction: opts.direction ?? "sendrecv", hasIce: false, iceUfrag: null, trickle: false, cryptos: [], fingerprint: null, setup: null, ptime: null, mid: null };
+    const peer = { type: "audio", proto: "RTP/AVP", port: 4000, address: "192.0.2.1", family: 4 as const, zeroAddress: false, rtcpPort: null, rtcpMux: false, codecs: [], direction: opts.direction ?? "sendrecv", hasIce: false, iceUfrag: null, trickle: false, cryptos: [], fingerprint: null, setup: null, ptime: null, mid: null } as Partial<PeerMedia> as PeerMedia; // only what timeouts read; the model grows
     ma.peer = peer;
     if (opts.answered) mb.peer = { ...peer };
     a.medias.push(ma);

@@ -1,0 +1,101 @@
+// Differential media behaviour: the same phones and packets through Debian's rtpengine 10.5 and through ours (both planes) must end up in the same places.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { freePort, ngUdp, rawUdp, spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { Phone, setupCall } from "./media-helpers.ts";
+
+setDefaultTimeout(30_000);
+
+const REFERENCE = "/usr/bin/rtpengine";
+const have = existsSync(REFERENCE);
+type Ng = Pick<TestDaemon, "ng">;
+
+let ref: { proc: ReturnType<typeof Bun.spawn>; d: Ng } | null = null;
+const ours: Record<"fast" | "slow", TestDaemon | null> = { fast: null, slow: null };
+const ARGS = ["--endpoint-learning=immediate", "--delete-delay=0"];
+
+beforeAll(async () => {
+  if (!have) return;
+  const ng = await freePort();
+  const proc = Bun.spawn([REFERENCE, "--config-file=none", "--table=-1", "--foreground", "-E", "-L", "3", "-i", "127.0.0.1",
+    `--listen-ng=127.0.0.1:${ng}`, "--port-min=48000", "--port-max=48999", ...ARGS], { stdout: "ignore", stderr: "ignore" });
+  ref = { proc, d: { ng: (dict, o) => ngUdp("127.0.0.1", ng, dict, o) } };
+  let up = false;
+  for (let i = 0; i < 50 && !up; i++) up = (await rawUdp("127.0.0.1", ng, "up d7:command4:pinge", 100)) !== null;
+  if (!up) throw new Error("reference daemon did not start");
+  ours.fast = await spawnDaemon({ args: ["--port-min=49000", "--port-max=49499", ...ARGS], env: { RTPENGINE_TS_FASTPATH: "1" } });
+  ours.slow = await spawnDaemon({ args: ["--port-min=49500", "--port-max=49999", ...ARGS], env: { RTPENGINE_TS_FASTPATH: "0" } });
+});
+afterAll(async () => {
+  await ours.fast?.stop();
+  await ours.slow?.stop();
+  ref?.proc.kill("SIGTERM");
+  await ref?.proc.exited;
+});
+
+/** One scenario: A (SDP) and A2 (another source of A), B; returns who received how many packets. */
+type Scenario = (d: Ng, p: { a: Phone; a2: Phone; b: Phone }) => Promise<void>;
+const settle = () => Bun.sleep(120);
+
+async function outcome(d: Ng, run: Scenario): Promise<string> {
+  const a = await Phone.open(), a2 = await Phone.open(), b = await Phone.open();
+  try {
+    await run(d, { a, a2, b });
+    await settle();
+    return `a=${a.got.length} a2=${a2.got.length} b=${b.got.length}`;
+  } finally {
+    a.close();
+    a2.close();
+    b.close();
+  }
+}
+
+function learnThenSwitch(offer: Record<string, unknown>): Scenario {
+  return async (d, { a, a2, b }) => {
+    const c = await setupCall(d, a, b, { offer });
+    await a.burst(c.toA.port, 3, 5);
+    await settle();
+    await a2.burst(c.toA.port, 3, 5);
+    await settle();
+    await b.burst(c.toB.port, 3, 5);
+  };
+}
+
+const SCENARIOS: Array<[string, Scenario]> = [
+  ["symmetric latching, later sources forwarded", learnThenSwitch({})],
+  ["strict source", learnThenSwitch({ flags: ["strict source"] })],
+  ["media handover", learnThenSwitch({ flags: ["media handover"] })],
+  ["asymmetric: media to the SDP address", async (d, { a, a2, b }) => {
+    const c = await setupCall(d, a, b, { offer: { flags: ["asymmetric"] } });
+    await a2.burst(c.toA.port, 3, 5);
+    await settle();
+    await b.burst(c.toB.port, 3, 5);
+  }],
+  ["NAT: SDP says A, packets come from A2", async (d, { a, a2, b }) => {
+    const c = await setupCall(d, a, b);
+    await a2.burst(c.toA.port, 3, 5);
+    await settle();
+    await b.burst(c.toB.port, 3, 5);
+  }],
+  ["block media from A, DTMF passes", async (d, { a, b }) => {
+    const c = await setupCall(d, a, b);
+    await d.ng({ command: "block media", "call-id": c.callId, "from-tag": "A" });
+    await a.burst(c.toA.port, 3, 5);
+    await a.burst(c.toA.port, 2, 5, () => a.rtp(101));
+    await b.burst(c.toB.port, 3, 5);
+  }],
+  ["media echo backwards", async (d, { a, b }) => {
+    const c = await setupCall(d, a, b, { offer: { "media echo": "backwards" } });
+    await a.burst(c.toA.port, 3, 5);
+    await b.burst(c.toB.port, 3, 5);
+  }],
+];
+
+describe("media outcomes match rtpengine 10.5", () => {
+  test.each(SCENARIOS)("%s", async (_name, run) => {
+    if (!have) return console.warn(`skipped: ${REFERENCE} not installed (apt-get install rtpengine-daemon)`);
+    const want = await outcome(ref!.d, run);
+    expect(await outcome(ours.fast!, run)).toBe(want);
+    expect(await outcome(ours.slow!, run)).toBe(want);
+  });
+});
