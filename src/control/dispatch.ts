@@ -11,8 +11,9 @@ const log = getLogger("control");
 export interface DispatcherOptions {
   /** how long a reply stays answerable by cookie: rtpengine 10.5.3.5 still answered from its cache after 60 s, not after 70 s */
   cacheTtlMs?: number;
-  /** bound on cached replies so a flood of unique cookies cannot grow memory without limit */
+  /** bounds on cached replies so a flood of unique cookies cannot grow memory without limit */
   maxCacheEntries?: number;
+  maxCacheBytes?: number;
 }
 
 interface CacheEntry {
@@ -33,6 +34,8 @@ function preview(buf: Uint8Array): string {
 export class NgDispatcher {
   private readonly ttl: number;
   private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  private cacheBytes = 0;
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, Promise<Buffer>>();
   /** while set, requests wait here: the listeners are bound before the call engine is ready */
@@ -41,7 +44,8 @@ export class NgDispatcher {
 
   constructor(opts: DispatcherOptions = {}) {
     this.ttl = opts.cacheTtlMs ?? 60_000;
-    this.maxEntries = opts.maxCacheEntries ?? 50_000;
+    this.maxEntries = opts.maxCacheEntries ?? 100_000;
+    this.maxBytes = opts.maxCacheBytes ?? 64 * 1024 * 1024;
     if (!lookupCommand("ping")) registerCommand("ping", () => ({ result: "pong" }));
   }
 
@@ -146,12 +150,19 @@ export class NgDispatcher {
   }
 
   private remember(cookie: string, reply: Buffer, now: number): void {
+    const old = this.cache.get(cookie);
+    if (old) {
+      this.cache.delete(cookie);
+      this.cacheBytes -= old.reply.length;
+    }
     // Map iteration is insertion order, so the oldest entries are at the front.
     for (const [k, v] of this.cache) {
-      if (v.expires > now && this.cache.size < this.maxEntries) break;
+      if (v.expires > now && this.cache.size < this.maxEntries && this.cacheBytes + reply.length <= this.maxBytes) break;
       this.cache.delete(k);
+      this.cacheBytes -= v.reply.length;
     }
     this.cache.set(cookie, { reply, expires: now + this.ttl });
+    this.cacheBytes += reply.length;
   }
 
   /** Number of cached replies (for tests and statistics). */

@@ -59,10 +59,15 @@ describe("NgDispatcher", () => {
     expect(await ask(d, "ex1 d7:command5:x-expe")).toEqual({ result: "ok", runs: 2 });
   });
 
-  test("the cache is bounded", async () => {
+  test("the cache is bounded by entries and by bytes", async () => {
     const d = new NgDispatcher({ maxCacheEntries: 10 });
     for (let i = 0; i < 50; i++) await ask(d, `cb${i} d7:command4:pinge`);
     expect(d.cacheSize).toBeLessThanOrEqual(10);
+    const small = new NgDispatcher({ maxCacheBytes: 100 });
+    for (let i = 0; i < 50; i++) await ask(small, `cs${i} d7:command4:pinge`);
+    // each reply is about 20 bytes
+    expect(small.cacheSize).toBeLessThanOrEqual(5);
+    expect(small.cacheSize).toBeGreaterThan(0);
   });
 
   test("NgError becomes error-reason; other exceptions become 'internal error' and the dispatcher keeps working", async () => {
