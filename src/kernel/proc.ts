@@ -1,9 +1,9 @@
 // The /proc/rtpengine client: creates and deletes a forwarding table, holds its control file, writes rule messages, reads blist.
 //
 // node:fs on plain descriptors, not the C shim: each call is exactly one open/write/read syscall
-// (one message per write(2), as the uapi requires), errors arrive as errno codes, and the daemon
-// needs /proc/rtpengine before the shim is loaded (for --no-fallback) and in the rtpengine-ctl-free
-// startup path. Nothing here is per packet: writes happen per rule change, blist once per tick.
+// (one message per write(2), as the uapi requires), errors arrive as errno codes, and the table is
+// needed before the shim is loaded (--no-fallback decides before anything starts). Nothing here is
+// per packet: writes happen per rule change, blist is read about once per second.
 import { closeSync, existsSync, openSync, readSync, writeSync } from "node:fs";
 
 export const PROC_ROOT = "/proc/rtpengine";
