@@ -324,7 +324,8 @@ export class CallEngine {
     out.rtcp = this.rtcpAttr(f, mB, proto, conn, mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require || learnedMux.on));
     // SRTP: SDES and DTLS towards B
     // (ICE=optional on ICE SDP leaves the endpoint's SRTP lines as they are)
-    if (!(ice === "optional" && p.hasIce)) offerCrypto(f, p, mB, proto, out);
+    // (nor is an answerer that kept its own ICE that way given SRTP lines of ours)
+    if (!(ice === "optional" && p.hasIce) && !mB.iceOptionalKept) offerCrypto(f, p, mB, proto, out);
     // ptime in passthrough is the sender's, remembered per stream and shared with the other side
     const ptime = p.ptime ?? mA.ptime;
     mA.ptime = mB.ptime = ptime;
@@ -335,6 +336,7 @@ export class CallEngine {
     mA.iceOptionalKept = ice === "optional" && p.hasIce;
     if (ice === "optional" && p.hasIce) optionalIce(f, mB, out, compsB, p.hostPriorities);
     else out.ice = iceOut(f, mB, compsB, false);
+    if (out.ice && mB.iceOptionalKept) out.ice.candidatesOnly = true;
     if (!out.ice && !out.keepPeerIce && f.flags.has("trickle-ice") && p.hasIce) out.trickleOnly = true;
     return out;
   }
@@ -420,7 +422,7 @@ export class CallEngine {
     return {
       origin,
       conn: sessConnMedia ? sessConnMedia.conn : null,
-      iceLite: dst.iceLite && outs.some((x) => x.ice !== null),
+      iceLite: dst.iceLite && outs.some((x) => x.ice !== null || x.keepPeerIce),
       attrs: f.flags.has("loop-protect") ? [`rtpengine:${INSTANCE_ID}`] : [],
       sessionName: f.replace.has("session-name") ? (dst.sdpSessionName ??= sdp.lines.find((l) => l.type === "s")?.value ?? "-") : null,
     };
@@ -574,6 +576,7 @@ export class CallEngine {
     // an answerer that sends rtcp-mux multiplexes from now on, whether we asked or not
     mB.rtcpMuxActive = p.rtcpMux;
     // after an ICE=optional offer that kept the offerer's ICE, the answerer's SRTP lines go back as they are
+    mB.iceOptionalKept = ice === "optional" && p.hasIce;
     if (mA.iceOptionalKept) out.keepPeerSrtp = true;
     else if (!(ice === "optional" && p.hasIce)) answerCrypto(f, p, offered, mA, mB, proto, out, this.opts.dtlsPassive === true);
     if (mA.transcoding) out.ptime = mA.ptimeOverride ?? offered.ptime;

@@ -151,7 +151,7 @@ export function answerCodecs(answer: readonly Codec[], offered: readonly Codec[]
     const maskedPts = new Set(o.masked.map((c) => c.pt));
     valid = answer.filter((a) => sentPts.has(a.pt) || maskedPts.has(a.pt));
   }
-  if (sent.length && !valid.some((c) => !c.supplemental)) {
+  if (sent.length && valid.length === 0) {
     // an answer naming none of our codecs: the first one we offered stands
     const first = sent.find((c) => !c.supplemental && !c.added);
     valid = first ? [first, ...valid] : valid;
@@ -200,8 +200,8 @@ export function answerCodecs(answer: readonly Codec[], offered: readonly Codec[]
       const own = ownOf(a);
       if (own && !list.some((x) => x.pt === a.pt)) list.push(passthrough(a, own));
     }
-    // without a real codec there is nothing to answer with
-    if (!list.some((c) => !c.supplemental)) return [];
+    // without a real codec there is nothing to answer with, unless the list was passed through as is
+    if (!list.some((c) => !c.supplemental)) return o.filtered ? [] : list;
     return o.filtered ? [...list.filter((c) => !c.supplemental), ...list.filter((c) => c.supplemental)] : list;
   }
   const main = o.singleCodec ? out.slice(0, 1) : out;
