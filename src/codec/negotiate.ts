@@ -177,7 +177,9 @@ export function answerCodecs(answer: readonly Codec[], offered: readonly Codec[]
   const ownOf = (a: Codec) => offered.find((c) => c.pt === a.pt && (a.name === "" || c.name.toLowerCase() === a.name.toLowerCase()));
   const out: Codec[] = [];
   const has = (c: Codec) => out.some((x) => x.pt === c.pt);
-  const passthrough = (a: Codec, own: Codec): Codec => ({ ...a, rtpmap: a.rtpmap ?? own.rtpmap, name: a.name || own.name, rtcpFb: [...a.rtcpFb] });
+  // codecs go back as the answerer wrote them, except telephone-event/CN of a filtered list (the offerer's own)
+  const passthrough = (a: Codec, own: Codec): Codec =>
+    o.filtered && a.supplemental ? copy(own) : { ...a, rtpmap: a.rtpmap ?? own.rtpmap, name: a.name || own.name, rtcpFb: [...a.rtcpFb] };
   let transcoding = false;
   for (const a of valid) {
     if (a.supplemental) continue;
