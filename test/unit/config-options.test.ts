@@ -11,7 +11,7 @@ const FIX = join(import.meta.dir, "../fixtures/config");
 /** The brief's first cut: exactly these are marked implemented (plus --version, handled by the loader). */
 const IMPLEMENTED = [
   "config-file", "config-section", "foreground", "pidfile", "log-level", "log-stderr", "log-facility", "no-log-timestamps",
-  "listen-ng", "listen-tcp-ng", "listen-cli", "interface", "port-min", "port-max", "table", "num-threads", "tos", "timeout",
+  "listen-ng", "listen-tcp-ng", "listen-cli", "interface", "port-min", "port-max", "table", "no-fallback", "num-threads", "tos", "timeout",
   "silent-timeout", "final-timeout", "delete-delay", "max-sessions", "reject-invalid-sdp", "version",
 ];
 
