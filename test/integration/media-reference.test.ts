@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { freePort, ngUdp, rawUdp, spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { Phone, setupCall } from "./media-helpers.ts";
+import { audioSdp, mediaOf, Phone, setupCall } from "./media-helpers.ts";
 
 setDefaultTimeout(30_000);
 
@@ -42,7 +42,9 @@ async function outcome(d: Ng, run: Scenario): Promise<string> {
   try {
     await run(d, { a, a2, b });
     await settle();
-    return `a=${a.got.length} a2=${a2.got.length} b=${b.got.length}`;
+    // first payload byte each phone saw (silence, echo) and whether SSRCs were kept
+    const first = (p: Phone) => (p.got[0] ? `/${p.got[0].data[12]}` : "");
+    return `a=${a.got.length}${first(a)} a2=${a2.got.length}${first(a2)} b=${b.got.length}${first(b)}`;
   } finally {
     a.close();
     a2.close();
@@ -88,6 +90,44 @@ const SCENARIOS: Array<[string, Scenario]> = [
     const c = await setupCall(d, a, b, { offer: { "media echo": "backwards" } });
     await a.burst(c.toA.port, 3, 5);
     await b.burst(c.toB.port, 3, 5);
+  }],
+  ["silence media from A (PCMU and PCMA)", async (d, { a, b }) => {
+    const c = await setupCall(d, a, b);
+    await d.ng({ command: "silence media", "call-id": c.callId, "from-tag": "A" });
+    await a.burst(c.toA.port, 2, 5, () => a.rtp(0, 0x11));
+    await a.burst(c.toA.port, 2, 5, () => a.rtp(8, 0x11));
+    await b.burst(c.toB.port, 2, 5, () => b.rtp(0, 0x22));
+  }],
+  ["rtcp-mux towards A only (demux towards B); A2 plays B's RTCP port", async (d, { a, a2, b }) => {
+    const callId = `mux-${Date.now()}-${Math.random()}`;
+    const rr = (ssrc: number) => {
+      const x = Buffer.alloc(8);
+      x[0] = 0x80;
+      x[1] = 201;
+      x.writeUInt16BE(1, 2);
+      x.writeUInt32BE(ssrc, 4);
+      return x;
+    };
+    const o = await d.ng({ command: "offer", "call-id": callId, "from-tag": "A", "rtcp-mux": ["demux"], sdp: audioSdp("127.0.0.1", a.port, ["a=rtcp-mux"]) });
+    const an = await d.ng({ command: "answer", "call-id": callId, "from-tag": "A", "to-tag": "B", sdp: audioSdp("127.0.0.1", b.port, [`a=rtcp:${a2.port}`]) });
+    const toA = mediaOf(an.sdp as string).port, toB = mediaOf(o.sdp as string).port;
+    for (let i = 0; i < 2; i++) {
+      a.send(toA, rr(a.ssrc));
+      a.send(toA);
+      a2.send(toB + 1, rr(b.ssrc));
+      b.send(toB);
+      await Bun.sleep(5);
+    }
+    await settle();
+    await d.ng({ command: "delete", "call-id": callId, "from-tag": "A" });
+  }],
+  ["media before the answer", async (d, { a, b }) => {
+    const callId = `early-${Date.now()}-${Math.random()}`;
+    const o = await d.ng({ command: "offer", "call-id": callId, "from-tag": "A", sdp: audioSdp("127.0.0.1", a.port) });
+    const toB = mediaOf(o.sdp as string).port;
+    await b.burst(toB, 3, 5); // early media from the callee to the offered port
+    await settle();
+    await d.ng({ command: "delete", "call-id": callId, "from-tag": "A" });
   }],
 ];
 
