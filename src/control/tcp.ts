@@ -74,8 +74,15 @@ function serveConnection(sock: net.Socket, dispatcher: NgDispatcher): void {
   const ctx = { transport: "tcp" as const, remoteAddress, remotePort };
   let buf: Buffer = Buffer.alloc(0);
   let chain: Promise<void> = Promise.resolve();
+  /** after an unparseable message the rest of the stream is ignored until the connection closes */
+  let discarding = false;
   sock.on("error", (e) => log.debug(`ng TCP connection ${hostPort(remoteAddress, remotePort)}: ${e.message}`));
+  // the proxy closed its side: finish the replies still owed, then close ours (an incomplete message is dropped)
+  sock.on("end", () => {
+    void chain.then(() => sock.end());
+  });
   sock.on("data", (chunk: Buffer) => {
+    if (discarding) return;
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
     for (;;) {
       // Like rtpengine, bytes between messages are not skipped: "…e\nck d…e" makes "\nck" the next cookie.
@@ -102,7 +109,7 @@ function serveConnection(sock: net.Socket, dispatcher: NgDispatcher): void {
         })
         .catch((e: unknown) => log.err(`ng TCP request from ${hostPort(remoteAddress, remotePort)} failed: ${(e as Error)?.message ?? e}`));
       if (fatal) {
-        sock.pause();
+        discarding = true;
         return;
       }
     }

@@ -119,6 +119,26 @@ test("CLI over calls: numsessions, jsonstats, sessions, terminate", async () => 
   expect((await d.ng({ command: "offer", "call-id": "cli-call-3", "from-tag": "ft3", sdp }))["result"]).toBe("ok");
 });
 
+test("random bytes on the TCP ng, HTTP and CLI ports do not stop the daemon", async () => {
+  const spray = (port: number) =>
+    new Promise<void>((res) => {
+      const s = net.connect(port, "127.0.0.1", () => {
+        for (let i = 0; i < 20; i++) s.write(randomBytes(500));
+        s.end();
+      });
+      s.resume(); // read (and drop) whatever the daemon answers, so its close reaches us
+      s.on("error", () => res());
+      s.on("close", () => res());
+      setTimeout(() => (s.destroy(), res()), 2000);
+    });
+  for (let round = 0; round < 10; round++) {
+    await Promise.all([spray(d.tcpNgPort!), spray(d.httpPort!), spray(d.cliPort!)]);
+  }
+  expect(await d.ng({ command: "ping" }, { transport: "tcp" })).toEqual({ result: "pong" });
+  expect(await (await fetch(`http://127.0.0.1:${d.httpPort}/ping`)).text()).toBe("pong");
+  expect(await d.cli("get loglevel core")).toBe("6\n");
+});
+
 describe("ng protocol behaviour", () => {
   test("a retransmitted cookie is answered from the cache, not executed twice", async () => {
     const before = await counters();
