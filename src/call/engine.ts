@@ -329,8 +329,10 @@ export class CallEngine {
     // ptime in passthrough is the sender's, remembered per stream and shared with the other side
     const ptime = p.ptime ?? mA.ptime;
     mA.ptime = mB.ptime = ptime;
-    out.ptime = f.ptime ?? ptime;
-    mA.ptimeOverride = f.ptimeReverse;
+    // `ptime` / `ptime-reverse` fix the packetisation towards each side for good
+    if (f.ptime !== null) mB.ptimeOverride = f.ptime;
+    if (f.ptimeReverse !== null) mA.ptimeOverride = f.ptimeReverse;
+    out.ptime = mB.ptimeOverride ?? ptime;
     mA.transcoding = f.ptime !== null || f.ptimeReverse !== null || sent.some((c) => c.added);
     const compsB = mB.rtcpMuxOffered && (mB.rtcpMuxActive || mux.require || learnedMux.on) ? 1 : 2;
     mA.iceOptionalKept = ice === "optional" && p.hasIce;
@@ -583,7 +585,7 @@ export class CallEngine {
     else {
       const ptime = p.ptime ?? mB.ptime;
       mA.ptime = mB.ptime = ptime;
-      out.ptime = ptime;
+      out.ptime = mA.ptimeOverride ?? ptime;
     }
     // an offerer that does trickle ICE is told that we do too
     if (ice === "optional" && p.hasIce) optionalIce(f, mA, out, out.rtcpMux ? 1 : 2, p.hostPriorities);

@@ -1,6 +1,7 @@
 // Call state: call (call-id) -> monologue (SIP tag) -> media (m= line) with its local ports and negotiated SDP state.
 import type { Codec } from "../codec/codec.ts";
 import type { SdesCrypto } from "../crypto/sdes-sdp.ts";
+import type { SecureSpec } from "../crypto/secure-spec.ts";
 import type { IceCredentials } from "../ice/sdp.ts";
 import type { InterfaceSpec } from "../config/types.ts";
 
@@ -20,6 +21,10 @@ export interface PeerMedia {
   /** priorities of the endpoint's host candidates (for ICE=optional) */
   hostPriorities: number[];
   iceUfrag: string | null;
+  /** media: ICE password, a=candidate values and ice-lite of the endpoint (for our ICE agent) */
+  icePwd: string | null;
+  iceCandidates: string[];
+  iceLite: boolean;
   trickle: boolean;
   cryptos: SdesCrypto[];
   fingerprint: string | null;
@@ -54,6 +59,7 @@ export interface Media {
   rtcpMuxAccept: boolean;
   /** codecs we offered to this endpoint (incl. added ones) */
   codecsSent: Codec[];
+  /** ptime forced towards this endpoint (`ptime` when it receives the offer, `ptime-reverse` when it sent it) */
   ptimeOverride: number | null;
   /** packetisation time last known for this stream (sticky: an SDP without a=ptime keeps it) */
   ptime: number | null;
@@ -91,6 +97,8 @@ export interface Media {
   peerIce: boolean | null;
   /** ICE support as shown in this endpoint's last answer (null = it has not answered) */
   peerIceAnswered: boolean | null;
+  /** SRTP towards this endpoint as settled by the answer (SDES keys or DTLS role); null = plain or passthrough */
+  secure: SecureSpec | null;
   /** packet counters, filled in by the media plane */
   stats: { packets: number; bytes: number; errors: number; lastPacket: number };
 }
@@ -195,6 +203,7 @@ export function newMedia(index: number, type: string): Media {
     learnedProto: null,
     sdesOff: false,
     sdesNegotiated: null,
+    secure: null,
     stats: { packets: 0, bytes: 0, errors: 0, lastPacket: 0 },
   };
 }

@@ -27,6 +27,8 @@ function sessionPeerMedias(sdp: SdpSession): PeerMedia[] {
   const sDir = sAttrs.find((a) => DIRECTIONS.has(a.name))?.name ?? null;
   const sIce = sAttrs.some((a) => a.name === "ice-ufrag");
   const sUfrag = sAttrs.find((a) => a.name === "ice-ufrag")?.value ?? null;
+  const sPwd = sAttrs.find((a) => a.name === "ice-pwd")?.value ?? null; // media: the ICE agent's remote credentials
+  const sLite = sAttrs.some((a) => a.name === "ice-lite");
   const sFp = sAttrs.find((a) => a.name === "fingerprint")?.value ?? null;
   const sSetup = sAttrs.find((a) => a.name === "setup")?.value ?? null;
   const sTrickle = sAttrs.some((a) => a.name === "ice-options" && (a.value ?? "").includes("trickle"));
@@ -70,6 +72,10 @@ function sessionPeerMedias(sdp: SdpSession): PeerMedia[] {
         .map((x) => Number(x.value!.split(" ")[3]))
         .filter((n) => Number.isFinite(n)),
       iceUfrag: a.find((x) => x.name === "ice-ufrag")?.value ?? sUfrag,
+      // media: what the ICE agent needs of the endpoint (password, candidates, lite)
+      icePwd: a.find((x) => x.name === "ice-pwd")?.value ?? sPwd,
+      iceCandidates: a.filter((x) => x.name === "candidate" && x.value !== null).map((x) => x.value!),
+      iceLite: sLite || a.some((x) => x.name === "ice-lite"),
       trickle: sTrickle || a.some((x) => x.name === "ice-options" && (x.value ?? "").includes("trickle")),
       cryptos,
       fingerprint: a.find((x) => x.name === "fingerprint")?.value ?? sFp,

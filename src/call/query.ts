@@ -42,6 +42,7 @@ function streamDict(m: Media, rtcp: boolean, now: number): NgDict {
   if (live) {
     if (live.endpoint) d.endpoint = endpointDict(live.endpoint.address, live.endpoint.family, live.endpoint.port);
     flags.push(...live.flags);
+    if (live.ssrc !== null) d.SSRC = live.ssrc;
     d.stats = live.stats;
     if (live.lastPacket) d["last packet"] = sec(live.lastPacket);
   }

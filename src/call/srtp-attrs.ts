@@ -3,6 +3,7 @@ import type { CallFlags } from "./flags.ts";
 import type { Media, PeerMedia } from "./model.ts";
 import { isDtlsProto, isRtp, isSrtp } from "./peer.ts";
 import { fingerprintValue, hashName } from "../crypto/dtls-sdp.ts";
+import { dtlsTowardsOfferer, sdesTowardsOfferer, settledTowardsAnswerer } from "../crypto/secure-spec.ts";
 import { CRYPTO_SUITES, cryptoLine, newKey, type SdesCrypto, suiteAllowed, suiteByName } from "../crypto/sdes-sdp.ts";
 import type { MediaOut } from "../sdp/rewrite.ts";
 
@@ -55,12 +56,16 @@ export function offerCrypto(f: CallFlags, p: PeerMedia, mB: Media, proto: string
 export function answerCrypto(f: CallFlags, p: PeerMedia, offered: PeerMedia, mA: Media, mB: Media, proto: string, out: MediaOut, dtlsPassive: boolean): void {
   const osrtp = !isSrtp(proto) && offered.cryptos.length > 0 && (p.cryptos.length > 0 || f.osrtp.has("accept"));
   const srtp = isSrtp(proto) || isDtlsProto(proto);
+  // media: what this answer settles for SRTP towards each side (read by src/media/secure.ts)
+  mB.secure = settledTowardsAnswerer(p, mB);
+  mA.secure = null;
   if (srtp && offered.fingerprint && f.dtls !== "off") {
     const rev = f.dtlsReverse !== "default" ? f.dtlsReverse : mA.dtlsReverse;
     const passive = rev === "passive" || (rev !== "active" && (f.dtls === "passive" || dtlsPassive));
     out.setup = offered.setup === "passive" ? "active" : offered.setup === "active" ? "passive" : passive ? "passive" : "active";
     const hash = hashName(offered.fingerprint.split(" ")[0] ?? "") ?? "sha-256";
     out.fingerprint = fingerprintValue(hash);
+    mA.secure = dtlsTowardsOfferer(out.setup, offered); // media: our DTLS role towards the offerer
     return;
   }
   if (!(srtp || osrtp) || offered.cryptos.length === 0) return;
@@ -77,6 +82,7 @@ export function answerCrypto(f: CallFlags, p: PeerMedia, offered: PeerMedia, mA:
   const mine: SdesCrypto = prev ?? { tag: pick.tag, suite: pick.suite, key: newKey(suiteByName(pick.suite)!, f.sdes.pad), keyTail: f.sdes.lifetime ? "|2^31" : "", params: pick.params };
   mA.sdesOut = [mine];
   out.crypto = [cryptoLine(mine)];
+  mA.secure = sdesTowardsOfferer(pick, mine); // media: the offerer's key in, ours out
 }
 
 /** Of a key's `|lifetime|MKI:len` tail only the MKI survives re-encoding (rtpengine drops the lifetime). */
