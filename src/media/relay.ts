@@ -38,6 +38,8 @@ export interface StreamState {
   /** the part of `counters` the fast path forwarded */
   readonly fast: PacketTotals;
   readonly ssrcs: Set<number>;
+  /** SSRC of the latest RTP packet seen here (`query` shows it) */
+  lastSsrc: number | null;
   rule: InstalledRule | null;
 }
 
@@ -140,7 +142,7 @@ export class MediaRelay implements MediaHooks {
     if (s.learner.opts.strictSource) flags.push("strict source");
     if (s.learner.opts.mediaHandover) flags.push("media handover");
     const c = s.counters;
-    return { endpoint: s.learner.fixed ? null : s.learner.endpoint, flags, stats: { packets: c.packets, bytes: c.bytes, errors: c.errors }, lastPacket: c.lastPacket };
+    return { endpoint: s.learner.fixed ? null : s.learner.endpoint, flags, stats: { packets: c.packets, bytes: c.bytes, errors: c.errors }, lastPacket: c.lastPacket, ssrc: s.lastSsrc };
   }
 
   get fastPathEnabled(): boolean {
@@ -256,6 +258,7 @@ export class MediaRelay implements MediaHooks {
       dropped: 0,
       fast: { packets: 0, bytes: 0, errors: 0 },
       ssrcs: new Set(),
+      lastSsrc: null,
       rule: null,
     });
     st = { rtp: mk(false, md.stats), rtcp: mk(true, { packets: 0, bytes: 0, errors: 0, lastPacket: 0 }), createdMs: Date.now() };
@@ -347,7 +350,10 @@ export class MediaRelay implements MediaHooks {
       cs.counters.bytes += data.byteLength;
       cs.counters.lastPacket = Math.floor(p.tsUs / 1000);
       const rtp = !rtcp && isRtp(data);
-      if (rtp && cs.ssrcs.size < MAX_SSRCS) cs.ssrcs.add(ssrc(data));
+      if (rtp) {
+        cs.lastSsrc = ssrc(data);
+        if (cs.ssrcs.size < MAX_SSRCS) cs.ssrcs.add(cs.lastSsrc);
+      }
       if (rtp && (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia)) {
         const codec = codecName(r.media, payloadType(data));
         const dtmf = codec === "TELEPHONE-EVENT";

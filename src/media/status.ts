@@ -10,6 +10,8 @@ export interface StreamStatus {
   stats: { packets: number; bytes: number; errors: number };
   /** ms since the epoch, 0 = never */
   lastPacket: number;
+  /** SSRC of the latest RTP packet the slow path saw (null = none) */
+  ssrc: number | null;
 }
 
 export type StatusSource = (m: Media, rtcp: boolean) => StreamStatus | null;

@@ -55,6 +55,7 @@ for (const fast of [true, false]) {
       expect(tags.A!.medias[0]!.streams[0]!.stats.packets).toBe(105);
       expect(tags.B!.medias[0]!.streams[0]!.stats.packets).toBe(105);
       expect(Math.abs(tags.A!.medias[0]!.streams[0]!["last packet"] - Date.now() / 1000)).toBeLessThan(5);
+      expect((tags.A!.medias[0]!.streams[0] as unknown as { SSRC: number }).SSRC).toBe(a.ssrc);
       // both planes must have carried it: the fast path only once learning is over
       const flags = (t: string) => (tags[t]!.medias[0]!.streams[0] as unknown as { flags: string[] }).flags;
       expect(flags("A")).toContain("confirmed");
