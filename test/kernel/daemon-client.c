@@ -143,7 +143,7 @@ static int recv_n(int fd, int n, uint16_t from_port, int ms, int *wrong)
 	return got;
 }
 
-struct kstats { int rules; uint64_t pk_a, pk_b; };
+struct kstats { int rules; uint64_t pk_a, pk_b; uint16_t dst_b; };
 
 /* Udp: InDatagrams from /proc/net/snmp: every datagram delivered to any UDP socket of the guest */
 static long long udp_in(void)
@@ -185,8 +185,10 @@ static struct kstats blist(int table, uint16_t port_a, uint16_t port_b)
 	for (int i = 0; i < k.rules; i++) {
 		if (e[i].rule.local.port == port_a)
 			k.pk_a = e[i].stats.packets;
-		if (e[i].rule.local.port == port_b)
+		if (e[i].rule.local.port == port_b) {
 			k.pk_b = e[i].stats.packets;
+			k.dst_b = e[i].rule.out.dst.port;
+		}
 	}
 	return k;
 }
@@ -264,6 +266,31 @@ int main(int argc, char **argv)
 	check(user0 >= 0 && user1 == user0, "statistics: relayedpackets_user unchanged", "%lld -> %lld", user0, user1);
 	check(bint("relayedpackets_kernel") >= 400, "statistics: relayedpackets_kernel counts the kernel's packets", "%lld", bint("relayedpackets_kernel"));
 	check(ng("d7:call-id3:e2e7:command5:querye", 10000) == 0 && strstr(reply, "10:kernelized"), "query: streams kernelized", "%.300s", reply);
+
+	/* block media from A: its rule leaves the kernel (TypeScript drops its packets), unblock brings it back */
+	check(ng("d7:call-id3:e2e7:command11:block media8:from-tag1:Ae", 10000) == 0 && strstr(reply, "6:result2:ok"), "block media", "%.200s", reply);
+	k1 = blist(table, to_a, to_b);
+	check(k1.rules == 1 && k1.pk_b > 0, "block media withdraws A's rule only", "%d rules", k1.rules);
+	send_rtp(a, to_a, 0xaaaa0001, 10, 1000);
+	got = recv_n(b, 10, to_b, 1000, &wrong);
+	check(got == 0, "blocked: B gets nothing from A", "got %d", got);
+	check(ng("d7:call-id3:e2e7:command13:unblock media8:from-tag1:Ae", 10000) == 0 && strstr(reply, "6:result2:ok"), "unblock media", "%.200s", reply);
+	k1 = blist(table, to_a, to_b);
+	check(k1.rules == 2, "unblock media puts A's rule back", "%d rules", k1.rules);
+
+	/* re-INVITE: A moves to a new port; A's learned rule is withdrawn, B->A now goes to the new port */
+	{
+		uint16_t pa2;
+		int a2 = udp_bound(&pa2);
+		snprintf(body, sizeof(body), "d7:call-id3:e2e7:command5:offer8:from-tag1:A3:sdp%zu:%se", strlen(sdp(pa2)), sdp(pa2));
+		check(ng(body, 10000) == 0 && strstr(reply, "6:result2:ok"), "re-offer with a new port for A", "%.200s", reply);
+		k1 = blist(table, to_a, to_b);
+		check(k1.rules == 1 && k1.dst_b == pa2, "re-INVITE: A's rule withdrawn, B's rule sends to A's new port", "%d rules, B->%u (want %u)", k1.rules, k1.dst_b, pa2);
+		send_rtp(b, to_b, 0xbbbb0001, 20, 1000);
+		got = recv_n(a2, 20, to_a, 2000, &wrong);
+		check(got == 20, "re-INVITE: A's new port gets B's packets", "got %d", got);
+		close(a2);
+	}
 
 	check(ng("d7:call-id3:e2e7:command6:delete8:from-tag1:Ae", 10000) == 0 && strstr(reply, "6:result2:ok"), "delete", "%.200s", reply);
 	usleep(300000);
