@@ -1,7 +1,7 @@
 // The call engine: offer, answer and delete on the call model, producing rewritten SDP for the other side.
 import { randomBytes } from "node:crypto";
 import { NgError } from "../control/types.ts";
-import type { Codec } from "../codec/codec.ts";
+import { type Codec, codecMatches } from "../codec/codec.ts";
 import { answerCodecs, matchingCodecs, offerCodecs } from "../codec/negotiate.ts";
 import { isTranscodable } from "../codec/table.ts";
 import type { PortAllocator } from "../media/ports.ts";
@@ -567,6 +567,11 @@ export class CallEngine {
     mB.sdesNegotiated = accepted ? (mB.sdesOut.find((c) => c.tag === accepted.tag && c.suite === accepted.suite) ?? null) : null;
     // `single codec`, `codec-consume`, `codec-accept` / `always transcode`, `codec-mask`
     let codecs: Codec[] = answerCodecs(p.codecs, offered.codecs, mB.codecsSent, { singleCodec: f.flags.has("single-codec"), consumed: mA.consumed, accepted: mA.accepted, acceptAll: mA.acceptAll, masked: mA.masked, filtered: mA.codecsFiltered });
+    // `codec-strip` given with the answer still removes codecs from what the offerer is told
+    if (f.codec.strip.length) {
+      const kept = codecs.filter((c) => !f.codec.strip.some((sp) => /^(all|full)$/i.test(sp) || codecMatches(c, sp)));
+      if (kept.some((c) => !c.supplemental)) codecs = kept;
+    }
     // a rejected stream still names a format: the first one we had offered
     if (codecs.length === 0 && rejected) codecs = (mB.codecsSent.length ? mB.codecsSent : offered.codecs).slice(0, 1);
     out.codecs = codecs;
