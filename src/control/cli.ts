@@ -1,4 +1,5 @@
 // The rtpengine-ctl command language (--listen-cli): a tree of commands; built-ins for what the daemon knows, others registered by subsystems.
+import { readFileSync } from "node:fs";
 import type { Config } from "../config/types.ts";
 import { getSubsystemLevel, setAllLogLevels, setLogLevel, setSubsystemLevel, SUBSYSTEMS, type Subsystem } from "../log/logger.ts";
 import { snapshotControlCounters } from "./stats.ts";
@@ -122,7 +123,26 @@ function setLogLevelCmd(args: string[]): string {
   return "More parameters required.\n";
 }
 
+/** Float limits (maxcpu, maxload), shown with rtpengine's precision. */
+const FLOAT_SETTINGS: Record<string, { key: "maxCpu" | "maxLoad"; show: (v: number) => string }> = {
+  maxcpu: { key: "maxCpu", show: (v) => `Maximum CPU usage configured on rtpengine: ${v.toFixed(1)}` },
+  maxload: { key: "maxLoad", show: (v) => `Maximum load average configured on rtpengine: ${v.toFixed(2)}` },
+};
+
+/** `list maxopenfiles`: the soft RLIMIT_NOFILE, read from /proc since node has no getrlimit. */
+function listMaxOpenFiles(): string {
+  try {
+    const m = /^Max open files\s+(\S+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+    if (m) return `Maximum open-files configured on rtpengine: ${m[1]}; cat /proc/${process.pid}/limits\n`;
+  } catch {
+    /* not Linux */
+  }
+  return "Maximum open-files not available on this system\n";
+}
+
 function listSetting(name: string): string | null {
+  const f = FLOAT_SETTINGS[name];
+  if (f) return cfg ? f.show(cfg[f.key]) + "\n" : "Configuration not available\n";
   const s = SETTINGS[name];
   if (!s) return null;
   if (!cfg) return "Configuration not available\n";
@@ -130,6 +150,15 @@ function listSetting(name: string): string | null {
 }
 
 function setSetting(name: string, args: string[]): string | null {
+  const f = FLOAT_SETTINGS[name];
+  if (f) {
+    if (!cfg) return "Configuration not available\n";
+    const v = args[0];
+    if (v === undefined) return "More parameters required.\n";
+    if (!/^\d+(\.\d+)?$/.test(v)) return `Fail setting ${name} to ${v}; not a non-negative number\n`;
+    cfg[f.key] = Number(v);
+    return `Success setting ${name} to ${v}\n`;
+  }
   const s = SETTINGS[name];
   if (!s) return null;
   if (!cfg) return "Configuration not available\n";
@@ -185,6 +214,7 @@ export async function runCliCommand(line: string): Promise<string> {
     if (what === "loglevel") return listLogLevel(words.slice(2));
     if (what === "loglevels") return SUBSYSTEMS.map((s) => `${s} - ${SUBSYSTEM_DESCRIPTIONS[s]}\n`).join("");
     if (what === "ngcounters") return listNgCounters();
+    if (what === "maxopenfiles") return listMaxOpenFiles();
     const shown = listSetting(what);
     if (shown !== null) return shown;
   } else if (verb === "set") {

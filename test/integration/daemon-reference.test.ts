@@ -99,7 +99,7 @@ describe("ng and CLI replies match rtpengine 10.5", () => {
     expect(b).toEqual(a);
   });
 
-  test.each(["list loglevels", "list timeout", "list maxsessions", "list", "bogus", "list bogus", "help", "list help", "set help", "get loglevel core", "set timeout abc"])("CLI %j", async (cmd) => {
+  test.each(["list loglevels", "list timeout", "list maxsessions", "list maxcpu", "list maxload", "list maxbw", "list", "bogus", "list bogus", "help", "list help", "set help", "get loglevel core", "set timeout abc"])("CLI %j", async (cmd) => {
     if (!have) return;
     const [a, b] = await Promise.all([cliCommand("127.0.0.1", ref!.cli, cmd), ours.cli(cmd)]);
     // rtpengine's misspelling "digists" is not copied
