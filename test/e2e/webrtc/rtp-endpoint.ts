@@ -1,0 +1,225 @@
+// Plain RTP/AVP endpoint (the "SIP side"): answers the daemon's offer, sends G.711 at 20 ms, checks what it receives.
+import dgram from "node:dgram";
+
+export interface SdpMedia {
+  address: string;
+  port: number;
+  proto: string;
+  payloadTypes: number[];
+  rtpmap: Map<number, string>;
+}
+
+/** The first audio m= line of an SDP with its connection address (media c= before session c=). */
+export function parseAudio(sdp: string): SdpMedia | null {
+  const lines = sdp.split(/\r?\n/);
+  let sessionAddr = "";
+  let m: SdpMedia | null = null;
+  for (const l of lines) {
+    if (l.startsWith("m=")) {
+      if (m) break;
+      const f = l.slice(2).split(" ");
+      if (f[0] !== "audio") continue;
+      m = { address: sessionAddr, port: Number(f[1]), proto: f[2] ?? "", payloadTypes: f.slice(3).map(Number), rtpmap: new Map() };
+    } else if (l.startsWith("c=")) {
+      const addr = l.split(" ")[2] ?? "";
+      if (m) m.address = addr;
+      else sessionAddr = addr;
+    } else if (m && l.startsWith("a=rtpmap:")) {
+      const [pt, enc] = l.slice(9).split(" ");
+      m.rtpmap.set(Number(pt), enc ?? "");
+    }
+  }
+  return m;
+}
+
+/** Linear 16-bit PCM sample to G.711 mu-law. */
+function linearToUlaw(sample: number): number {
+  const BIAS = 0x84;
+  const sign = sample < 0 ? 0x80 : 0;
+  let s = Math.min(Math.abs(sample), 32635) + BIAS;
+  let exp = 7;
+  for (let mask = 0x4000; (s & mask) === 0 && exp > 0; mask >>= 1) exp--;
+  const mant = (s >> (exp + 3)) & 0x0f;
+  s = ~(sign | (exp << 4) | mant) & 0xff;
+  return s;
+}
+
+/** Linear 16-bit PCM sample to G.711 A-law. */
+function linearToAlaw(sample: number): number {
+  const sign = sample >= 0 ? 0x80 : 0;
+  let s = Math.min(Math.abs(sample), 32767) >> 3;
+  let exp = 0;
+  if (s >= 32) {
+    exp = 1;
+    while (s >= 64 && exp < 7) {
+      s >>= 1;
+      exp++;
+    }
+    s &= 0x1f;
+    s >>= 1;
+    return (sign | (exp << 4) | (s & 0x0f)) ^ 0x55;
+  }
+  return (sign | (s >> 1)) ^ 0x55;
+}
+
+export interface ReceivedSummary {
+  packets: number;
+  badVersion: number;
+  payloadTypes: Map<number, number>;
+  payloadSizes: Map<number, number>;
+  ssrcs: Set<number>;
+  seqGaps: number;
+  nonSilent: number;
+  firstAt: number | null;
+  from: Set<string>;
+  rtcpPackets: number;
+  stunOrDtls: number;
+}
+
+export class RtpEndpoint {
+  readonly rtp: dgram.Socket;
+  readonly rtcp: dgram.Socket;
+  port = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private seq = Math.floor(Math.random() * 65535);
+  private ts = Math.floor(Math.random() * 2 ** 31);
+  private readonly ssrc = Math.floor(Math.random() * 2 ** 32) >>> 0;
+  private phase = 0;
+  private lastSeq = -1;
+  sent = 0;
+  readonly rx: ReceivedSummary = {
+    packets: 0,
+    badVersion: 0,
+    payloadTypes: new Map(),
+    payloadSizes: new Map(),
+    ssrcs: new Set(),
+    seqGaps: 0,
+    nonSilent: 0,
+    firstAt: null,
+    from: new Set(),
+    rtcpPackets: 0,
+    stunOrDtls: 0,
+  };
+
+  private constructor(rtp: dgram.Socket, rtcp: dgram.Socket) {
+    this.rtp = rtp;
+    this.rtcp = rtcp;
+  }
+
+  /** Bind an even RTP port and the RTCP port above it on 127.0.0.1. */
+  static async open(): Promise<RtpEndpoint> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const base = 20000 + 2 * Math.floor(Math.random() * 10000);
+      const rtp = dgram.createSocket("udp4");
+      const rtcp = dgram.createSocket("udp4");
+      const ok = await Promise.all([bind(rtp, base), bind(rtcp, base + 1)]);
+      if (ok[0] && ok[1]) {
+        const ep = new RtpEndpoint(rtp, rtcp);
+        ep.port = base;
+        rtp.on("message", (msg, rinfo) => ep.onRtp(msg, `${rinfo.address}:${rinfo.port}`));
+        rtcp.on("message", () => ep.rx.rtcpPackets++);
+        return ep;
+      }
+      rtp.close();
+      rtcp.close();
+    }
+    throw new Error("could not bind an RTP port pair");
+  }
+
+  private onRtp(msg: Buffer, from: string): void {
+    const rx = this.rx;
+    if (msg.length < 12) return;
+    const b0 = msg[0]!;
+    if (b0 < 2 || (b0 >= 20 && b0 <= 63)) {
+      rx.stunOrDtls++; // STUN (0-3) or DTLS (20-63): must not reach a plain RTP/AVP endpoint
+      return;
+    }
+    if (b0 >> 6 !== 2) {
+      rx.badVersion++;
+      return;
+    }
+    const pt = msg[1]! & 0x7f;
+    if (pt >= 72 && pt <= 79) {
+      rx.rtcpPackets++; // muxed RTCP: should have been demuxed, counted only
+      return;
+    }
+    rx.packets++;
+    rx.firstAt ??= performance.now();
+    rx.from.add(from);
+    rx.payloadTypes.set(pt, (rx.payloadTypes.get(pt) ?? 0) + 1);
+    rx.ssrcs.add(msg.readUInt32BE(8));
+    const seq = msg.readUInt16BE(2);
+    if (this.lastSeq >= 0 && seq !== ((this.lastSeq + 1) & 0xffff)) rx.seqGaps++;
+    this.lastSeq = seq;
+    // header length: fixed 12 + CSRCs + extension; payload is the rest minus padding
+    let off = 12 + 4 * (b0 & 0x0f);
+    if (b0 & 0x10 && msg.length >= off + 4) off += 4 + 4 * msg.readUInt16BE(off + 2);
+    let end = msg.length;
+    if (b0 & 0x20 && end > off) end -= msg[end - 1]!;
+    const size = end - off;
+    rx.payloadSizes.set(size, (rx.payloadSizes.get(size) ?? 0) + 1);
+    // G.711 silence is 0xff/0x7f (mu-law) or 0xd5/0x55 (A-law); count packets carrying anything else
+    const payload = msg.subarray(off, end);
+    const quiet = new Set([0xff, 0x7f, 0xfe, 0x7e, 0xd5, 0x55, 0xd4, 0x54]);
+    if (payload.some((x) => !quiet.has(x))) rx.nonSilent++;
+  }
+
+  /** SDP answer for the daemon's (plain RTP/AVP) offer: one G.711 codec, our socket. */
+  answerSdp(offer: SdpMedia): { sdp: string; pt: number } {
+    const pt = offer.payloadTypes.includes(0) ? 0 : offer.payloadTypes.includes(8) ? 8 : -1;
+    if (pt < 0) throw new Error(`the offer has neither PCMU nor PCMA: ${offer.payloadTypes.join(" ")}`);
+    const sdp = [
+      "v=0",
+      `o=plain-ep ${Date.now()} 1 IN IP4 127.0.0.1`,
+      "s=-",
+      "c=IN IP4 127.0.0.1",
+      "t=0 0",
+      `m=audio ${this.port} RTP/AVP ${pt}`,
+      `a=rtpmap:${pt} ${pt === 0 ? "PCMU" : "PCMA"}/8000`,
+      "a=ptime:20",
+      "a=sendrecv",
+      "",
+    ].join("\r\n");
+    return { sdp, pt };
+  }
+
+  /** Send a 440 Hz tone as G.711 every 20 ms to addr:port. */
+  startSending(addr: string, port: number, pt: number): void {
+    const encode = pt === 0 ? linearToUlaw : linearToAlaw;
+    this.timer = setInterval(() => {
+      const pkt = Buffer.alloc(12 + 160);
+      pkt[0] = 0x80;
+      pkt[1] = pt | (this.sent === 0 ? 0x80 : 0);
+      pkt.writeUInt16BE(this.seq, 2);
+      pkt.writeUInt32BE(this.ts >>> 0, 4);
+      pkt.writeUInt32BE(this.ssrc, 8);
+      for (let i = 0; i < 160; i++) {
+        pkt[12 + i] = encode(Math.round(8000 * Math.sin(this.phase)));
+        this.phase += (2 * Math.PI * 440) / 8000;
+      }
+      this.seq = (this.seq + 1) & 0xffff;
+      this.ts = (this.ts + 160) >>> 0;
+      this.sent++;
+      this.rtp.send(pkt, port, addr);
+    }, 20);
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const s of [this.rtp, this.rtcp]) {
+      try {
+        s.close();
+      } catch {
+        /* already closed */
+      }
+    }
+  }
+}
+
+function bind(s: dgram.Socket, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    s.once("error", () => resolve(false));
+    s.bind(port, "127.0.0.1", () => resolve(true));
+  });
+}
