@@ -8,6 +8,7 @@
 #      KCACHE=/var/tmp/rtpe-kernel-cache  unpacked Debian kernel, shared with run.sh (filled under flock)
 #      KVER             default: newest installed linux-headers-*-amd64
 #      BIN=<file>       the daemon to test (default: built from this tree into $WORK with scripts/build.ts)
+#      KO=<file>        the module to test (default: built here with make; run.sh passes its DKMS build)
 #      TIMEOUT=300      seconds for the VM;  MEM=1024  guest RAM in MB (the binary is ~110 MB, in the initramfs)
 set -euo pipefail
 
@@ -31,8 +32,11 @@ ts "KVER=$KVER WORK=$WORK"
 rm -rf "$WORK/src/kernel-module" "$WORK/src/iptables-extension"
 cp -r "$ROOT/kernel-module" "$ROOT/iptables-extension" "$WORK/src/"
 rm -f "$WORK/src/kernel-module"/*.ko "$WORK/src/iptables-extension"/*.so
-make -s -C "$WORK/src/kernel-module" KSRC="/usr/src/linux-headers-$KVER" 2>&1 | grep -v 'Skipping BTF' || true
-[ -f "$WORK/src/kernel-module/xt_RTPENGINE.ko" ] || { echo "module build failed" >&2; exit 1; }
+if [ -z "${KO:-}" ]; then
+	make -s -C "$WORK/src/kernel-module" KSRC="/usr/src/linux-headers-$KVER" 2>&1 | grep -v 'Skipping BTF' || true
+	KO=$WORK/src/kernel-module/xt_RTPENGINE.ko
+fi
+[ -f "$KO" ] || { echo "module build failed" >&2; exit 1; }
 make -s -C "$WORK/src/iptables-extension"
 gcc -O2 -Wall -Wextra -Werror -static -I"$ROOT/kernel-module" -o "$WORK/src/daemon-client" "$HERE/daemon-client.c"
 if [ -z "${BIN:-}" ]; then
@@ -86,7 +90,7 @@ echo "$CRYPTO_MODS" >"$R/etc/extra-modules"
 MD=$R/lib/modules/$KVER
 mkdir -p "$MD/updates"
 cp "$KIMG/lib/modules/$KVER"/modules.builtin* "$KIMG/lib/modules/$KVER"/modules.order "$MD/"
-cp "$WORK/src/kernel-module/xt_RTPENGINE.ko" "$MD/updates/"
+cp "$KO" "$MD/updates/xt_RTPENGINE.ko"
 depmod -b "$R" "$KVER"
 install -m 0755 "$HERE/daemon-init" "$R/init"
 (cd "$R" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) >"$WORK/initramfs.cpio"
