@@ -54,7 +54,8 @@ export function offerCrypto(f: CallFlags, p: PeerMedia, mB: Media, proto: string
 
 /** SDES or DTLS attributes of the answer back to the offerer (media `mA`); `dtlsPassive` is `--dtls-passive`. */
 export function answerCrypto(f: CallFlags, p: PeerMedia, offered: PeerMedia, mA: Media, mB: Media, proto: string, out: MediaOut, dtlsPassive: boolean): void {
-  const osrtp = !isSrtp(proto) && offered.cryptos.length > 0 && (p.cryptos.length > 0 || f.osrtp.has("accept"));
+  // OSRTP: only an offerer that itself used optional SRTP (crypto over RTP/AVP) gets it back
+  const osrtp = !isSrtp(proto) && !isSrtp(offered.proto) && offered.cryptos.length > 0 && (p.cryptos.length > 0 || f.osrtp.has("accept"));
   const srtp = isSrtp(proto) || isDtlsProto(proto);
   // media: what this answer settles for SRTP towards each side (read by src/media/secure.ts)
   mB.secure = settledTowardsAnswerer(p, mB);
@@ -66,6 +67,14 @@ export function answerCrypto(f: CallFlags, p: PeerMedia, offered: PeerMedia, mA:
     const hash = hashName(offered.fingerprint.split(" ")[0] ?? "") ?? "sha-256";
     out.fingerprint = fingerprintValue(hash);
     mA.secure = dtlsTowardsOfferer(out.setup, offered); // media: our DTLS role towards the offerer
+    return;
+  }
+  // an answer forcing RTP/SAVP(F) on an offerer that offered no SRTP repeats the SDES offer we made it
+  // earlier (in a re-invite from the other side), if any; a forced UDP/TLS profile gets nothing
+  const tp = f.transportProtocol;
+  const forced = tp !== null && tp !== "accept" && isSrtp(tp) && !isDtlsProto(tp);
+  if (forced && offered.cryptos.length === 0 && !offered.fingerprint && !isSrtp(offered.proto)) {
+    if (!f.sdes.off && mA.sdesOut.length) out.crypto = mA.sdesOut.map(cryptoLine);
     return;
   }
   if (!(srtp || osrtp) || offered.cryptos.length === 0) return;

@@ -26,9 +26,16 @@ export function hashName(s: string): string | null {
   return n in HASHES ? n : null;
 }
 
+/** media: the DTLS engine's certificate, once loaded (src/crypto/session.ts); the stand-in serves until then */
+let fingerprintSource: ((hash: "sha-1" | "sha-224" | "sha-256" | "sha-384" | "sha-512") => string) | null = null;
+export function setFingerprintSource(fn: typeof fingerprintSource): void {
+  fingerprintSource = fn;
+}
+
 /** `a=fingerprint` value for our certificate with the given hash. */
 export function fingerprintValue(hash: string): string {
   const h = hashName(hash) ?? "sha-256";
+  if (fingerprintSource) return fingerprintSource(h as Parameters<typeof fingerprintSource & {}>[0]);
   const hex = createHash(HASHES[h]!).update(certificate()).digest("hex").toUpperCase();
   return `${h} ${hex.match(/../g)!.join(":")}`;
 }

@@ -12,8 +12,10 @@ import { MediaRelay } from "./relay.ts";
 import { initMediaSockets, shutdownMediaSockets } from "./socket.ts";
 import { callTimeout, type TimeoutKind } from "./timeouts.ts";
 import { setMediaTotalsSource } from "./status.ts";
+import { wireSecureMedia } from "./secure-wire.ts";
 
-export type MediaConfig = Pick<Config, "portMin" | "portMax" | "tos" | "endpointLearning" | "timeout" | "silentTimeout" | "finalTimeout" | "offerTimeout">;
+export type MediaConfig = Pick<Config, "portMin" | "portMax" | "tos" | "endpointLearning" | "timeout" | "silentTimeout" | "finalTimeout" | "offerTimeout"> &
+  Partial<Pick<Config, "dtlsMtu" | "dtlsCertCipher" | "dtlsRsaKeySize" | "dtlsSignature" | "dtlsCiphers">>;
 
 export interface MediaPlaneOptions {
   log?: { info(m: string): void; warning(m: string): void };
@@ -64,6 +66,7 @@ export class MediaPlane {
       learning: config.endpointLearning,
       log: (m) => opts.log?.warning(m),
     });
+    wireSecureMedia(relay, ports, shim.binding.path, config, opts.log); // secure/ice: SRTP, DTLS and ICE on media ports
     opts.log?.info(`Media relay ready (fast path ${kernel ? `kernel table ${opts.kernel!.id}` : fast ? "on (userspace)" : "off"}, endpoint learning ${config.endpointLearning})`);
     const plane = new MediaPlane(config, ports, relay, opts);
     plane.kernelPath = kernel;

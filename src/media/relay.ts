@@ -17,6 +17,8 @@ import { silencePayload } from "./silence.ts";
 import { SendBatch } from "./socket-batch.ts";
 import { setStreamStatusSource, type PacketTotals, type StreamStatus } from "./status.ts";
 import type { MediaSocket, RxPacket } from "./socket.ts";
+import type { SecureMedia } from "./secure.ts";
+import type { IceMedia } from "./ice-media.ts";
 
 /** Counters of one stream: what arrived from its endpoint. For RTP this object is Media.stats (read by `query`). */
 export interface StreamCounters {
@@ -114,7 +116,11 @@ export class MediaRelay implements MediaHooks {
   /** counters of calls that ended, so daemon totals keep them */
   private readonly ended = { user: zero(), fast: zero() };
   /** packets the relay did not forward, by reason (diagnostics and tests) */
-  readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, noDestination: 0, echoDiscard: 0, srtpBridge: 0 };
+  readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, noDestination: 0, echoDiscard: 0, srtpBridge: 0, dtls: 0, srtpAuth: 0, srtpNotReady: 0 };
+  /** secure: SRTP contexts and DTLS (null: no SRTP/DTLS code loaded, SRTP media stays untranslated) */
+  secure: SecureMedia | null = null;
+  /** ice: the ICE agents of media that do ICE (null: STUN goes to stunHandler or is dropped) */
+  ice: IceMedia | null = null;
   private readonly srtpWarned = new WeakSet<Media>();
   /** STUN arriving on a media port goes here (the ICE agent); without one it is dropped and counted */
   stunHandler: ((call: Call, media: Media, rtcp: boolean, sock: MediaSocket, packet: RxPacket) => void) | null = null;
@@ -180,10 +186,14 @@ export class MediaRelay implements MediaHooks {
       }
     }
     this.sync(call);
+    this.secure?.sync(call); // secure: contexts follow the settled keys
+    this.ice?.sync(call, from); // ice: agents follow credentials and candidates
     if (f.tos !== null) this.setTos(call, f.tos);
   }
 
   destroyed(call: Call): void {
+    this.secure?.destroyed(call);
+    this.ice?.destroyed(call);
     if (!this.callRoutes.has(call)) return;
     this.forEachStream(call, (st) => {
       if (!st.rule) return;
@@ -209,6 +219,18 @@ export class MediaRelay implements MediaHooks {
     this.refreshDirection(call, mono, media);
     const out = this.counterpart(mono, media);
     if (out && mono.peer) this.refreshDirection(call, mono.peer, out);
+  }
+
+  /** secure/ice: where packets to m's endpoint go now (ICE pair, learned or SDP endpoint) and from which socket. */
+  routeTo(m: Media, rtcp: boolean): { sock: MediaSocket; dst: Endpoint } | null {
+    const st = this.states.get(m);
+    if (!st) return null;
+    const port1 = rtcp && !m.rtcpMuxActive;
+    const ds = port1 ? st.rtcp : st.rtp;
+    const iceDst = this.ice?.destination(m, port1);
+    const dst = iceDst !== undefined ? iceDst : ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
+    const sock = dst ? this.socketOf(m, dst.family, port1) : undefined;
+    return dst && sock ? { sock, dst } : null;
   }
 
   /** Re-evaluate the fast-path rules of a call (after `block media` and the like). */
@@ -330,10 +352,16 @@ export class MediaRelay implements MediaHooks {
     let learned = false;
     let queued = 0;
     for (const p of packets) {
-      const data = p.data;
+      let data = p.data;
       if (isStun(data)) {
         if (this.stunHandler) this.stunHandler(r.call, r.media, r.rtcp, sock, p);
         else this.drops.stun++;
+        continue;
+      }
+      // secure: DTLS (first byte 20..63) goes to the media's DTLS association
+      if (data.byteLength > 0 && data[0]! >= 20 && data[0]! <= 63) {
+        if (this.secure) this.secure.dtls(r.media, r.rtcp, sock, p.src, data);
+        else this.drops.dtls++;
         continue;
       }
       const v = ls.learner.onPacket(p.src, ls.sdp, sinceSignal);
@@ -354,6 +382,16 @@ export class MediaRelay implements MediaHooks {
         cs.lastSsrc = ssrc(data);
         if (cs.ssrcs.size < MAX_SSRCS) cs.ssrcs.add(cs.lastSsrc);
       }
+      // secure: SRTP from this endpoint is decrypted first; failed authentication is an error of the stream
+      if (this.secure?.active(r.media)) {
+        const plain = this.secure.unprotect(r.media, data, rtcp, r.rtcp);
+        if (!plain) {
+          cs.counters.errors++;
+          this.drops.srtpAuth++;
+          continue;
+        }
+        data = plain;
+      }
       if (rtp && (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia)) {
         const codec = codecName(r.media, payloadType(data));
         const dtmf = codec === "TELEPHONE-EVENT";
@@ -372,6 +410,11 @@ export class MediaRelay implements MediaHooks {
         const back = ls.learner.fixed ? ls.sdp : (ls.learner.endpoint ?? ls.sdp);
         if (!back) continue;
         rewriteEchoSsrc(r.mono, data, rtcp);
+        if (this.secure?.active(r.media)) {
+          const enc = this.secure.protect(r.media, data, rtcp, r.rtcp);
+          if (!enc) continue;
+          data = enc;
+        }
         if (!this.batch.add(sock, back, data)) {
           this.flush(ls, queued);
           queued = 0;
@@ -384,7 +427,8 @@ export class MediaRelay implements MediaHooks {
         this.drops.noDestination++;
         continue;
       }
-      if (needsSrtpTransform(r.media, out)) {
+      const secureOut = !!this.secure?.active(out);
+      if (!secureOut && !this.secure?.active(r.media) && needsSrtpTransform(r.media, out)) {
         // SRTP <-> RTP (or DTLS-SRTP) needs the SRTP contexts, which the relay does not have yet
         this.drops.srtpBridge++;
         if (!this.srtpWarned.has(r.media)) {
@@ -395,11 +439,21 @@ export class MediaRelay implements MediaHooks {
       }
       const outRtcp = rtcp && !out.rtcpMuxActive;
       const ds = outRtcp ? outSt.rtcp : outSt.rtp;
-      const dst = ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
+      // ice: an endpoint we do ICE with only gets media on its validated pair
+      const iceDst = this.ice?.destination(out, outRtcp);
+      const dst = iceDst !== undefined ? iceDst : ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
       const os = dst ? this.socketOf(out, dst.family, outRtcp) : undefined;
       if (!dst || !os) {
         this.drops.noDestination++;
         continue;
+      }
+      if (secureOut) {
+        const enc = this.secure!.protect(out, data, rtcp, outRtcp);
+        if (!enc) {
+          this.drops.srtpNotReady++;
+          continue;
+        }
+        data = enc;
       }
       if (!this.batch.add(os, dst, data)) {
         this.flush(ls, queued);
@@ -454,6 +508,7 @@ export class MediaRelay implements MediaHooks {
     if (!s.rtcp && from.rtcpMuxActive && !to.rtcpMuxActive) return null;
     // ICE and SRTP<->RTP need per-packet work the rule cannot do
     if (from.iceEnabled || to.iceEnabled || (from.proto ?? "") !== (to.proto ?? "")) return null;
+    if (this.secure?.active(from) || this.secure?.active(to)) return null; // secure: SRTP is done in TypeScript for now
     const ctl = effectiveControls(call, mono);
     if (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia || echoMode(mono) !== null) return null;
     const outRtcp = s.rtcp && !to.rtcpMuxActive;

@@ -1,0 +1,302 @@
+// SRTP in the slow path: per media (one endpoint) the SRTP contexts of each direction, from SDES keys or a DTLS handshake on the media port.
+//
+//   const sec = new SecureMedia(libs, { route });   route(media, rtcpPort) = where DTLS to that endpoint goes before it spoke
+//   sec.sync(call)                       after signalling: contexts follow Media.secure (unchanged keys keep theirs)
+//   sec.unprotect(m, data, rtcp, port1)  SRTP/SRTCP from m's endpoint -> plain view, or null (dropped, counted)
+//   sec.protect(m, data, rtcp, port1)    plain -> SRTP/SRTCP towards m's endpoint, or null (no keys yet)
+//   sec.dtls(m, port1, sock, src, data)  a DTLS datagram (first byte 20..63) that arrived on m's port
+//   sec.destroyed(call)                  free everything of a call
+import type { Call, Media } from "../call/model.ts";
+import { parseFingerprint, type DtlsConnection } from "../crypto/dtls.ts";
+import type { SecureSpec } from "../crypto/secure-spec.ts";
+import { sameSpec } from "../crypto/secure-spec.ts";
+import type { SdesCrypto } from "../crypto/sdes-sdp.ts";
+import type { SecureLibraries } from "../crypto/session.ts";
+import { SRTP_MAX_OVERHEAD, srtpFlags, srtpSuiteByName, type SrtpContext } from "../crypto/srtp.ts";
+import type { Endpoint } from "../platform/shim-addr.ts";
+import type { MediaSocket } from "./socket.ts";
+
+interface Contexts {
+  inbound: SrtpContext;
+  outbound: SrtpContext;
+}
+
+interface DtlsLeg {
+  conn: DtlsConnection;
+  /** where the peer last spoke from, and on which of our sockets */
+  peer: { sock: MediaSocket; dst: Endpoint } | null;
+  /** flights made before any destination was known */
+  pending: Uint8Array[];
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+interface SecureStream {
+  spec: SecureSpec;
+  /** index 0: RTP port (and muxed RTCP), 1: RTCP port (DTLS only; SDES uses 0 for both) */
+  ctx: [Contexts | null, Contexts | null];
+  dtls: [DtlsLeg | null, DtlsLeg | null];
+}
+
+export interface SecureCounters {
+  /** SRTP/SRTCP that failed authentication or replay checks */
+  authFailures: number;
+  /** media dropped because the keys were not there yet (DTLS not done) */
+  notReady: number;
+  dtlsIn: number;
+  /** DTLS datagrams no association took (none for that media, or garbage) */
+  dtlsRejected: number;
+  handshakes: number;
+  handshakeFailures: number;
+}
+
+export interface SecureMediaOptions {
+  /** --dtls-mtu */
+  mtu?: number;
+  /** where to send DTLS towards a media's endpoint before it has sent us any (ICE pair, learned or SDP endpoint) */
+  route: (m: Media, rtcpPort: boolean) => { sock: MediaSocket; dst: Endpoint } | null;
+  log?: (msg: string) => void;
+}
+
+const MAX_PENDING = 16;
+const MAX_PACKET = 65535;
+
+function mkiOf(tail: string): Uint8Array | null {
+  const part = tail.split("|").find((p) => p.includes(":"));
+  if (!part) return null;
+  const [v, l] = part.split(":");
+  const len = Number(l), val = Number(v);
+  if (!Number.isInteger(len) || len < 1 || len > 128 || !Number.isFinite(val)) return null;
+  const out = new Uint8Array(len);
+  let x = BigInt(Math.floor(val));
+  for (let i = len - 1; i >= 0; i--) {
+    out[i] = Number(x & 0xffn);
+    x >>= 8n;
+  }
+  return out;
+}
+
+export class SecureMedia {
+  readonly counters: SecureCounters = { authFailures: 0, notReady: 0, dtlsIn: 0, dtlsRejected: 0, handshakes: 0, handshakeFailures: 0 };
+  private readonly streams = new WeakMap<Media, SecureStream>();
+  private readonly scratchIn = new Uint8Array(MAX_PACKET + SRTP_MAX_OVERHEAD);
+  private readonly scratchOut = new Uint8Array(MAX_PACKET + SRTP_MAX_OVERHEAD);
+
+  constructor(
+    private readonly libs: SecureLibraries,
+    private readonly opts: SecureMediaOptions,
+  ) {}
+
+  /** Does media to or from `m` need SRTP work (keys settled, ready or not)? */
+  active(m: Media): boolean {
+    return this.streams.has(m);
+  }
+
+  /** Contexts follow the call's settled SRTP; unchanged keys keep their contexts. */
+  sync(call: Call): void {
+    for (const mono of call.all) {
+      for (const m of mono.medias) {
+        const cur = this.streams.get(m);
+        const want = m.port === null ? null : m.secure;
+        if (cur && sameSpec(cur.spec, want)) continue;
+        if (cur) this.free(m, cur);
+        if (want) this.create(m, want);
+      }
+    }
+  }
+
+  destroyed(call: Call): void {
+    for (const mono of call.all) {
+      for (const m of mono.medias) {
+        const cur = this.streams.get(m);
+        if (cur) this.free(m, cur);
+      }
+    }
+  }
+
+  /** SRTP(CP) from m's endpoint to plain, in a scratch buffer; null = dropped (counted). */
+  unprotect(m: Media, data: Uint8Array, rtcp: boolean, rtcpPort: boolean): Uint8Array | null {
+    const s = this.streams.get(m);
+    if (!s) return data;
+    const c = (rtcpPort ? s.ctx[1] : null) ?? s.ctx[0];
+    if (!c || data.byteLength > MAX_PACKET) {
+      this.counters.notReady++;
+      return null;
+    }
+    const buf = this.scratchIn;
+    buf.set(data);
+    const n = rtcp ? c.inbound.unprotectRtcp(buf, data.byteLength) : c.inbound.unprotect(buf, data.byteLength);
+    if (n < 0) {
+      this.counters.authFailures++;
+      return null;
+    }
+    return buf.subarray(0, n);
+  }
+
+  /** Plain RTP(CP) to SRTP(CP) for m's endpoint; null = no keys yet (counted). */
+  protect(m: Media, data: Uint8Array, rtcp: boolean, rtcpPort: boolean): Uint8Array | null {
+    const s = this.streams.get(m);
+    if (!s) return data;
+    const c = (rtcpPort ? s.ctx[1] : null) ?? s.ctx[0];
+    if (!c || data.byteLength > MAX_PACKET) {
+      this.counters.notReady++;
+      return null;
+    }
+    const buf = this.scratchOut;
+    buf.set(data);
+    const n = rtcp ? c.outbound.protectRtcp(buf, data.byteLength) : c.outbound.protect(buf, data.byteLength);
+    if (n < 0) {
+      this.counters.notReady++;
+      return null;
+    }
+    return buf.subarray(0, n);
+  }
+
+  /** A DTLS datagram from m's endpoint. */
+  dtls(m: Media, rtcpPort: boolean, sock: MediaSocket, src: Endpoint, data: Uint8Array): void {
+    this.counters.dtlsIn++;
+    const s = this.streams.get(m);
+    const comp = rtcpPort && !m.rtcpMuxActive ? 1 : 0;
+    if (!s || s.spec.kind !== "dtls") {
+      this.counters.dtlsRejected++;
+      return;
+    }
+    const leg = s.dtls[comp] ?? (s.dtls[comp] = this.startLeg(m, s, comp));
+    if (!leg) {
+      this.counters.dtlsRejected++;
+      return;
+    }
+    leg.peer = { sock, dst: src };
+    const before = leg.conn.state;
+    const r = leg.conn.feed(data);
+    if (!r.accepted) this.counters.dtlsRejected++;
+    this.pump(m, s, comp, leg, before);
+  }
+
+  /** A path to m's endpoint appeared (ICE selected a pair): send DTLS flights waiting for one. */
+  kick(m: Media): void {
+    const s = this.streams.get(m);
+    if (!s) return;
+    for (const comp of [0, 1] as const) {
+      const leg = s.dtls[comp];
+      if (leg && leg.pending.length) this.pump(m, s, comp, leg, leg.conn.state);
+    }
+  }
+
+  /** Diagnostics: the state of m's DTLS association (RTP component), or null. */
+  dtlsState(m: Media): string | null {
+    return this.streams.get(m)?.dtls[0]?.conn.state ?? null;
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private create(m: Media, spec: SecureSpec): void {
+    const s: SecureStream = { spec, ctx: [null, null], dtls: [null, null] };
+    this.streams.set(m, s);
+    if (spec.kind === "sdes") {
+      try {
+        s.ctx[0] = { inbound: this.sdesContext(spec.inbound), outbound: this.sdesContext(spec.outbound) };
+      } catch (e) {
+        this.opts.log?.(`SRTP context for ${spec.inbound.suite} not created: ${(e as Error).message}`);
+      }
+      return;
+    }
+    // active: we start the handshake on every component now; passive: the peer's ClientHello starts it
+    if (spec.role === "active") {
+      s.dtls[0] = this.startLeg(m, s, 0);
+      if (!m.rtcpMuxActive) s.dtls[1] = this.startLeg(m, s, 1);
+    }
+  }
+
+  private sdesContext(c: SdesCrypto): SrtpContext {
+    const suite = srtpSuiteByName(c.suite);
+    if (!suite) throw new Error(`unknown suite ${c.suite}`);
+    const raw = Buffer.from(c.key, "base64");
+    if (raw.length < suite.keyLength + suite.saltLength) throw new Error("key too short");
+    const p = c.params.toUpperCase();
+    const flags = srtpFlags({ unencryptedSrtp: p.includes("UNENCRYPTED_SRTP"), unencryptedSrtcp: p.includes("UNENCRYPTED_SRTCP"), unauthenticatedSrtp: p.includes("UNAUTHENTICATED_SRTP") });
+    const ctx = this.libs.srtp.context(suite, raw.subarray(0, suite.keyLength), raw.subarray(suite.keyLength, suite.keyLength + suite.saltLength), flags);
+    const mki = mkiOf(c.keyTail);
+    if (mki) ctx.setMki(mki);
+    return ctx;
+  }
+
+  private startLeg(m: Media, s: SecureStream, comp: 0 | 1): DtlsLeg | null {
+    if (s.spec.kind !== "dtls") return null;
+    try {
+      const conn = this.libs.dtls.connection(s.spec.role, { mtu: this.opts.mtu });
+      const fp = s.spec.fingerprint ? parseFingerprint(s.spec.fingerprint) : undefined;
+      if (fp) conn.expect(fp);
+      const leg: DtlsLeg = { conn, peer: null, pending: [], timer: null };
+      const before = conn.state;
+      conn.start();
+      this.pump(m, s, comp, leg, before);
+      return leg;
+    } catch (e) {
+      this.counters.handshakeFailures++;
+      this.opts.log?.(`DTLS: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  /** Send what the association queued, note a finished handshake, re-arm its timer. */
+  private pump(m: Media, s: SecureStream, comp: 0 | 1, leg: DtlsLeg, before: string): void {
+    if (this.streams.get(m) !== s) return;
+    leg.pending.push(...leg.conn.takeOutgoing());
+    if (leg.pending.length > MAX_PENDING) leg.pending.splice(0, leg.pending.length - MAX_PENDING);
+    const to = leg.peer ?? this.opts.route(m, comp === 1);
+    if (to && leg.pending.length) {
+      for (const d of leg.pending) {
+        try {
+          to.sock.send(to.dst, d);
+        } catch {
+          /* a closed socket: the call is going away */
+        }
+      }
+      leg.pending = [];
+    }
+    const state = leg.conn.state;
+    if (state === "connected" && before !== "connected" && !s.ctx[comp]) this.connected(s, comp, leg);
+    if (state === "failed" && before !== "failed") {
+      this.counters.handshakeFailures++;
+      this.opts.log?.(`DTLS handshake failed: ${leg.conn.error || "unknown reason"}`);
+    }
+    if (leg.timer) clearTimeout(leg.timer);
+    leg.timer = null;
+    const ms = state === "handshake" || state === "new" ? leg.conn.timeoutMs() : null;
+    if (ms !== null) {
+      leg.timer = setTimeout(() => {
+        leg.timer = null;
+        if (this.streams.get(m) !== s) return;
+        const b = leg.conn.state;
+        leg.conn.handleTimer();
+        this.pump(m, s, comp, leg, b);
+      }, Math.max(1, ms));
+      (leg.timer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  private connected(s: SecureStream, comp: 0 | 1, leg: DtlsLeg): void {
+    const k = leg.conn.keys();
+    if (!k) return;
+    try {
+      s.ctx[comp] = { inbound: this.libs.srtp.context(k.suite, k.remoteKey, k.remoteSalt), outbound: this.libs.srtp.context(k.suite, k.localKey, k.localSalt) };
+      this.counters.handshakes++;
+    } catch (e) {
+      this.counters.handshakeFailures++;
+      this.opts.log?.(`SRTP context after DTLS not created: ${(e as Error).message}`);
+    }
+  }
+
+  private free(m: Media, s: SecureStream): void {
+    this.streams.delete(m);
+    for (const c of s.ctx) {
+      c?.inbound.free();
+      c?.outbound.free();
+    }
+    for (const leg of s.dtls) {
+      if (!leg) continue;
+      if (leg.timer) clearTimeout(leg.timer);
+      leg.conn.free();
+    }
+  }
+}
