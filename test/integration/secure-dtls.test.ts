@@ -1,0 +1,175 @@
+// DTLS-SRTP through the daemon over real UDP: a DtlsConnection in the test is the peer; after the handshake its SRTP reaches a plain RTP phone and back.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import dgram from "node:dgram";
+import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { mediaOf, Phone } from "./media-helpers.ts";
+import { DtlsEngine, DtlsLibrary, parseFingerprint, type DtlsConnection, type DtlsRole } from "../../src/crypto/dtls.ts";
+import { SrtpLibrary, type SrtpContext } from "../../src/crypto/srtp.ts";
+
+const H = "127.0.0.1";
+let srtp: SrtpLibrary;
+let engine: DtlsEngine;
+let seq = 0;
+
+function sdp(port: number, proto: string, extra: string[] = []): string {
+  return ["v=0", `o=- 1 1 IN IP4 ${H}`, "s=-", `c=IN IP4 ${H}`, "t=0 0", `m=audio ${port} ${proto} 0`, "a=rtpmap:0 PCMU/8000", "a=rtcp-mux", ...extra.map((c) => `a=${c}`), ""].join("\r\n");
+}
+
+/** A WebRTC-ish endpoint: one socket, DTLS then SRTP (rtcp-mux). */
+class DtlsPeer {
+  readonly got: Buffer[] = [];
+  conn: DtlsConnection;
+  daemon: { address: string; port: number } | null = null;
+  private timer: ReturnType<typeof setInterval>;
+  constructor(
+    readonly sock: dgram.Socket,
+    role: DtlsRole,
+  ) {
+    this.conn = engine.connection(role);
+    sock.on("message", (data, r) => {
+      if (data[0]! >= 20 && data[0]! <= 63) {
+        this.daemon ??= { address: r.address, port: r.port };
+        this.conn.feed(data);
+        this.flush();
+      } else this.got.push(data);
+    });
+    this.timer = setInterval(() => {
+      const ms = this.conn.timeoutMs();
+      if (ms !== null && ms <= 0) this.conn.handleTimer();
+      this.flush();
+    }, 20);
+  }
+  static async open(role: DtlsRole): Promise<DtlsPeer> {
+    const s = dgram.createSocket("udp4");
+    await new Promise<void>((res) => s.bind(0, H, () => res()));
+    return new DtlsPeer(s, role);
+  }
+  get port(): number {
+    return this.sock.address().port;
+  }
+  flush(): void {
+    if (!this.daemon) return;
+    for (const d of this.conn.takeOutgoing()) this.sock.send(d, this.daemon.port, this.daemon.address);
+  }
+  start(daemon: { address: string; port: number }): void {
+    this.daemon = daemon;
+    this.conn.start();
+    this.flush();
+  }
+  async connected(ms = 3000): Promise<boolean> {
+    const end = Date.now() + ms;
+    while (this.conn.state !== "connected" && this.conn.state !== "failed" && Date.now() < end) await Bun.sleep(10);
+    return this.conn.state === "connected";
+  }
+  contexts(): { out: SrtpContext; in: SrtpContext } {
+    const k = this.conn.keys()!;
+    return { out: srtp.context(k.suite, k.localKey, k.localSalt), in: srtp.context(k.suite, k.remoteKey, k.remoteSalt) };
+  }
+  close(): void {
+    clearInterval(this.timer);
+    this.sock.close();
+    this.conn.free();
+  }
+}
+
+function rtp(ssrc: number, n: number): Buffer {
+  const b = Buffer.alloc(172, n & 0xff);
+  b[0] = 0x80;
+  b.writeUInt16BE(n, 2);
+  b.writeUInt32BE(n * 160, 4);
+  b.writeUInt32BE(ssrc, 8);
+  return b;
+}
+
+function protect(c: SrtpContext, p: Buffer): Buffer {
+  const buf = new Uint8Array(p.length + 64);
+  buf.set(p);
+  const n = c.protect(buf, p.length);
+  return Buffer.from(buf.subarray(0, n));
+}
+
+function unprotect(c: SrtpContext, p: Buffer): Buffer | null {
+  const buf = new Uint8Array(p);
+  const n = c.unprotect(buf, buf.length);
+  return n < 0 ? null : Buffer.from(buf.subarray(0, n));
+}
+
+describe("DTLS-SRTP media", () => {
+  let d: TestDaemon;
+  const closers: { close(): void }[] = [];
+
+  beforeAll(async () => {
+    srtp = new SrtpLibrary();
+    expect(srtp.init()).toBe(0);
+    const lib = new DtlsLibrary();
+    expect(lib.init()).toBe(0);
+    engine = new DtlsEngine(lib);
+    d = await spawnDaemon({ args: ["--endpoint-learning=immediate", "--port-min=45500", "--port-max=45999", "--delete-delay=0"] });
+  });
+  afterAll(async () => {
+    for (const c of closers) c.close();
+    await d?.stop();
+  });
+
+  async function call(role: "daemon-active" | "daemon-passive", fingerprint?: string) {
+    const peerRole: DtlsRole = role === "daemon-active" ? "passive" : "active";
+    const a = await DtlsPeer.open(peerRole);
+    const b = await Phone.open(H);
+    closers.push(a, b);
+    const callId = `dtls-${process.pid}-${++seq}`;
+    const fp = fingerprint ?? engine.certificate.fingerprintValue("sha-256");
+    const o = await d.ng({
+      command: "offer", "call-id": callId, "from-tag": "A", "transport-protocol": "RTP/AVP",
+      sdp: sdp(a.port, "UDP/TLS/RTP/SAVPF", [`fingerprint:${fp}`, "setup:actpass"]),
+    });
+    expect(o.result).toBe("ok");
+    expect(o.sdp as string).not.toContain("a=fingerprint");
+    const an = await d.ng({ command: "answer", "call-id": callId, "from-tag": "A", "to-tag": "B", sdp: sdp(b.port, "RTP/AVP"), ...(role === "daemon-passive" ? { DTLS: "passive" } : {}) });
+    expect(an.result).toBe("ok");
+    const body = an.sdp as string;
+    expect(body).toContain(role === "daemon-active" ? "a=setup:active" : "a=setup:passive");
+    const theirFp = parseFingerprint(/^a=fingerprint:(.*)$/m.exec(body)![1]!.trim())!;
+    a.conn.expect(theirFp);
+    const toA = mediaOf(body), toB = mediaOf(o.sdp as string);
+    if (peerRole === "active") a.start(toA);
+    return { a, b, callId, toA, toB };
+  }
+
+  for (const role of ["daemon-active", "daemon-passive"] as const) {
+    test(`handshake (${role}), then SRTP -> RTP and RTP -> SRTP`, async () => {
+      const { a, b, callId, toA, toB } = await call(role);
+      expect(await a.connected()).toBe(true);
+      const c = a.contexts();
+      await Bun.sleep(50); // the daemon's side finishes with the last flight
+      const sent: Buffer[] = [];
+      for (let i = 0; i < 5; i++) {
+        const p = rtp(0x1234, i + 1);
+        sent.push(p);
+        a.sock.send(protect(c.out, p), toA.port, toA.address);
+        await Bun.sleep(2);
+      }
+      expect(await b.waitFor(5)).toBe(5);
+      for (let i = 0; i < 5; i++) expect(b.got[i]!.data).toEqual(sent[i]!);
+      const back = b.rtp();
+      b.send(toB.port, Buffer.from(back));
+      const end = Date.now() + 2000;
+      while (a.got.length < 1 && Date.now() < end) await Bun.sleep(10);
+      expect(a.got.length).toBe(1);
+      expect(unprotect(c.in, a.got[0]!)).toEqual(back);
+      await d.ng({ command: "delete", "call-id": callId });
+    });
+  }
+
+  test("a peer whose certificate does not match its a=fingerprint gets no media through", async () => {
+    const other = engine.lib.certificate();
+    const { a, b, callId, toA } = await call("daemon-passive", other.fingerprintValue("sha-256"));
+    await a.connected(1500);
+    if (a.conn.state === "connected") {
+      const c = a.contexts();
+      a.sock.send(protect(c.out, rtp(7, 1)), toA.port, toA.address);
+    }
+    expect(await b.waitFor(1, 500)).toBe(0);
+    other.release();
+    await d.ng({ command: "delete", "call-id": callId });
+  });
+});
