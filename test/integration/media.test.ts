@@ -310,7 +310,7 @@ for (const fast of [true, false]) {
       expect(await a.waitFor(5)).toBeGreaterThanOrEqual(5);
     });
 
-    test("RTP <-> SRTP is not translated yet: media is dropped, never leaked in the clear", async () => {
+    test("RTP <-> SRTP without keys from the answer: media is dropped, never leaked in the clear", async () => {
       const a = await phone(), b = await phone();
       const c = await setupCall(d, a, b, { offer: { "transport-protocol": "RTP/SAVP" } });
       await a.burst(c.toA.port, 5, 1);
