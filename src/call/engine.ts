@@ -424,7 +424,8 @@ export class CallEngine {
     return {
       origin,
       conn: sessConnMedia ? sessConnMedia.conn : null,
-      iceLite: dst.iceLite && outs.some((x) => x.ice !== null || x.keepPeerIce),
+      // (kept endpoint ICE counts in answers only, as 10.5 prints it)
+      iceLite: dst.iceLite && outs.some((x) => x.ice !== null || (x.keepPeerIce && x.answer === true)),
       attrs: f.flags.has("loop-protect") ? [`rtpengine:${INSTANCE_ID}`] : [],
       sessionName: f.replace.has("session-name") ? (dst.sdpSessionName ??= sdp.lines.find((l) => l.type === "s")?.value ?? "-") : null,
     };
@@ -593,6 +594,7 @@ export class CallEngine {
       out.ptime = mA.ptimeOverride ?? ptime;
     }
     // an offerer that does trickle ICE is told that we do too
+    out.answer = true;
     if (ice === "optional" && p.hasIce) optionalIce(f, mA, out, out.rtcpMux ? 1 : 2, p.hostPriorities);
     else out.ice = iceOut(f, mA, out.rtcpMux ? 1 : 2, offered.trickle);
     // the offer kept the offerer's own ICE (ICE=optional): 10.5 answers it with bare candidates

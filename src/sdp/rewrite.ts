@@ -49,6 +49,8 @@ export interface MediaOut {
   passthrough: boolean;
   /** no ICE of ours, but `a=ice-options:trickle` and `a=end-of-candidates` anyway (10.5 answers a trickling offerer so) */
   trickleOnly?: boolean;
+  /** this section goes out in an answer */
+  answer?: boolean;
   /** the media is translated to another kind (T.38 gateway): new m= type/formats, the original attributes go */
   replace?: { type: string; formats: string[] | null; attrs: string[] };
 }
