@@ -429,11 +429,11 @@ export class MediaRelay implements MediaHooks {
       }
       const secureOut = !!this.secure?.active(out);
       if (!secureOut && !this.secure?.active(r.media) && needsSrtpTransform(r.media, out)) {
-        // SRTP <-> RTP (or DTLS-SRTP) needs the SRTP contexts, which the relay does not have yet
+        // SRTP on one side but no SRTP context (no usable keys negotiated): never forward in the clear
         this.drops.srtpBridge++;
         if (!this.srtpWarned.has(r.media)) {
           this.srtpWarned.add(r.media);
-          this.opts.log?.(`Call ${r.call.callId}: ${r.media.proto} <-> ${out.proto} media is dropped: SRTP translation is not implemented`);
+          this.opts.log?.(`Call ${r.call.callId}: ${r.media.proto} <-> ${out.proto} media is dropped: no SRTP keys to translate with`);
         }
         continue;
       }
