@@ -476,3 +476,18 @@ describe("media ports", () => {
     }
   });
 });
+
+test("SIGTERM with a call up: the media plane stops cleanly (exit 0), ports released", async () => {
+  const d = await spawnDaemon({ args: ["--port-min=45100", "--port-max=45199"] });
+  const a = await Phone.open(), b = await Phone.open();
+  try {
+    const c = await setupCall(d, a, b);
+    expect(await portFree(H, c.toA.port)).toBe(false);
+    expect(await d.stop()).toBe(0);
+    for (const p of [c.toA.port, c.toA.port + 1, c.toB.port, c.toB.port + 1]) expect(await portFree(H, p)).toBe(true);
+  } finally {
+    a.close();
+    b.close();
+    await d.stop();
+  }
+});
