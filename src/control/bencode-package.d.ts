@@ -1,4 +1,4 @@
-// Types for the bencode 4 package (it ships none): only what the ng codec uses.
+// Types for the bencode 4 package (it ships none); not named bencode.d.ts, which would pair with ./bencode.ts and be ignored.
 declare module "bencode" {
   interface Bencode {
     encode(data: unknown): Uint8Array;
