@@ -1,5 +1,5 @@
-// ng wire codec: "COOKIE<space>DICT" datagrams, dict in bencode (via the bencode package) or JSON, replies in the request's encoding.
-import bencode from "bencode";
+// ng wire codec: "COOKIE<space>DICT" datagrams, dict in bencode (./bencode-codec.ts) or JSON, replies in the request's encoding.
+import { decodeDict, encodeBencode } from "./bencode-codec.ts";
 import type { NgDict, NgValue } from "./types.ts";
 
 export type NgEncoding = "bencode" | "json";
@@ -55,7 +55,8 @@ export function parseNgMessage(buf: Uint8Array): ParsedNg {
 
 /** Encode a reply (or any dict) with the cookie in front. */
 export function encodeNgMessage(cookie: string, encoding: NgEncoding, dict: NgDict): Buffer {
-  const body = encoding === "json" ? Buffer.from(JSON.stringify(toJson(dict)), "utf8") : Buffer.from(bencode.encode(toBencodable(dict)));
+  if (encoding !== "json") return encodeBencode(dict, cookie + " ");
+  const body = Buffer.from(JSON.stringify(toJson(dict)), "utf8");
   return Buffer.concat([Buffer.from(cookie + " ", "latin1"), body]);
 }
 
@@ -64,12 +65,9 @@ export function encodeNgMessage(cookie: string, encoding: NgEncoding, dict: NgDi
  * are ignored, as rtpengine does. Throws Error with the detail of what is wrong.
  */
 export function decodeBencodeDict(body: Uint8Array): NgDict {
-  if (body[0] !== 0x64 /* d */) throw new Error("not a bencoded dictionary");
   // rtpengine accepts a datagram whose final closing 'e's are missing (observed with 10.5.3.5),
-  // as long as the data ends between two elements: close the open containers for the decoder.
-  const { end, open } = scanBencode(body, 0, true);
-  const bytes = open > 0 ? Buffer.concat([body.subarray(0, end), Buffer.alloc(open, 0x65)]) : body.subarray(0, end);
-  return fromBencode(bencode.decode(bytes)) as NgDict;
+  // as long as the data ends between two elements: the decoder closes the open containers.
+  return decodeDict(body, true);
 }
 
 /**
@@ -113,8 +111,7 @@ function jsonObjectEnd(b: Uint8Array, start: number): number {
 }
 
 /**
- * Structural check before handing bytes to the bencode package, which trusts its input
- * (a negative string length there can move its cursor backwards and never terminate).
+ * Structural scan for stream framing (ngMessageLength); decoding itself is done by ./bencode-codec.ts.
  * Returns the offset just past the value starting at `pos`; with `lenientEnd`, data that stops
  * between two elements is accepted and `open` says how many containers are still unclosed.
  */
@@ -168,19 +165,6 @@ function scanBencode(b: Uint8Array, pos: number, lenientEnd: boolean): { end: nu
     }
     if (stack.length === 0) return { end: pos, open: 0 };
   }
-}
-
-function fromBencode(v: unknown): NgValue {
-  if (typeof v === "number") return v;
-  if (v instanceof Uint8Array) return latin1(v);
-  if (Array.isArray(v)) return v.map(fromBencode);
-  if (v && typeof v === "object") {
-    const out: NgDict = {};
-    // "__proto__" would replace the prototype of `out` instead of becoming a key
-    for (const [k, val] of Object.entries(v as Record<string, unknown>)) if (k !== "__proto__") out[k] = fromBencode(val);
-    return out;
-  }
-  throw new Error("unexpected value");
 }
 
 type Bencodable = Buffer | number | Bencodable[] | { [k: string]: Bencodable };
@@ -239,7 +223,7 @@ function toJson(v: NgValue): Json {
 }
 
 function latin1(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
+  return Buffer.isBuffer(b) ? b.toString("latin1") : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
 }
 
 function isWhitespace(c: number): boolean {
