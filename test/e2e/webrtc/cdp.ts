@@ -102,15 +102,15 @@ export class CdpSession {
   }
 }
 
-/** Read the DevTools port Chromium writes into its profile when started with --remote-debugging-port=0. */
-export async function waitDevToolsPort(userDataDir: string, deadlineMs: number, alive: () => boolean): Promise<number> {
+/** Read the DevTools port and browser path Chromium writes into its profile when started with --remote-debugging-port=0. */
+export async function waitDevToolsPort(userDataDir: string, deadlineMs: number, alive: () => boolean): Promise<{ port: number; path: string }> {
   const end = Date.now() + deadlineMs;
   const file = `${userDataDir}/DevToolsActivePort`;
   while (Date.now() < end && alive()) {
     const f = Bun.file(file);
     if (await f.exists()) {
-      const port = Number((await f.text()).split("\n")[0]);
-      if (port > 0) return port;
+      const [port = "", path = ""] = (await f.text()).split("\n");
+      if (Number(port) > 0 && path.startsWith("/")) return { port: Number(port), path };
     }
     await Bun.sleep(100);
   }

@@ -183,6 +183,25 @@ export class RtpEndpoint {
     return { sdp, pt };
   }
 
+  /** SDP offer of a SIP phone: PCMU, PCMA and telephone-event on our socket. */
+  offerSdp(): string {
+    return [
+      "v=0",
+      `o=plain-ep ${Date.now()} 1 IN IP4 127.0.0.1`,
+      "s=-",
+      "c=IN IP4 127.0.0.1",
+      "t=0 0",
+      `m=audio ${this.port} RTP/AVP 0 8 101`,
+      "a=rtpmap:0 PCMU/8000",
+      "a=rtpmap:8 PCMA/8000",
+      "a=rtpmap:101 telephone-event/8000",
+      "a=fmtp:101 0-16",
+      "a=ptime:20",
+      "a=sendrecv",
+      "",
+    ].join("\r\n");
+  }
+
   /** Send a 440 Hz tone as G.711 every 20 ms to addr:port. */
   startSending(addr: string, port: number, pt: number): void {
     const encode = pt === 0 ? linearToUlaw : linearToAlaw;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # WebRTC end-to-end: headless Chromium (ICE, DTLS-SRTP, rtcp-mux) bridged by the media proxy to a plain RTP/AVP endpoint.
 #
-#   bash test/e2e/webrtc/run.sh [--daemon CMD] [--dtls passive|active] [--timeout S] [--keep-logs]
+#   bash test/e2e/webrtc/run.sh [--daemon CMD] [--scenario out|in|both] [--dtls passive|active] [--timeout S] [--keep-logs]
 #   CMD: dist/rtpengine (default), "bun src/main.ts", or /usr/bin/rtpengine (the reference, 10.5)
+# Scenarios: out = the browser calls a plain RTP/AVP phone, in = the phone calls the browser (default both).
 # Needs chromium (apt-get install -y chromium). Loopback only. Exit 0 = PASS, 1 = FAIL, 2 = usage.
 # Set E2E_SHOW_SDP=1 to print the four SDPs.
 set -uo pipefail
@@ -14,9 +15,9 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --daemon) DAEMON=$2; shift 2 ;;
     --daemon=*) DAEMON=${1#--daemon=}; shift ;;
-    --dtls|--timeout) HARGS+=("$1" "$2"); shift 2 ;;
+    --dtls|--timeout|--scenario) HARGS+=("$1" "$2"); shift 2 ;;
     --keep-logs) HARGS+=("$1"); shift ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -46,7 +47,7 @@ trap cleanup EXIT
 trap 'echo "E2E FAIL: webrtc: interrupted"; exit 1' INT TERM HUP
 
 cd "$REPO" || exit 1
-setsid "$BUN" "$HERE/harness.ts" "${HARGS[@]}" -- "${DARGV[@]}" &
+setsid "$BUN" "$HERE/harness.ts" "${HARGS[@]}" --daemon "${DARGV[@]}" &
 PGID=$!
 # watchdog: the harness bounds itself (~20 s of media); this catches a hang anywhere else
 ( for _ in $(seq 240); do sleep 0.5; kill -0 "$PGID" 2>/dev/null || exit 0; done
@@ -57,7 +58,8 @@ RC=$?
 kill "$WATCHDOG" 2>/dev/null
 wait "$WATCHDOG" 2>/dev/null
 # the harness cleaned up after itself; anything still in its group is a leak we stop now
-if kill -0 -- "-$PGID" 2>/dev/null; then echo "note: stray processes in the test's group, stopping them:"; ps -o pid=,args= -g "$PGID" | cut -c1-120; fi
+STRAY=$(ps -o pid=,stat=,args= -g "$PGID" 2>/dev/null | awk '$2 !~ /^Z/' | cut -c1-120)
+[ -n "$STRAY" ] && printf 'note: stray processes in the test group, stopping them:\n%s\n' "$STRAY"
 cleanup
 PGID=""
 [ "$RC" = 0 ] && exit 0
