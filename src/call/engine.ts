@@ -339,6 +339,8 @@ export class CallEngine {
     if (ice === "optional" && p.hasIce) optionalIce(f, mB, out, compsB, p.hostPriorities);
     else out.ice = iceOut(f, mB, compsB, false);
     if (out.ice && mB.iceOptionalKept) out.ice.candidatesOnly = true;
+    // with our ICE in the SDP a zero (hold) address gives way to ours; the direction still says hold
+    if (out.ice && p.zeroAddress) out.conn = this.conn(mB, f, false);
     if (!out.ice && !out.keepPeerIce && f.flags.has("trickle-ice") && p.hasIce) out.trickleOnly = true;
     return out;
   }
@@ -599,6 +601,7 @@ export class CallEngine {
     else out.ice = iceOut(f, mA, out.rtcpMux ? 1 : 2, offered.trickle);
     // the offer kept the offerer's own ICE (ICE=optional): 10.5 answers it with bare candidates
     if (out.ice && mA.iceOptionalKept && !p.hasIce) out.ice.candidatesOnly = true;
+    if (out.ice && p.zeroAddress) out.conn = this.conn(mA, f, false);
     // 10.5 still tells a trickling offerer "trickle, no more candidates" when ICE is removed
     if (!out.ice && !out.keepPeerIce && offered.trickle && offered.hasIce) out.trickleOnly = true;
     return out;
