@@ -186,8 +186,8 @@ export class MediaRelay implements MediaHooks {
       }
     }
     this.sync(call);
+    this.ice?.sync(call, from); // ice: agents follow credentials and candidates (first: DTLS routes by them)
     this.secure?.sync(call); // secure: contexts follow the settled keys
-    this.ice?.sync(call, from); // ice: agents follow credentials and candidates
     if (f.tos !== null) this.setTos(call, f.tos);
   }
 
