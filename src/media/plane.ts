@@ -12,7 +12,6 @@ import { MediaRelay } from "./relay.ts";
 import { initMediaSockets, shutdownMediaSockets } from "./socket.ts";
 import { callTimeout, type TimeoutKind } from "./timeouts.ts";
 import { setMediaTotalsSource } from "./status.ts";
-import { wireSecureMedia } from "./secure-wire.ts";
 
 export type MediaConfig = Pick<Config, "portMin" | "portMax" | "tos" | "endpointLearning" | "timeout" | "silentTimeout" | "finalTimeout" | "offerTimeout"> &
   Partial<Pick<Config, "dtlsMtu" | "dtlsCertCipher" | "dtlsRsaKeySize" | "dtlsSignature" | "dtlsCiphers">>;
@@ -66,7 +65,12 @@ export class MediaPlane {
       learning: config.endpointLearning,
       log: (m) => opts.log?.warning(m),
     });
-    wireSecureMedia(relay, ports, shim.binding.path, config, opts.log); // secure/ice: SRTP, DTLS and ICE on media ports
+    // secure/ice: SRTP, DTLS and ICE on media ports; loaded lazily so that a runtime without bun:ffi (Deno) still relays plain media
+    try {
+      (await import("./secure-wire.ts")).wireSecureMedia(relay, ports, shim.binding.path, config, opts.log);
+    } catch (e) {
+      opts.log?.warning(`SRTP, DTLS and ICE unavailable on this runtime, plain media only: ${(e as Error).message}`);
+    }
     opts.log?.info(`Media relay ready (fast path ${kernel ? `kernel table ${opts.kernel!.id}` : fast ? "on (userspace)" : "off"}, endpoint learning ${config.endpointLearning})`);
     const plane = new MediaPlane(config, ports, relay, opts);
     plane.kernelPath = kernel;
