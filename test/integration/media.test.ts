@@ -1,6 +1,7 @@
 // Media relay over real UDP: learning, strict source, handover, RTCP, block/silence media, TOS, timeouts — fast path on and off.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { existsSync } from "node:fs";
+import { DENO, spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { audioSdp, mediaOf, Phone, portFree, setupCall, tosReceiver } from "./media-helpers.ts";
 
 const H = "127.0.0.1";
@@ -491,3 +492,22 @@ test("SIGTERM with a call up: the media plane stops cleanly (exit 0), ports rele
     await d.stop();
   }
 });
+
+test("under Deno the media plane relays too (both planes)", async () => {
+  if (!existsSync(DENO)) return console.warn("skipped: no deno in node_modules/.bin");
+  for (const fast of [true, false]) {
+    const d = await spawnDaemon({ runtime: "deno", args: ["--endpoint-learning=immediate", "--port-min=45200", "--port-max=45299"], env: { RTPENGINE_TS_FASTPATH: fast ? "1" : "0" } });
+    const a = await Phone.open(), b = await Phone.open();
+    try {
+      const c = await setupCall(d, a, b);
+      await a.burst(c.toA.port, 10, 2);
+      await b.burst(c.toB.port, 10, 2);
+      expect(await b.waitFor(10)).toBe(10);
+      expect(await a.waitFor(10)).toBe(10);
+    } finally {
+      a.close();
+      b.close();
+      await d.stop();
+    }
+  }
+}, 60000);
