@@ -39,6 +39,8 @@ function run(what: string, cmd: string, args: string[]): void {
 function main(): number {
   const args = parseArgs(process.argv.slice(2));
   const outfile = resolve(root, args.outfile);
+  // secure media: SRTP and DTLS are compiled into the shim, so the executable carries one copy (src/crypto/session.ts)
+  process.env.RTPE_SHIM_WITH ??= "srtp dtls";
   if (!args.skipShim) run("shim", "sh", [join(root, "ffi/build.sh")]);
   if (!existsSync(join(root, "ffi/build/librtpe_shim.so"))) throw new Error("ffi/build/librtpe_shim.so missing");
 

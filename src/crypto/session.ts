@@ -1,4 +1,5 @@
 // The process's one copy of the SRTP and DTLS C code (the shim when built with them, else the standalone libraries) and its DTLS certificate.
+import { CString, dlopen, FFIType, JSCallback, read, type Pointer } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { DEFAULT_DTLS_LIBRARY, DtlsEngine, DtlsLibrary, type DtlsCertificateOptions } from "./dtls.ts";
 import { setFingerprintSource } from "./dtls-sdp.ts";
@@ -12,6 +13,34 @@ export interface SecureLibraries {
 }
 
 let current: SecureLibraries | null = null;
+
+/**
+ * Loaded objects opened from a memfd (`/proc/self/fd/N`, see src/platform/ffi.ts). dlopen of the
+ * same name returns the loaded object without touching the (long closed) descriptor.
+ */
+function memfdObjects(): string[] {
+  const names: string[] = [];
+  try {
+    const libc = dlopen("libc.so.6", { dl_iterate_phdr: { args: [FFIType.function, FFIType.ptr], returns: FFIType.i32 } });
+    const cb = new JSCallback(
+      (info: Pointer) => {
+        const p = read.ptr(info, 8);
+        if (p) {
+          const n = new CString(p as Pointer).toString();
+          if (/^\/proc\/self\/fd\/\d+$/.test(n)) names.push(n);
+        }
+        return 0;
+      },
+      { args: [FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+    );
+    libc.symbols.dl_iterate_phdr(cb.ptr, null);
+    cb.close();
+    libc.close();
+  } catch {
+    /* not glibc: only real paths are tried */
+  }
+  return names;
+}
 
 /** The loaded libraries, or null before loadSecureLibraries() (or when it failed). */
 export function secureLibraries(): SecureLibraries | null {
@@ -30,6 +59,8 @@ export function loadSecureLibraries(shimPath: string | null, opts: DtlsCertifica
   const envS = process.env.RTPE_SRTP_LIBRARY, envD = process.env.RTPE_DTLS_LIBRARY;
   if (envS || envD) pairs.push([envS ?? DEFAULT_SRTP_LIBRARY, envD ?? DEFAULT_DTLS_LIBRARY]);
   if (shimPath && existsSync(shimPath)) pairs.push([shimPath, shimPath]);
+  // a compiled executable's shim lives in a memfd: reach that same mapping by the name it was opened with
+  for (const name of memfdObjects()) pairs.push([name, name]);
   pairs.push([DEFAULT_SRTP_LIBRARY, DEFAULT_DTLS_LIBRARY]);
   for (const [sp, dp] of pairs) {
     try {
