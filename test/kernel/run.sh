@@ -181,5 +181,15 @@ fi
 [ "$passed" -ge "${MIN_CHECKS:-300}" ] || { echo "too few checks ran ($passed)"; failed=$((failed + 1)); }
 rm -rf "$R" "$WORK/initramfs.cpio"
 ts "log: $LOG"
+# --- 7. the daemon (--table=0) against the same module: test/kernel/daemon-e2e.sh, ~90 s; DAEMON_E2E=0 skips it
+if [ "${DAEMON_E2E:-1}" = 1 ] && [ -z "${GUEST_INIT:-}" ]; then
+	if WORK=$WORK/daemon-e2e KCACHE=$KCACHE KVER=$KVER KO=$KO "$HERE/daemon-e2e.sh" >"$WORK/daemon-e2e.log" 2>&1; then
+		ts "daemon-e2e: $(tail -n 1 "$WORK/daemon-e2e.log") (log: $WORK/daemon-e2e.log)"
+	else
+		grep -a -E '^CHECK FAIL|did not finish|failed' "$WORK/daemon-e2e.log" | tail -n 40 || tail -n 40 "$WORK/daemon-e2e.log"
+		echo "daemon-e2e failed (log: $WORK/daemon-e2e.log)"
+		failed=$((failed + 1))
+	fi
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
