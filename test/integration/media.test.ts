@@ -30,6 +30,7 @@ for (const fast of [true, false]) {
     });
 
     test("RTP flows both ways after learning; counters appear in query", async () => {
+      expect(d.log()).not.toContain("not supported by this version (ignored): --endpoint-learning");
       const a = await phone(), b = await phone();
       const c = await setupCall(d, a, b);
       await a.burst(c.toA.port, 5);
