@@ -8,7 +8,7 @@ import type { PortAllocator } from "../media/ports.ts";
 import type { MediaHooks } from "../media/hooks.ts";
 import { parseConnection, parseSdp } from "../sdp/parse.ts";
 import { type ConnOut, type MediaOut, rewriteSdp, type SessionOut } from "../sdp/rewrite.ts";
-import { type SdpSession, sessionsOf } from "../sdp/types.ts";
+import { connAfterAttributes, type SdpSession, sessionsOf } from "../sdp/types.ts";
 import type { CallFlags } from "./flags.ts";
 import { advertised, Interfaces } from "./interfaces.ts";
 import { type Call, type Media, type Monologue, newMedia, newMonologue, type PeerMedia } from "./model.ts";
@@ -116,6 +116,8 @@ export class CallEngine {
       this.place(mB, ifB, f.addressFamily ?? (mB.port !== null ? mB.family : p.family), p.port === 0);
       outs.push(this.offerMedia(f, p, mA, mB, i, learnedMux));
     });
+    // like 10.5, the call state stays even when the SDP cannot be rewritten
+    if (connAfterAttributes(sdp)) throw new NgError("Error rewriting SDP");
     const out = this.render(f, sdp, a, b, outs);
     this.opts.media?.signalled(call, a, f); // media: routes, learning flags, fast-path rules
     return { sdp: out };
@@ -480,6 +482,7 @@ export class CallEngine {
       }
       outs.push(this.answerMedia(f, p, mA, mB));
     });
+    if (connAfterAttributes(sdp)) throw new NgError("Error rewriting SDP");
     const out = this.render(f, sdp, b, a, outs);
     this.opts.media?.signalled(call, b, f); // media: routes, learning flags, fast-path rules
     return out;

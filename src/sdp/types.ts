@@ -51,3 +51,12 @@ export function splitAttr(value: string): { name: string; value: string | null }
   const i = value.indexOf(":");
   return i < 0 ? { name: value, value: null } : { name: value.slice(0, i), value: value.slice(i + 1) };
 }
+
+/** rtpengine cannot rewrite a c= line that comes after an a= line of its section (it answers "Error rewriting SDP"). */
+export function connAfterAttributes(sdp: SdpSession): boolean {
+  const bad = (lines: readonly SdpLine[]) => {
+    const a = lines.findIndex((l) => l.type === "a");
+    return a >= 0 && lines.some((l, i) => i > a && l.type === "c");
+  };
+  return sessionsOf(sdp).some((s) => bad(s.lines) || s.media.some((m) => bad(m.lines)));
+}
