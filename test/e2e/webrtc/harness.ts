@@ -399,6 +399,20 @@ async function callIn(portMin: number): Promise<void> {
   showSdp("browser answer", browserAnswer);
   mark(`in: browser answer (${browserAnswer.match(/a=candidate/g)?.length ?? 0} candidates, ${browserAnswer.match(/a=setup:\S+/)?.[0]})`);
 
+  // RFC 8445 §7.3: checks may reach the offerer before its answer does, and it answers them anyway;
+  // rtpengine 10.5 does, so the browser's ICE is up before the SIP side has even answered. Noted, not judged.
+  let preIce = "";
+  let prePairs = "";
+  for (const end = performance.now() + 500; performance.now() < end; await Bun.sleep(50)) {
+    const st = await cdp!.evaluate<Stats>(`window.e2e.stats("${name}")`, 5000);
+    preIce = st.transport?.iceState ?? st.ice;
+    prePairs = st.pair?.all ?? `${st.pair?.local} -> ${st.pair?.remote}`;
+    if (["connected", "completed"].includes(preIce)) break;
+  }
+  const preOk = ["connected", "completed"].includes(preIce);
+  console.log(`  note: browser ICE before the ng answer: ${preIce} (${prePairs})${preOk ? "" : " — the daemon left the browser's early checks unanswered; 10.5 answers them"}`);
+  mark("in: ICE probe before the answer (up to 0.5 s)");
+
   const answerReq: NgDict = {
     command: "answer",
     "call-id": callId,
