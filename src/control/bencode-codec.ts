@@ -234,7 +234,7 @@ function putValue(v: NgValue, depth: number): void {
   if (v === undefined || v === null) throw new TypeError("Cannot convert undefined or null to object");
   // Anything else is encoded by its own enumerable keys, sorted, skipping null/undefined values.
   const o = v as Record<string, NgValue | null | undefined>;
-  const keys = Object.keys(o).sort();
+  const keys = sortKeys(Object.keys(o));
   putByte(D);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
@@ -244,6 +244,21 @@ function putValue(v: NgValue, depth: number): void {
     putValue(x, depth + 1);
   }
   putByte(E);
+}
+
+/** Keys in code-unit order, as Array.prototype.sort() without a comparator orders strings (insertion sort: ng dicts are small). */
+function sortKeys(keys: string[]): string[] {
+  if (keys.length > 24) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > k) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
 }
 
 /** Encode `value` as bencode, with `prefix` (latin1, e.g. "COOKIE ") in front, into a fresh Buffer. */

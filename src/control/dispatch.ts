@@ -109,7 +109,7 @@ export class NgDispatcher {
 
   private async execute(command: string, dict: NgDict, ctx: NgContext, cookie: string, encoding: NgEncoding): Promise<Buffer> {
     const started = performance.now();
-    log.info(`Received command '${command}' from ${peer(ctx)}`);
+    if (log.enabled(6)) log.info(`Received command '${command}' from ${peer(ctx)}`); // format only when info is on
     if (log.enabled(7)) log.debug(`Dump for '${command}' from ${peer(ctx)}: ${JSON.stringify(dict)}`);
     let reply: NgDict;
     let failed = false;
@@ -145,7 +145,7 @@ export class NgDispatcher {
     if (!handler) countCommand(isDocumentedCommand(command) ? command : "(unknown)", ms, true, ctx.remoteAddress);
     else countCommand(command, ms, failed, ctx.remoteAddress);
     if (failed) log.warning(`Protocol error in packet from ${peer(ctx)}: ${String(reply["error-reason"])}`);
-    log.info(`Replying to '${command}' from ${peer(ctx)} (elapsed time ${(ms / 1000).toFixed(6)} sec)`);
+    if (log.enabled(6)) log.info(`Replying to '${command}' from ${peer(ctx)} (elapsed time ${(ms / 1000).toFixed(6)} sec)`);
     try {
       return encodeNgMessage(cookie, encoding, reply);
     } catch (e) {
