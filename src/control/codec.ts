@@ -167,22 +167,6 @@ function scanBencode(b: Uint8Array, pos: number, lenientEnd: boolean): { end: nu
   }
 }
 
-type Bencodable = Buffer | number | Bencodable[] | { [k: string]: Bencodable };
-
-/** A dict in the form the bencode encoder wants (latin1 strings as bytes, integers only). */
-export function toWire(dict: NgDict): Bencodable {
-  return toBencodable(dict);
-}
-
-function toBencodable(v: NgValue): Bencodable {
-  if (typeof v === "string") return Buffer.from(v, "latin1");
-  if (typeof v === "number") return Number.isFinite(v) ? Math.trunc(v) : 0;
-  if (Array.isArray(v)) return v.map(toBencodable);
-  const out: { [k: string]: Bencodable } = {};
-  for (const [k, val] of Object.entries(v)) if (val !== undefined && val !== null) out[k] = toBencodable(val);
-  return out;
-}
-
 /** JSON bodies carry Unicode text; map it to the same latin1 byte-string convention as bencode (UTF-8 bytes). */
 function decodeJsonDict(body: Uint8Array): NgDict {
   let parsed: unknown;

@@ -1,8 +1,8 @@
 // ng over TCP (--listen-tcp-ng): a stream of "COOKIE DICT" messages back to back, each message ending where its dictionary ends.
 import net from "node:net";
 import type { Listener } from "../config/types.ts";
-import bencode from "bencode";
-import { MAX_NG_MESSAGE, ngMessageLength, toWire } from "./codec.ts";
+import { encodeBencode } from "./bencode-codec.ts";
+import { MAX_NG_MESSAGE, ngMessageLength } from "./codec.ts";
 import type { NgDict } from "./types.ts";
 import type { NgDispatcher } from "./dispatch.ts";
 import { describeBindError, hostPort, ListenError } from "./listen-error.ts";
@@ -19,7 +19,7 @@ const connections = new Set<net.Socket>();
  * Returns how many connections it was written to.
  */
 export function broadcastNgTcp(dict: NgDict): number {
-  const bytes = Buffer.from(bencode.encode(toWire(dict)));
+  const bytes = encodeBencode(dict);
   let n = 0;
   for (const c of connections) {
     if (c.destroyed || !c.writable) continue;
