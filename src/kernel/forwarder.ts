@@ -34,6 +34,10 @@ export class KernelFastPath extends ShimFastPath {
   private snapshotAt = 0;
   private nextCookie = 1n;
   private readonly sweeper: ReturnType<typeof setInterval>;
+  /** fallback warnings: a full table (ENOSPC) at a high call rate must not flood the log */
+  private windowStart = 0;
+  private inWindow = 0;
+  private suppressed = 0;
 
   constructor(raw: ShimRaw, private readonly table: KernelTable, private readonly opts: KernelFastPathOptions) {
     super(raw);
@@ -52,7 +56,7 @@ export class KernelFastPath extends ShimFastPath {
       this.put(kr, cookie);
     } catch (e) {
       kernelStatus.writeFailures++;
-      this.opts.log.warning(`Kernel rule ${describe(rule)} not installed (${(e as Error).message}): forwarding in userspace`);
+      this.warn(`Kernel rule ${describe(rule)} not installed (${(e as Error).message}): forwarding in userspace`);
       return this.toShim(args);
     }
     const ir: InstalledRule = { rule, socket, output, credited: zero() };
@@ -133,7 +137,7 @@ export class KernelFastPath extends ShimFastPath {
     this.owners.delete(key);
     kernelStatus.rules = this.owners.size;
     kernelStatus.lostRules++;
-    this.opts.log.warning(`Kernel rule ${describe(ir.rule)} vanished from table ${this.table.id}: forwarding in userspace`);
+    this.warn(`Kernel rule ${describe(ir.rule)} vanished from table ${this.table.id}: forwarding in userspace`);
     const inner = super.install(ir.rule, ir.socket, ir.output);
     if (typeof inner === "string") {
       this.planes.delete(ir);
@@ -142,6 +146,22 @@ export class KernelFastPath extends ShimFastPath {
     }
     this.planes.set(ir, { kind: "shim", inner });
     ir.credited = zero();
+  }
+
+  /** At most 10 fallback warnings a second; the rest are counted and reported with the next one logged. */
+  private warn(msg: string): void {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.inWindow = 0;
+    }
+    if (++this.inWindow > 10) {
+      this.suppressed++;
+      return;
+    }
+    const note = this.suppressed ? ` (${this.suppressed} more fallbacks not logged before this one)` : "";
+    this.suppressed = 0;
+    this.opts.log.warning(msg + note);
   }
 
   /** A blist snapshot by match key (cached briefly); null when it cannot be read (counted as lost rules on the next good read). */

@@ -1,6 +1,6 @@
 // --table without xt_RTPENGINE: userspace forwarding, said in the log; --no-fallback refuses to start; the /proc protocol against a stand-in directory.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeBlist, KERNEL_HDR_SIZE } from "../../src/kernel/rule-kernel.ts";
@@ -210,4 +210,27 @@ describe("--table with a stand-in /proc/rtpengine", () => {
     expect(d.log()).toContain("Kernel forwarding table 0 deleted");
     expect(existsSync(ctl)).toBe(true);
   }, 15_000);
+});
+
+describe("--table with a kernel that refuses every rule", () => {
+  test("each refused rule is forwarded in userspace at once, logged", async () => {
+    const root = join(work, "full");
+    mkdirSync(join(root, "0"), { recursive: true });
+    writeFileSync(join(root, "control"), "");
+    writeFileSync(join(root, "0", "blist"), "");
+    symlinkSync("/dev/full", join(root, "0", "control")); // every write: ENOSPC, as a full table would answer
+    const d = await daemon(["--table=0", "--port-min=45000", "--port-max=45499"], { RTPENGINE_TS_PROC_RTPENGINE: root });
+    expect(d.log()).toContain("Kernel forwarding table 0 created");
+    const a = await phone(), b = await phone();
+    const c = await setupCall(d, a, b);
+    await talk(a, b, c);
+    await until("two fallback lines", () => (d.log().match(/Kernel rule 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ not installed \(.*ENOSPC.*\): forwarding in userspace/g) ?? []).length === 2);
+    await Bun.sleep(1100); // the userspace fast path's counters are read once a second
+    const q = await d.ng({ command: "query", "call-id": c.callId });
+    expect(rtpStream(q, "A").stats.packets).toBe(105);
+    expect(rtpStream(q, "A").flags).toContain("kernelized"); // the shim's fast path took the rule
+    const st = (await d.ng({ command: "statistics" })).statistics as { totalstatistics: Record<string, number> };
+    expect(st.totalstatistics.relayedpackets_kernel).toBeGreaterThan(0);
+    expect(await d.stop()).toBe(0);
+  }, 20_000);
 });
