@@ -51,14 +51,16 @@ export class IceMedia {
       for (const m of mono.medias) {
         const cur = this.streams.get(m);
         const p = m.peer;
-        const can = m.iceEnabled && m.port !== null && m.ice !== null && !!p && !!p.iceUfrag && !!p.icePwd && p.port !== 0;
+        // the agent exists as soon as we gave the endpoint our credentials: its checks may come before its answer does
+        const can = m.iceEnabled && m.port !== null && m.ice !== null && (!p || p.port !== 0);
         if (!can) {
           if (cur) this.drop(m, cur);
           continue;
         }
-        const comps = m.rtcpMuxActive || (p!.rtcpMux && m.rtcpMuxOffered) ? 1 : 2;
-        if (cur && (cur.localUfrag !== m.ice!.ufrag || cur.components !== comps || cur.mono !== mono)) this.drop(m, cur);
-        const s = this.streams.get(m) ?? this.create(call, mono, m, comps);
+        if (cur && (cur.localUfrag !== m.ice!.ufrag || cur.mono !== mono || (cur.components === 1 && !m.rtcpMuxActive))) this.drop(m, cur);
+        const s = this.streams.get(m) ?? this.create(call, mono, m, m.rtcpMuxActive ? 1 : 2);
+        if (!p || !p.iceUfrag || !p.icePwd) continue;
+        const comps = s.components;
         const cands = p!.iceCandidates.filter((c) => !s.candidates.has(c));
         if (s.remoteUfrag !== p!.iceUfrag || s.remotePwd !== p!.icePwd || cands.length) {
           if (s.remoteUfrag !== p!.iceUfrag || s.remotePwd !== p!.icePwd) s.candidates.clear();

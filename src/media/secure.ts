@@ -75,6 +75,17 @@ function mkiOf(tail: string): Uint8Array | null {
   return out;
 }
 
+/** A DTLS record header (RFC 6347 4.1): content type 20..23, version 1.0 or 1.2, length within the datagram. */
+function isDtlsRecord(d: Uint8Array): boolean {
+  if (d.byteLength < 13 || d[0]! < 20 || d[0]! > 23 || d[1] !== 0xfe || (d[2] !== 0xff && d[2] !== 0xfd)) return false;
+  return 13 + ((d[11]! << 8) | d[12]!) <= d.byteLength;
+}
+
+/** A handshake record carrying a ClientHello (epoch 0). */
+function isClientHello(d: Uint8Array): boolean {
+  return d[0] === 22 && d.byteLength > 13 && d[3] === 0 && d[4] === 0 && d[13] === 1;
+}
+
 export class SecureMedia {
   readonly counters: SecureCounters = { authFailures: 0, notReady: 0, dtlsIn: 0, dtlsRejected: 0, handshakes: 0, handshakeFailures: 0 };
   private readonly streams = new WeakMap<Media, SecureStream>();
@@ -159,6 +170,17 @@ export class SecureMedia {
     if (!s || s.spec.kind !== "dtls") {
       this.counters.dtlsRejected++;
       return;
+    }
+    if (!isDtlsRecord(data)) {
+      this.counters.dtlsRejected++;
+      return;
+    }
+    // a failed association (garbage, a bad certificate) starts over when a new ClientHello comes
+    const old = s.dtls[comp];
+    if (old && old.conn.state === "failed" && isClientHello(data)) {
+      if (old.timer) clearTimeout(old.timer);
+      old.conn.free();
+      s.dtls[comp] = null;
     }
     const leg = s.dtls[comp] ?? (s.dtls[comp] = this.startLeg(m, s, comp));
     if (!leg) {

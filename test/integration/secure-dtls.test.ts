@@ -160,6 +160,38 @@ describe("DTLS-SRTP media", () => {
     });
   }
 
+  test("garbage DTLS and STUN on the port before the handshake: counted and dropped, the real peer still connects", async () => {
+    const a = await DtlsPeer.open("active");
+    const b = await Phone.open(H);
+    const junk = await Phone.open(H);
+    closers.push(a, b, junk);
+    const callId = `dtls-${process.pid}-${++seq}`;
+    const o = await d.ng({ command: "offer", "call-id": callId, "from-tag": "A", "transport-protocol": "RTP/AVP", sdp: sdp(a.port, "UDP/TLS/RTP/SAVPF", [`fingerprint:${engine.certificate.fingerprintValue("sha-256")}`, "setup:actpass"]) });
+    const an = await d.ng({ command: "answer", "call-id": callId, "from-tag": "A", "to-tag": "B", sdp: sdp(b.port, "RTP/AVP"), DTLS: "passive" });
+    const body = an.sdp as string;
+    a.conn.expect(parseFingerprint(/^a=fingerprint:(.*)$/m.exec(body)![1]!.trim())!);
+    const toA = mediaOf(body), toB = mediaOf(o.sdp as string);
+    const rec = Buffer.alloc(60, 0xa5);
+    rec[0] = 22; rec[1] = 0xfe; rec[2] = 0xfd; rec.writeUInt16BE(47, 11); rec[13] = 1; // a "ClientHello" of garbage
+    junk.send(toA.port, rec);
+    junk.send(toA.port, Buffer.from([22, 0xfe, 0xfd, 1, 2])); // truncated record
+    junk.send(toA.port, Buffer.from([40, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]));
+    const stun = Buffer.alloc(28, 0x11);
+    stun.writeUInt16BE(1, 0); stun.writeUInt16BE(8, 2); stun.writeUInt32BE(0x2112a442, 4);
+    junk.send(toA.port, stun);
+    await Bun.sleep(100);
+    a.start(toA);
+    expect(await a.connected()).toBe(true);
+    const c = a.contexts();
+    await Bun.sleep(50);
+    const p = rtp(0x55, 1);
+    a.sock.send(protect(c.out, p), toA.port, toA.address);
+    expect(await b.waitFor(1)).toBe(1);
+    expect(b.got[0]!.data).toEqual(p);
+    b.send(toB.port);
+    await d.ng({ command: "delete", "call-id": callId });
+  });
+
   test("a peer whose certificate does not match its a=fingerprint gets no media through", async () => {
     const other = engine.lib.certificate();
     const { a, b, callId, toA } = await call("daemon-passive", other.fingerprintValue("sha-256"));
