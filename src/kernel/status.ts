@@ -22,3 +22,14 @@ export const kernelStatus: KernelStatus = { table: -1, active: false, reason: "n
 export function kernelFallbacks(): number {
   return kernelStatus.writeFailures + kernelStatus.lostRules;
 }
+
+/** The kernel figures for the ng `statistics` reply (currentstatistics), flat like rtpengine's keys. */
+export function kernelStatistics(): Record<string, number | string> {
+  const s = kernelStatus;
+  return {
+    kernel_table: s.table,
+    kernel_forwarding: s.active ? "active" : `userspace (${s.reason})`,
+    kernel_rules: s.rules,
+    kernel_fallbacks: kernelFallbacks(),
+  };
+}
