@@ -7,7 +7,9 @@ APT_PACKAGES=(
   # builds: the C shim (zig comes from npm; cc is the fallback), SRTP (libcrypto), the kernel module
   build-essential pkg-config libssl-dev libsrtp2-dev
   # network namespaces for the conformance runner and media tests
-  iproute2 python3
+  iproute2 python3 openssl
+  # the Perl rtpengine-ctl, to check ours against it
+  rtpengine-utils
   # reference daemon for differential tests and benchmarks (never started as a service)
   rtpengine-daemon
   # end-to-end signalling: a real SIP proxy and SIP endpoints
