@@ -4,7 +4,7 @@ import type { Media, PeerMedia } from "./model.ts";
 import { isDtlsProto, isRtp, isSrtp } from "./peer.ts";
 import { fingerprintValue, hashName } from "../crypto/dtls-sdp.ts";
 import { dtlsTowardsOfferer, sdesTowardsOfferer, settledTowardsAnswerer } from "../crypto/secure-spec.ts";
-import { CRYPTO_SUITES, cryptoLine, newKey, type SdesCrypto, suiteAllowed, suiteByName } from "../crypto/sdes-sdp.ts";
+import { CRYPTO_SUITES, cryptoLine, newKey, type SdesCrypto, sessionParams, suiteAllowed, suiteByName } from "../crypto/sdes-sdp.ts";
 import type { MediaOut } from "../sdp/rewrite.ts";
 
 /** SDES and DTLS attributes of an offer towards the answerer (media `mB`). */
@@ -30,13 +30,13 @@ export function offerCrypto(f: CallFlags, p: PeerMedia, mB: Media, proto: string
     mB.sdesPassthrough = pass;
     // re-encoded lines lose their lifetime, or get ours with `SDES: lifetime`
     const life = f.sdes.lifetime ? "|2^31" : "";
-    for (const c of pass) if (!lines.some((x) => x.suite === c.suite)) lines.push({ ...c, key: f.sdes.pad ? c.key : c.key.replace(/=+$/, ""), keyTail: life + mkiOnly(c.keyTail) });
+    for (const c of pass) if (!lines.some((x) => x.suite === c.suite)) lines.push({ ...c, key: f.sdes.pad ? c.key : c.key.replace(/=+$/, ""), keyTail: life + mkiOnly(c.keyTail), params: sessionParams(c.params, f.sdes.params) });
     let tag = lines.reduce((mx, c) => Math.max(mx, c.tag), 0);
     const old = new Map(mB.sdesOut.map((c) => [c.suite, c] as const));
     for (const s of CRYPTO_SUITES) {
       if (!suiteAllowed(s.name, f.sdes) || lines.some((c) => c.suite === s.name)) continue;
       const prev = old.get(s.name);
-      lines.push({ tag: ++tag, suite: s.name, key: prev?.key ?? newKey(s, f.sdes.pad), keyTail: f.sdes.lifetime ? "|2^31" : "", params: "" });
+      lines.push({ tag: ++tag, suite: s.name, key: prev?.key ?? newKey(s, f.sdes.pad), keyTail: f.sdes.lifetime ? "|2^31" : "", params: sessionParams("", f.sdes.params) });
     }
     mB.sdesOut = lines.filter((c) => !pass.some((x) => x.tag === c.tag && x.suite === c.suite));
     out.crypto = lines.map(cryptoLine);

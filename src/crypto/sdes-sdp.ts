@@ -65,3 +65,30 @@ export function suiteAllowed(name: string, o: SdesOptions): boolean {
   if (o.onlySuites.size > 0 && !o.onlySuites.has(n)) return false;
   return true;
 }
+
+const PARAM_ORDER = ["UNENCRYPTED_SRTP", "UNENCRYPTED_SRTCP", "UNAUTHENTICATED_SRTP"];
+const PARAM_FLAGS: Record<string, [string, boolean]> = {
+  unencrypted_srtp: ["UNENCRYPTED_SRTP", true],
+  encrypted_srtp: ["UNENCRYPTED_SRTP", false],
+  unencrypted_srtcp: ["UNENCRYPTED_SRTCP", true],
+  encrypted_srtcp: ["UNENCRYPTED_SRTCP", false],
+  unauthenticated_srtp: ["UNAUTHENTICATED_SRTP", true],
+  authenticated_srtp: ["UNAUTHENTICATED_SRTP", false],
+};
+
+/**
+ * SDES session parameters after the `SDES` flags (`unencrypted_srtp`, `encrypted_srtcp`, ...) are
+ * applied to `base` (the offerer's own parameters, or none). Known ones in 10.5's order, others kept after.
+ */
+export function sessionParams(base: string, flags: ReadonlySet<string>): string {
+  const have = new Set(base.split(/\s+/).filter((x) => x !== ""));
+  for (const f of flags) {
+    const spec = PARAM_FLAGS[f];
+    if (!spec) continue;
+    if (spec[1]) have.add(spec[0]);
+    else have.delete(spec[0]);
+  }
+  const known = PARAM_ORDER.filter((p) => have.has(p));
+  const rest = [...have].filter((p) => !PARAM_ORDER.includes(p));
+  return [...known, ...rest].join(" ");
+}
