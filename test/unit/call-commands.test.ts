@@ -137,6 +137,17 @@ describe("call commands", () => {
     expect(ufrag(a3.sdp)).not.toBe(ufrag(a1.sdp));
   });
 
+  test("SDES: session parameter flags on our keys, the offerer's keys passed through first", () => {
+    const { h } = setup();
+    const sdp = OFFER.replace("RTP/AVP 0 8", "RTP/SAVP 0") + "a=crypto:5 AES_CM_128_HMAC_SHA1_80 inline:Qk0TvVeyfqfjFd/YebnyyklqSEhJntpVKV1KAhHa UNENCRYPTED_SRTCP\r\n";
+    const o = String(h.offer!({ "call-id": "c", "from-tag": "a", sdp, DTLS: "off", SDES: ["unencrypted_srtp", "encrypted_srtcp", "no-NULL_HMAC_SHA1_32"] }).sdp);
+    const crypto = o.split("\r\n").filter((l) => l.startsWith("a=crypto:"));
+    expect(crypto[0]).toBe("a=crypto:5 AES_CM_128_HMAC_SHA1_80 inline:Qk0TvVeyfqfjFd/YebnyyklqSEhJntpVKV1KAhHa UNENCRYPTED_SRTP");
+    expect(crypto[1]).toMatch(/^a=crypto:6 AEAD_AES_256_GCM inline:[A-Za-z0-9+\/]{59} UNENCRYPTED_SRTP$/);
+    expect(crypto.some((l) => l.includes("NULL_HMAC_SHA1_32"))).toBe(false);
+    expect(crypto.length).toBe(11);
+  });
+
   test("statistics counts sessions", () => {
     const { h } = setup();
     h.offer!({ "call-id": "c1", "from-tag": "a", sdp: OFFER });
