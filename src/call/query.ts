@@ -4,6 +4,7 @@ import type { NgDict, NgValue } from "../control/types.ts";
 import type { CallEngine } from "./engine.ts";
 import type { Call, Media, Monologue } from "./model.ts";
 import { mediaTotals, streamStatus } from "../media/status.ts";
+import { kernelStatistics } from "../kernel/status.ts";
 
 const sec = (ms: number) => Math.floor(ms / 1000);
 
@@ -165,6 +166,8 @@ export function statisticsReply(engine: CallEngine): NgDict {
         media_userspace: mt?.media.userspace ?? 0,
         media_kernel: mt?.media.kernel ?? 0,
         media_mixed: mt?.media.mixed ?? 0,
+        // ours, not in 10.5: whether forwarding reaches the kernel, and how often a rule fell back to userspace
+        ...kernelStatistics(),
       },
       totalstatistics: {
         uptime: String(sec(Date.now() - engine.started)),
