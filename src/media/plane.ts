@@ -14,7 +14,7 @@ import { callTimeout, type TimeoutKind } from "./timeouts.ts";
 import { setMediaTotalsSource } from "./status.ts";
 
 export type MediaConfig = Pick<Config, "portMin" | "portMax" | "tos" | "endpointLearning" | "timeout" | "silentTimeout" | "finalTimeout" | "offerTimeout"> &
-  Partial<Pick<Config, "dtlsMtu" | "dtlsCertCipher" | "dtlsRsaKeySize" | "dtlsSignature" | "dtlsCiphers">>;
+  Partial<Pick<Config, "dtlsMtu" | "dtlsCertCipher" | "dtlsRsaKeySize" | "dtlsSignature" | "dtlsCiphers" | "numThreads">>;
 
 export interface MediaPlaneOptions {
   log?: { info(m: string): void; warning(m: string): void };
@@ -54,7 +54,8 @@ export class MediaPlane {
 
   /** Start the shim and build the plane; throws when the shim cannot be loaded. */
   static async start(config: MediaConfig, opts: MediaPlaneOptions = {}): Promise<MediaPlane> {
-    const shim = await initMediaSockets();
+    // `--num-threads`: rtpengine's worker threads read media; ours are the shim's receive threads
+    const shim = await initMediaSockets({ threads: Math.min(16, Math.max(1, config.numThreads ?? 1)) });
     const ports = new ShimPortAllocator({ minPort: config.portMin, maxPort: config.portMax, tos: config.tos });
     const fast = opts.fastPath ?? fastPathEnabled();
     // kernel: with a table every rule goes to the kernel (falling back to the shim per rule), else to the shim

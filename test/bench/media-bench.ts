@@ -1,7 +1,7 @@
 // Media relay benchmark: rtpload --mode media (500 calls, 50k pps) against our daemon (fast path on/off) and the reference, interleaved.
 //
 //   bun test/bench/media-bench.ts [--ours CMD] [--reference PATH] [--reps 3] [--calls 500] [--pps 50]
-//                                 [--duration 10] [--warmup 4] [--ref-threads 1] [--only ours-fast,ours-slow,reference]
+//                                 [--duration 10] [--warmup 4] [--threads 1] [--only ours-fast,ours-slow,reference]
 //
 // Benchmark only, not part of the test run; needs root (each daemon runs in its own throw-away
 // network namespace, rtpload inside it). rtpload is built from /work/shared/tools/rtpload into a
@@ -26,7 +26,8 @@ const { values: opt } = parseArgs({
     pps: { type: "string", default: "50" },
     duration: { type: "string", default: "10" },
     warmup: { type: "string", default: "4" },
-    "ref-threads": { type: "string", default: "1" },
+    /** --num-threads for every daemon: the reference's workers, our shim receive threads */
+    threads: { type: "string", default: "1" },
     only: { type: "string", default: "ours-fast,ours-slow,reference" },
     "state-calls": { type: "string", default: "1000" },
   },
@@ -54,11 +55,11 @@ interface Target {
 }
 const only = new Set(opt.only!.split(","));
 const targets: Target[] = [];
-if (only.has("ours-fast")) targets.push({ id: "ours-fast", name: "ours, fast path", cmd: opt.ours!, extra: [], env: { RTPENGINE_TS_FASTPATH: "1" } });
-if (only.has("ours-slow")) targets.push({ id: "ours-slow", name: "ours, slow path only", cmd: opt.ours!, extra: [], env: { RTPENGINE_TS_FASTPATH: "0" } });
+if (only.has("ours-fast")) targets.push({ id: "ours-fast", name: "ours, fast path", cmd: opt.ours!, extra: [`--num-threads=${opt.threads}`], env: { RTPENGINE_TS_FASTPATH: "1" } });
+if (only.has("ours-slow")) targets.push({ id: "ours-slow", name: "ours, slow path only", cmd: opt.ours!, extra: [`--num-threads=${opt.threads}`], env: { RTPENGINE_TS_FASTPATH: "0" } });
 if (only.has("reference")) {
   if (existsSync(opt.reference!)) {
-    targets.push({ id: "reference", name: `rtpengine 10.5 (${opt["ref-threads"]} thr)`, cmd: opt.reference!, extra: [`--num-threads=${opt["ref-threads"]}`], env: {} });
+    targets.push({ id: "reference", name: `rtpengine 10.5`, cmd: opt.reference!, extra: [`--num-threads=${opt.threads}`], env: {} });
   } else console.error(`media-bench: reference ${opt.reference} not installed; measuring ours only`);
 }
 
@@ -175,7 +176,7 @@ function fmt(x: number, d = 0): string {
 
 function printTable(): void {
   const target = Number(opt.calls) * 2 * Number(opt.pps);
-  console.log(`\nrtpload media: ${opt.calls} calls, ${target} pps offered, ${opt.duration} s after ${opt.warmup} s warm-up; median of ${opt.reps} interleaved runs; ours: \`${opt.ours}\`\n`);
+  console.log(`\nrtpload media: ${opt.calls} calls, ${target} pps offered, ${opt.duration} s after ${opt.warmup} s warm-up; median of ${opt.reps} interleaved runs; --num-threads=${opt.threads} for all; ours: \`${opt.ours}\`\n`);
   console.log("| daemon | forwarded pps | loss % | proxy CPU µs/pkt | proxy CPU % | p50 µs | p99 µs | RSS idle MiB | RSS KiB/call under load | RSS KiB/call at rest |");
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const t of targets) {

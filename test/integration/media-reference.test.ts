@@ -42,9 +42,9 @@ async function outcome(d: Ng, run: Scenario): Promise<string> {
   try {
     await run(d, { a, a2, b });
     await settle();
-    // first payload byte each phone saw (silence, echo) and whether SSRCs were kept
-    const first = (p: Phone) => (p.got[0] ? `/${p.got[0].data[12]}` : "");
-    return `a=${a.got.length}${first(a)} a2=${a2.got.length}${first(a2)} b=${b.got.length}${first(b)}`;
+    // what each phone got: payload byte 12 of every packet (silence, RTCP has none), sorted: order across sockets is not kept
+    const seen = (p: Phone) => p.got.map((x) => x.data[12] ?? -1).sort((x, y) => x - y).join(",");
+    return `a=[${seen(a)}] a2=[${seen(a2)}] b=[${seen(b)}]`;
   } finally {
     a.close();
     a2.close();
