@@ -35,6 +35,8 @@ interface SecureStream {
   /** index 0: RTP port (and muxed RTCP), 1: RTCP port (DTLS only; SDES uses 0 for both) */
   ctx: [Contexts | null, Contexts | null];
   dtls: [DtlsLeg | null, DtlsLeg | null];
+  /** made by a ClientHello before the answer (we offered actpass): the answer confirms or replaces it */
+  early: boolean;
 }
 
 export interface SecureCounters {
@@ -109,6 +111,7 @@ export class SecureMedia {
         const cur = this.streams.get(m);
         const want = m.port === null ? null : m.secure;
         if (cur && sameSpec(cur.spec, want)) continue;
+        if (cur && cur.early && want && this.confirmEarly(cur, want)) continue;
         if (cur) this.free(m, cur);
         if (want) this.create(m, want);
       }
@@ -129,7 +132,8 @@ export class SecureMedia {
     const s = this.streams.get(m);
     if (!s) return data;
     const c = (rtcpPort ? s.ctx[1] : null) ?? s.ctx[0];
-    if (!c || data.byteLength > MAX_PACKET) {
+    // (an early association is not trusted with media until the answer confirmed its certificate)
+    if (!c || s.early || data.byteLength > MAX_PACKET) {
       this.counters.notReady++;
       return null;
     }
@@ -148,7 +152,8 @@ export class SecureMedia {
     const s = this.streams.get(m);
     if (!s) return data;
     const c = (rtcpPort ? s.ctx[1] : null) ?? s.ctx[0];
-    if (!c || data.byteLength > MAX_PACKET) {
+    // (an early association is not trusted with media until the answer confirmed its certificate)
+    if (!c || s.early || data.byteLength > MAX_PACKET) {
       this.counters.notReady++;
       return null;
     }
@@ -165,8 +170,13 @@ export class SecureMedia {
   /** A DTLS datagram from m's endpoint. */
   dtls(m: Media, rtcpPort: boolean, sock: MediaSocket, src: Endpoint, data: Uint8Array): void {
     this.counters.dtlsIn++;
-    const s = this.streams.get(m);
+    let s = this.streams.get(m);
     const comp = rtcpPort && !m.rtcpMuxActive ? 1 : 0;
+    // we offered actpass and the answerer's ClientHello beats its answer: we are passive, as the answer will say
+    if (!s && m.secure === null && m.dtlsFingerprintHash !== null && m.port !== null && isClientHello(data)) {
+      s = { spec: { kind: "dtls", role: "passive", fingerprint: null }, ctx: [null, null], dtls: [null, null], early: true };
+      this.streams.set(m, s);
+    }
     if (!s || s.spec.kind !== "dtls") {
       this.counters.dtlsRejected++;
       return;
@@ -212,7 +222,7 @@ export class SecureMedia {
   // ------------------------------------------------------------ internals
 
   private create(m: Media, spec: SecureSpec): void {
-    const s: SecureStream = { spec, ctx: [null, null], dtls: [null, null] };
+    const s: SecureStream = { spec, ctx: [null, null], dtls: [null, null], early: false };
     this.streams.set(m, s);
     if (spec.kind === "sdes") {
       try {
@@ -227,6 +237,22 @@ export class SecureMedia {
       s.dtls[0] = this.startLeg(m, s, 0);
       if (!m.rtcpMuxActive) s.dtls[1] = this.startLeg(m, s, 1);
     }
+  }
+
+  /** The answer settled a passive role: an early association stays if the peer's certificate matches (or is still to come). */
+  private confirmEarly(s: SecureStream, want: SecureSpec): boolean {
+    if (want.kind !== "dtls" || want.role !== "passive") return false;
+    const fp = want.fingerprint ? parseFingerprint(want.fingerprint) : undefined;
+    for (const leg of s.dtls) {
+      if (!leg || !fp) continue;
+      const seen = leg.conn.peerFingerprint(fp.hash);
+      if (seen) {
+        if (Buffer.compare(Buffer.from(seen.bytes), Buffer.from(fp.bytes)) !== 0) return false;
+      } else leg.conn.expect(fp);
+    }
+    s.spec = want;
+    s.early = false;
+    return true;
   }
 
   private sdesContext(c: SdesCrypto): SrtpContext {

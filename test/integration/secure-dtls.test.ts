@@ -192,6 +192,35 @@ describe("DTLS-SRTP media", () => {
     await d.ng({ command: "delete", "call-id": callId });
   });
 
+  test("the answerer's ClientHello before its answer (we offered actpass): handshake done early, media after the answer", async () => {
+    const a = await Phone.open(H);
+    const b = await DtlsPeer.open("active");
+    closers.push(a, b);
+    const callId = `dtls-${process.pid}-${++seq}`;
+    const o = await d.ng({ command: "offer", "call-id": callId, "from-tag": "A", "transport-protocol": "UDP/TLS/RTP/SAVPF", sdp: sdp(a.port, "RTP/AVP") });
+    const body = o.sdp as string;
+    expect(body).toContain("a=setup:actpass");
+    b.conn.expect(parseFingerprint(/^a=fingerprint:(.*)$/m.exec(body)![1]!.trim())!);
+    const toB = mediaOf(body);
+    b.start(toB);
+    expect(await b.connected(800)).toBe(true); // no answer yet: the daemon took the passive role at once
+    const fp = engine.certificate.fingerprintValue("sha-256");
+    const an = await d.ng({ command: "answer", "call-id": callId, "from-tag": "A", "to-tag": "B", sdp: sdp(b.port, "UDP/TLS/RTP/SAVPF", [`fingerprint:${fp}`, "setup:active"]) });
+    expect(an.result).toBe("ok");
+    const toA = mediaOf(an.sdp as string);
+    const c = b.contexts();
+    const p = rtp(0x77, 1);
+    b.sock.send(protect(c.out, p), toB.port, toB.address);
+    expect(await a.waitFor(1)).toBe(1);
+    expect(a.got[0]!.data).toEqual(p);
+    const back = a.rtp();
+    a.send(toA.port, Buffer.from(back));
+    const end = Date.now() + 2000;
+    while (b.got.length < 1 && Date.now() < end) await Bun.sleep(10);
+    expect(unprotect(c.in, b.got[0]!)).toEqual(back);
+    await d.ng({ command: "delete", "call-id": callId });
+  });
+
   test("a peer whose certificate does not match its a=fingerprint gets no media through", async () => {
     const other = engine.lib.certificate();
     const { a, b, callId, toA } = await call("daemon-passive", other.fingerprintValue("sha-256"));
