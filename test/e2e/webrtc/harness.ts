@@ -21,12 +21,14 @@ const daemonArgv = sep >= 0 ? argv.slice(sep + 1) : [];
 let keepLogs = false;
 let dtlsMode = "";
 let mediaTimeoutS = 20;
+let holdS = 0; // keep media running this long after the thresholds are met
 let scenarios: ("out" | "in")[] = ["out", "in"];
 for (let i = 0; i < opts.length; i++) {
   const o = opts[i];
   if (o === "--keep-logs") keepLogs = true;
   else if (o === "--dtls") dtlsMode = opts[++i] ?? "";
   else if (o === "--timeout") mediaTimeoutS = Number(opts[++i]);
+  else if (o === "--hold") holdS = Number(opts[++i]);
   else if (o === "--scenario") {
     const v = opts[++i];
     scenarios = v === "out" ? ["out"] : v === "in" ? ["in"] : ["out", "in"];
@@ -146,6 +148,7 @@ type Stats = {
   pair: null | { state: string; local?: string; remote?: string; all?: string };
   inbound: null | { packetsReceived?: number; bytesReceived?: number; packetsLost?: number; jitter?: number; codecId?: string };
   outbound: null | { packetsSent?: number; bytesSent?: number; codecId?: string };
+  remoteOutbound: null | { packetsSent?: number; reportsSent?: number };
   codecs: Record<string, string>;
 };
 
@@ -190,8 +193,9 @@ function diagnose(s: Stats | null, ep: RtpEndpoint): string {
 const NEED = 25; // 0.5 s of 20 ms packets each way
 
 /** Both directions of media for one call; judges the browser's stats and what the endpoint got. */
-async function mediaPhase(name: string, callId: string, ep: RtpEndpoint, daemonSide: { address: string; port: number }, pt: number): Promise<void> {
+async function mediaPhase(name: string, callId: string, ep: RtpEndpoint, daemonSide: SdpMedia, pt: number): Promise<void> {
   ep.startSending(daemonSide.address, daemonSide.port, pt);
+  ep.startRtcp(daemonSide.address, daemonSide.rtcpPort);
   const tMedia = performance.now();
   const deadline = tMedia + mediaTimeoutS * 1000;
   let s: Stats | null = null;
@@ -199,6 +203,8 @@ async function mediaPhase(name: string, callId: string, ep: RtpEndpoint, daemonS
   let dtlsAt = 0;
   let inAt = 0;
   let outAt = 0;
+  let rtcpInAt = 0;
+  let rtcpOutAt = 0;
   while (performance.now() < deadline) {
     if (!alive(daemon)) throw new Error(`daemon exited (${daemon?.exitCode ?? daemon?.signalCode}) during the call\n${tail(daemonLog, 20)}`);
     s = await cdp!.evaluate<Stats>(`window.e2e.stats(${JSON.stringify(name)})`, 5000);
@@ -208,15 +214,22 @@ async function mediaPhase(name: string, callId: string, ep: RtpEndpoint, daemonS
     if (!dtlsAt && s.transport?.dtlsState === "connected") dtlsAt = now;
     if (!inAt && (s.inbound?.packetsReceived ?? 0) > 0) inAt = now;
     if (!outAt && ep.rx.packets > 0) outAt = now;
-    if ((s.inbound?.packetsReceived ?? 0) >= NEED && (s.outbound?.packetsSent ?? 0) >= NEED && ep.rx.packets >= NEED && s.peakRms > 0.01 && ep.rx.nonSilent > 0) break;
+    if (!rtcpInAt && s.remoteOutbound) rtcpInAt = now;
+    if (!rtcpOutAt && ep.rx.rtcpDemuxed > 0) rtcpOutAt = now;
+    const rtpDone = (s.inbound?.packetsReceived ?? 0) >= NEED && (s.outbound?.packetsSent ?? 0) >= NEED && ep.rx.packets >= NEED && s.peakRms > 0.01 && ep.rx.nonSilent > 0;
+    if (rtpDone && rtcpInAt && rtcpOutAt) break;
     await Bun.sleep(200);
   }
+  if (holdS > 0) {
+    await Bun.sleep(holdS * 1000);
+    s = await cdp!.evaluate<Stats>(`window.e2e.stats(${JSON.stringify(name)})`, 5000);
+  }
   const ms = (x: number) => (x ? `${(x / 1000).toFixed(2)}s` : "never");
-  mark(`${name}: media (ICE ${ms(iceAt)}, DTLS ${ms(dtlsAt)}, first RTP at the browser ${ms(inAt)}, at the endpoint ${ms(outAt)})`);
+  mark(`${name}: media (ICE ${ms(iceAt)}, DTLS ${ms(dtlsAt)}, first RTP at the browser ${ms(inAt)}, at the endpoint ${ms(outAt)}; first RTCP at the browser ${ms(rtcpInAt)}, at the endpoint ${ms(rtcpOutAt)})`);
 
   const rx = ep.rx;
   console.log(`  page events: ${s?.events.join(", ")}`);
-  console.log("  browser:", JSON.stringify({ transport: s?.transport, pair: s?.pair, inbound: s?.inbound, outbound: s?.outbound }));
+  console.log("  browser:", JSON.stringify({ transport: s?.transport, pair: s?.pair, inbound: s?.inbound, outbound: s?.outbound, remoteOutbound: s?.remoteOutbound }));
   console.log(
     "  endpoint:",
     JSON.stringify({
@@ -228,7 +241,10 @@ async function mediaPhase(name: string, callId: string, ep: RtpEndpoint, daemonS
       seqGaps: rx.seqGaps,
       nonSilent: rx.nonSilent,
       from: [...rx.from],
-      rtcp: rx.rtcpPackets,
+      rtcpOnRtpPort: rx.rtcpPackets,
+      rtcp: rx.rtcpDemuxed,
+      rtcpInvalid: rx.rtcpInvalid,
+      rtcpTypes: [...rx.rtcpTypes],
       stunOrDtls: rx.stunOrDtls,
     }),
   );
@@ -246,6 +262,8 @@ async function mediaPhase(name: string, callId: string, ep: RtpEndpoint, daemonS
   // sequence gaps are tolerated up to 10% (a loaded shared host; 10.5 showed a few too), reported always
   check("endpoint: one SSRC, (mostly) in sequence, from the daemon's port", rx.ssrcs.size === 1 && rx.seqGaps <= rx.packets / 10 && [...rx.from].every((f) => f === `${daemonSide.address}:${daemonSide.port}`), `${rx.ssrcs.size} SSRC(s), ${rx.seqGaps} gaps, from ${[...rx.from].join(",")}`);
   check("endpoint: no STUN/DTLS leaked to the plain side", rx.stunOrDtls === 0, String(rx.stunOrDtls));
+  check("endpoint: the browser's RTCP arrives demuxed on the RTCP port, as plain RTCP (SRTCP decrypted)", rx.rtcpDemuxed > 0 && rx.rtcpInvalid === 0 && rx.rtcpPackets === 0, `${rx.rtcpDemuxed} valid, ${rx.rtcpInvalid} invalid on port+1 (types ${[...rx.rtcpTypes].join(",")}); ${rx.rtcpPackets} on the RTP port`);
+  check("browser: the endpoint's RTCP sender reports arrive (remote-outbound-rtp)", (s?.remoteOutbound?.reportsSent ?? 0) > 0, JSON.stringify(s?.remoteOutbound));
 
   // the daemon's own view, for the report
   try {

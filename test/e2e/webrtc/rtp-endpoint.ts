@@ -5,6 +5,8 @@ export interface SdpMedia {
   address: string;
   port: number;
   proto: string;
+  /** a=rtcp port if given, else port + 1 */
+  rtcpPort: number;
   payloadTypes: number[];
   rtpmap: Map<number, string>;
 }
@@ -19,11 +21,13 @@ export function parseAudio(sdp: string): SdpMedia | null {
       if (m) break;
       const f = l.slice(2).split(" ");
       if (f[0] !== "audio") continue;
-      m = { address: sessionAddr, port: Number(f[1]), proto: f[2] ?? "", payloadTypes: f.slice(3).map(Number), rtpmap: new Map() };
+      m = { address: sessionAddr, port: Number(f[1]), proto: f[2] ?? "", rtcpPort: Number(f[1]) + 1, payloadTypes: f.slice(3).map(Number), rtpmap: new Map() };
     } else if (l.startsWith("c=")) {
       const addr = l.split(" ")[2] ?? "";
       if (m) m.address = addr;
       else sessionAddr = addr;
+    } else if (m && l.startsWith("a=rtcp:")) {
+      m.rtcpPort = Number(l.slice(7).split(" ")[0]);
     } else if (m && l.startsWith("a=rtpmap:")) {
       const [pt, enc] = l.slice(9).split(" ");
       m.rtpmap.set(Number(pt), enc ?? "");
@@ -72,7 +76,13 @@ export interface ReceivedSummary {
   nonSilent: number;
   firstAt: number | null;
   from: Set<string>;
+  /** RTCP on the RTP port (should have been demuxed by the daemon). */
   rtcpPackets: number;
+  /** Packets on the RTCP port (port + 1): valid plain compound RTCP, and anything else. */
+  rtcpDemuxed: number;
+  rtcpInvalid: number;
+  rtcpTypes: Set<number>;
+  rtcpFirstAt: number | null;
   stunOrDtls: number;
 }
 
@@ -81,6 +91,7 @@ export class RtpEndpoint {
   readonly rtcp: dgram.Socket;
   port = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
+  private rtcpTimer: ReturnType<typeof setInterval> | null = null;
   private seq = Math.floor(Math.random() * 65535);
   private ts = Math.floor(Math.random() * 2 ** 31);
   private readonly ssrc = Math.floor(Math.random() * 2 ** 32) >>> 0;
@@ -98,6 +109,10 @@ export class RtpEndpoint {
     firstAt: null,
     from: new Set(),
     rtcpPackets: 0,
+    rtcpDemuxed: 0,
+    rtcpInvalid: 0,
+    rtcpTypes: new Set(),
+    rtcpFirstAt: null,
     stunOrDtls: 0,
   };
 
@@ -117,13 +132,34 @@ export class RtpEndpoint {
         const ep = new RtpEndpoint(rtp, rtcp);
         ep.port = base;
         rtp.on("message", (msg, rinfo) => ep.onRtp(msg, `${rinfo.address}:${rinfo.port}`));
-        rtcp.on("message", () => ep.rx.rtcpPackets++);
+        rtcp.on("message", (msg) => ep.onRtcp(msg));
         return ep;
       }
       rtp.close();
       rtcp.close();
     }
     throw new Error("could not bind an RTP port pair");
+  }
+
+  /** A plain compound RTCP packet: each part version 2, PT 200-207, lengths adding up exactly (SRTCP would leave index + tag over). */
+  private onRtcp(msg: Buffer): void {
+    const rx = this.rx;
+    let off = 0;
+    const types: number[] = [];
+    while (off + 4 <= msg.length) {
+      if (msg[off]! >> 6 !== 2) break;
+      const pt = msg[off + 1]!;
+      if (pt < 200 || pt > 207) break;
+      types.push(pt);
+      off += 4 * (msg.readUInt16BE(off + 2) + 1);
+    }
+    if (off !== msg.length || types.length === 0) {
+      rx.rtcpInvalid++;
+      return;
+    }
+    rx.rtcpDemuxed++;
+    rx.rtcpFirstAt ??= performance.now();
+    for (const t of types) rx.rtcpTypes.add(t);
   }
 
   private onRtp(msg: Buffer, from: string): void {
@@ -223,9 +259,45 @@ export class RtpEndpoint {
     }, 20);
   }
 
+  /** Compound RTCP: a sender report and an SDES CNAME, for our stream. */
+  senderReport(): Buffer {
+    const sr = Buffer.alloc(28);
+    sr[0] = 0x80;
+    sr[1] = 200;
+    sr.writeUInt16BE(6, 2);
+    sr.writeUInt32BE(this.ssrc, 4);
+    const ntp = Date.now() / 1000 + 2208988800;
+    sr.writeUInt32BE(Math.floor(ntp) >>> 0, 8);
+    sr.writeUInt32BE(Math.floor((ntp % 1) * 2 ** 32) >>> 0, 12);
+    sr.writeUInt32BE(this.ts >>> 0, 16);
+    sr.writeUInt32BE(this.sent >>> 0, 20);
+    sr.writeUInt32BE((this.sent * 160) >>> 0, 24);
+    const cname = Buffer.from("plain-ep@127.0.0.1");
+    const chunkLen = 4 + 2 + cname.length + 1;
+    const padded = Math.ceil(chunkLen / 4) * 4;
+    const sdes = Buffer.alloc(4 + padded);
+    sdes[0] = 0x81;
+    sdes[1] = 202;
+    sdes.writeUInt16BE(padded / 4, 2);
+    sdes.writeUInt32BE(this.ssrc, 4);
+    sdes[8] = 1; // CNAME
+    sdes[9] = cname.length;
+    cname.copy(sdes, 10);
+    return Buffer.concat([sr, sdes]);
+  }
+
+  /** Send a sender report now and every `everyMs` to addr:port (the daemon's RTCP port). */
+  startRtcp(addr: string, port: number, everyMs = 500): void {
+    const send = () => this.rtcp.send(this.senderReport(), port, addr);
+    send();
+    this.rtcpTimer = setInterval(send, everyMs);
+  }
+
   close(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.rtcpTimer) clearInterval(this.rtcpTimer);
     this.timer = null;
+    this.rtcpTimer = null;
     for (const s of [this.rtp, this.rtcp]) {
       try {
         s.close();
