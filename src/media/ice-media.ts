@@ -52,7 +52,8 @@ export class IceMedia {
         const cur = this.streams.get(m);
         const p = m.peer;
         // the agent exists as soon as we gave the endpoint our credentials: its checks may come before its answer does
-        const can = m.iceEnabled && m.port !== null && m.ice !== null && (!p || p.port !== 0);
+        // (an endpoint whose SDP has no ICE gets none from us: its media goes where learning says)
+        const can = m.iceEnabled && m.port !== null && m.ice !== null && (!p || (p.port !== 0 && p.hasIce));
         if (!can) {
           if (cur) this.drop(m, cur);
           continue;

@@ -111,6 +111,28 @@ describe("ICE on media ports", () => {
     await d.ng({ command: "delete", "call-id": callId });
   });
 
+  test("ICE offerer, the answerer is offered ICE but answers without: no ICE towards it, media flows", async () => {
+    const a = await IcePeer.open();
+    const b = await Phone.open(H);
+    closers.push(a, b);
+    const callId = `ice-${process.pid}-${++seq}`;
+    const o = await d.ng({ command: "offer", "call-id": callId, "from-tag": "A", sdp: sdp(a.port, a.sdpLines()) });
+    expect(o.sdp as string).toContain("a=ice-ufrag:");
+    const an = await d.ng({ command: "answer", "call-id": callId, "from-tag": "A", "to-tag": "B", sdp: sdp(b.port) });
+    const toA = mediaOf(an.sdp as string), toB = mediaOf(o.sdp as string);
+    a.start(an.sdp as string, true);
+    expect(await a.selected()).toBe(true);
+    const pa = Buffer.alloc(172, 4);
+    pa[0] = 0x80;
+    a.sock.send(pa, toA.port, toA.address);
+    expect(await b.waitFor(1)).toBe(1);
+    b.send(toB.port);
+    const end = Date.now() + 2000;
+    while (a.media.length < 1 && Date.now() < end) await Bun.sleep(10);
+    expect(a.media.length).toBe(1);
+    await d.ng({ command: "delete", "call-id": callId });
+  });
+
   test("ICE=force towards a plain offerer: the ICE answerer's checks complete and media flows", async () => {
     const a = await Phone.open(H);
     const b = await IcePeer.open();
