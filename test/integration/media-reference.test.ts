@@ -139,3 +139,38 @@ describe("media outcomes match rtpengine 10.5", () => {
     expect(await outcome(ours.slow!, run)).toBe(want);
   });
 });
+
+describe("learning modes match rtpengine 10.5 (within the 3 s learning window)", () => {
+  // A's SDP names phone a; a sends first, then a2 (same address, other port); where does B's media go?
+  const order: Scenario = async (d, { a, a2, b }) => {
+    const c = await setupCall(d, a, b);
+    await a.burst(c.toA.port, 2, 5);
+    await settle();
+    await a2.burst(c.toA.port, 2, 5);
+    await settle();
+    await b.burst(c.toB.port, 3, 5);
+  };
+  for (const mode of ["heuristic", "delayed", "off"]) {
+    test(`--endpoint-learning=${mode}`, async () => {
+      if (!have) return console.warn(`skipped: ${REFERENCE} not installed`);
+      const ng = await freePort();
+      const args = [`--endpoint-learning=${mode}`, "--delete-delay=0"];
+      const proc = Bun.spawn([REFERENCE, "--config-file=none", "--table=-1", "--foreground", "-E", "-L", "3", "-i", "127.0.0.1",
+        `--listen-ng=127.0.0.1:${ng}`, "--port-min=47500", "--port-max=47999", ...args], { stdout: "ignore", stderr: "ignore" });
+      const mine = await spawnDaemon({ args: ["--port-min=46500", "--port-max=46999", ...args] });
+      try {
+        let up = false;
+        for (let i = 0; i < 50 && !up; i++) up = (await rawUdp("127.0.0.1", ng, "up d7:command4:pinge", 100)) !== null;
+        expect(up).toBe(true);
+        const want = await outcome({ ng: (dict, o) => ngUdp("127.0.0.1", ng, dict, o) }, order);
+        const got = await outcome(mine, order);
+        if (process.env["MEDIA_DIFF_VERBOSE"]) console.log(mode, want, got);
+        expect(got).toBe(want);
+      } finally {
+        proc.kill("SIGTERM");
+        await proc.exited;
+        await mine.stop();
+      }
+    });
+  }
+});
