@@ -41,3 +41,10 @@ pkill -x redis-server 2>/dev/null || true
 if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+
+# Deno 2 for the compatibility tests, outside package.json: this registry serves only the linux-x64 build of
+# its per-platform packages, so a lock file naming deno cannot pass `npm ci`.
+if [ ! -x .cache/deno/node_modules/.bin/deno ]; then
+  mkdir -p .cache/deno
+  npm install --prefix .cache/deno --no-audit --no-fund --no-save deno@2.9.6 >/dev/null
+fi

@@ -16,7 +16,11 @@ import type { NgDict } from "../../src/control/types.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 export const BUN = process.execPath;
-export const DENO = resolve(REPO, "node_modules/.bin/deno");
+/** Deno 2 for the compatibility tests: scripts/setup-test-deps.sh installs it into .cache/deno (the npm registry here
+ * lacks its other-platform packages, so it cannot sit in package-lock.json); RTPENGINE_TS_DENO overrides. */
+export const DENO = process.env["RTPENGINE_TS_DENO"] ??
+  [resolve(REPO, ".cache/deno/node_modules/.bin/deno"), resolve(REPO, "node_modules/.bin/deno")].find((p) => existsSync(p)) ??
+  resolve(REPO, ".cache/deno/node_modules/.bin/deno");
 /** the compiled daemon; RTPENGINE_TS_BINARY overrides (e.g. a build elsewhere) */
 export const BINARY = process.env["RTPENGINE_TS_BINARY"] ?? resolve(REPO, "dist/rtpengine");
 

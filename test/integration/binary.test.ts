@@ -1,4 +1,5 @@
 // Integration: the shim embedded in a `bun build --compile` executable, run from an empty directory under `env -i`; and under Deno.
+import { DENO } from "../helpers/daemon.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
@@ -67,7 +68,7 @@ describe("single executable", () => {
 describe("deno", () => {
   test("the same self-test passes under Deno (Deno.dlopen, UnsafeCallback.threadSafe)", () => {
     if (!existsSync(join(root, "ffi/build/librtpe_shim.so"))) run("sh", [join(root, "ffi/build.sh")]);
-    const r = run(join(bin, "deno"), ["run", "-A", entry, "--self-test-shim"], {
+    const r = run(DENO, ["run", "-A", entry, "--self-test-shim"], {
       env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", DENO_NO_UPDATE_CHECK: "1" },
     });
     expect(r).toMatchObject({ code: 0, out: expect.stringMatching(/shim: deno loaded.*shim: ok/s) });
@@ -91,7 +92,7 @@ await new Promise((r) => setTimeout(r, 100));
 console.log(JSON.stringify({ during, delivered }));
 await shutdownMediaSockets();
 `);
-    const r = run(join(bin, "deno"), ["run", "-A", script], {
+    const r = run(DENO, ["run", "-A", script], {
       env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", DENO_NO_UPDATE_CHECK: "1" },
     });
     expect(r).toMatchObject({ code: 0 });

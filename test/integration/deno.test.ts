@@ -9,7 +9,7 @@ setDefaultTimeout(30_000);
 describe("daemon under Deno", () => {
   test("answers ping (UDP, TCP, HTTP, WebSocket), a malformed request, the CLI, SIGUSR1, and exits 0 on SIGTERM", async () => {
     if (!existsSync(DENO)) {
-      console.warn(`skipped: ${DENO} not installed (npm dependency "deno")`);
+      console.warn(`skipped: ${DENO} not installed (scripts/setup-test-deps.sh puts it in .cache/deno)`);
       return;
     }
     // Deno type-checks nothing here but compiles the graph on first start: allow it time

@@ -495,7 +495,7 @@ test("SIGTERM with a call up: the media plane stops cleanly (exit 0), ports rele
 });
 
 test("under Deno the media plane relays too (both planes)", async () => {
-  if (!existsSync(DENO)) return console.warn("skipped: no deno in node_modules/.bin");
+  if (!existsSync(DENO)) return console.warn("skipped: deno not installed (scripts/setup-test-deps.sh puts it in .cache/deno)");
   for (const fast of [true, false]) {
     const d = await spawnDaemon({ runtime: "deno", args: ["--endpoint-learning=immediate", "--port-min=45200", "--port-max=45299"], env: { RTPENGINE_TS_FASTPATH: fast ? "1" : "0" } });
     const a = await Phone.open(), b = await Phone.open();
