@@ -15,6 +15,16 @@ export function wireSecureMedia(relay: MediaRelay, ports: ShimPortAllocator, shi
       ciphers: config.dtlsCiphers || undefined,
     });
     relay.secure = new SecureMedia(libs, { mtu: config.dtlsMtu, route: (m, rtcp) => relay.routeTo(m, rtcp), log: (m) => log?.warning(m) });
+    log?.info(`SRTP/DTLS ready (${libs.path}), DTLS fingerprint ${libs.dtls.certificate.fingerprintValue("sha-256")}`);
+    // a fresh certificate once half of its lifetime is gone; associations keep the one they were made with
+    const rotate = setInterval(() => {
+      try {
+        if (libs.dtls.rotateIfDue()) log?.info(`DTLS certificate rotated, fingerprint ${libs.dtls.certificate.fingerprintValue("sha-256")}`);
+      } catch (e) {
+        log?.warning(`DTLS certificate rotation failed: ${(e as Error).message}`);
+      }
+    }, 3600_000);
+    (rotate as { unref?: () => void }).unref?.();
   } catch (e) {
     log?.warning(`SRTP/DTLS unavailable, secure media is not translated: ${(e as Error).message}`);
   }
