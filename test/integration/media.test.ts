@@ -338,7 +338,11 @@ for (const fast of [true, false]) {
       const c = await setupCall(d, a, b);
       expect(await portFree(H, c.toA.port)).toBe(false);
       expect(await portFree(H, c.toB.port + 1)).toBe(false);
-      await d.ng({ command: "delete", "call-id": c.callId, "from-tag": "A" });
+      await a.burst(c.toA.port, 30, 1);
+      expect(await b.waitFor(30)).toBe(30);
+      // the delete reply carries the final counters, fast-path ones included
+      const del = await d.ng({ command: "delete", "call-id": c.callId, "from-tag": "A" });
+      expect((del.totals as { RTP: { packets: number } }).RTP.packets).toBe(30);
       for (const p of [c.toA.port, c.toA.port + 1, c.toB.port, c.toB.port + 1]) expect(await portFree(H, p)).toBe(true);
     });
   });
