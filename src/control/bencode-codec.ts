@@ -189,13 +189,35 @@ function putAscii(s: string): void {
   at += scratch.latin1Write(s, at);
 }
 
+/** Decimal digits of a non-negative safe integer (capacity already ensured). */
+function putUint(n: number): void {
+  if (n < 10) {
+    scratch[at++] = 0x30 + n;
+    return;
+  }
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  let x = n;
+  for (let i = at + digits - 1; i >= at; i--) {
+    scratch[i] = 0x30 + (x % 10);
+    x = Math.floor(x / 10);
+  }
+  at += digits;
+}
+
+/** Strings up to this length are copied by a JS loop (cheaper than a native call). */
+const SHORT_STRING = 32;
+
 /** A byte string given as latin1 text: "<len>:<bytes>". */
 function putLatin1String(s: string): void {
   const n = s.length;
-  ensure(n + 12);
-  at += scratch.latin1Write(String(n), at);
+  ensure(n + 24);
+  putUint(n);
   scratch[at++] = COLON;
-  at += scratch.latin1Write(s, at);
+  if (n <= SHORT_STRING) {
+    for (let i = 0; i < n; i++) scratch[at + i] = s.charCodeAt(i); // the low byte, as latin1 encoding keeps
+    at += n;
+  } else at += scratch.latin1Write(s, at);
 }
 
 /** A dictionary key: UTF-8 (the bencode package encodes keys as text). */
@@ -218,9 +240,13 @@ function putValue(v: NgValue, depth: number): void {
   if (typeof v === "string") return putLatin1String(v);
   if (typeof v === "number") {
     const n = Number.isFinite(v) ? Math.trunc(v) : 0;
-    putByte(I);
-    putAscii(Number.isSafeInteger(n) ? String(n) : BigInt(n).toString());
-    return putByte(E);
+    ensure(24);
+    scratch[at++] = I;
+    if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) putUint(n);
+    else putAscii(Number.isSafeInteger(n) ? String(n) : BigInt(n).toString());
+    ensure(1);
+    scratch[at++] = E;
+    return;
   }
   if (Array.isArray(v)) {
     putByte(L);

@@ -82,7 +82,7 @@ describe("bencode codec", () => {
   });
 
   test("encoder matches the package on odd values", () => {
-    const dict = { n: 2.7, m: -0.5, inf: Infinity, nan: NaN, huge: 1e21, neg: -123456789012345678, u: undefined, nul: null, wide: "\u0100\u20ac\uffff", key: "v" } as unknown as NgDict;
+    const dict = { n: 2.7, m: -0.5, inf: Infinity, nan: NaN, huge: 1e21, neg: -123456789012345678, u: undefined, nul: null, wide: "\u0100\u20ac\uffff", wideLong: "\u0101x\u20ac".repeat(40), zero: -0, key: "v" } as unknown as NgDict;
     expect(encodeBencode(dict).toString("latin1")).toBe(refEncode(dict).toString("latin1"));
     expect(encodeBencode({ "\u00e9t\u00e9": "x", "\u6f22": 1 }).toString("latin1")).toBe(refEncode({ "\u00e9t\u00e9": "x", "\u6f22": 1 }).toString("latin1"));
     expect(encodeBencode({ a: 1 }, "cookie ").toString()).toBe("cookie d1:ai1ee");
