@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # WebRTC end-to-end: headless Chromium (ICE, DTLS-SRTP, rtcp-mux) bridged by the media proxy to a plain RTP/AVP endpoint.
 #
-#   bash test/e2e/webrtc/run.sh [--daemon CMD] [--scenario out|in|both] [--dtls passive|active] [--timeout S] [--keep-logs]
+#   bash test/e2e/webrtc/run.sh [--daemon CMD] [--scenario out|in|both] [--dtls passive|active] [--timeout S] [--hold S] [--keep-logs]
 #   CMD: dist/rtpengine (default), "bun src/main.ts", or /usr/bin/rtpengine (the reference, 10.5)
 # Scenarios: out = the browser calls a plain RTP/AVP phone, in = the phone calls the browser (default both).
 # Needs chromium (apt-get install -y chromium). Loopback only. Exit 0 = PASS, 1 = FAIL, 2 = usage.
@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --daemon) DAEMON=$2; shift 2 ;;
     --daemon=*) DAEMON=${1#--daemon=}; shift ;;
-    --dtls|--timeout|--scenario) HARGS+=("$1" "$2"); shift 2 ;;
+    --dtls|--timeout|--scenario|--hold) HARGS+=("$1" "$2"); shift 2 ;;
     --keep-logs) HARGS+=("$1"); shift ;;
     -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
