@@ -30,6 +30,10 @@ function fail(what: string, at: number): never {
 
 const utf8 = new TextDecoder(); // same defaults as the bencode package's key decoding (non-fatal, BOM stripped)
 
+const KEY_CACHE_SIZE = 512;
+const KEY_CACHE_MAX_LEN = 40;
+const keyCache: Array<string | undefined> = new Array(KEY_CACHE_SIZE).fill(undefined);
+
 class Decoder {
   pos = 0;
   constructor(
@@ -140,15 +144,36 @@ class Decoder {
     const start = this.pos;
     this.pos = end;
     let ascii = true;
+    let h = end - start;
     for (let i = start; i < end; i++) {
-      if (b[i]! >= 0x80) {
+      const c = b[i]!;
+      if (c >= 0x80) {
         ascii = false;
         break;
       }
+      h = Math.imul(h ^ c, 0x01000193);
     }
-    if (ascii) return b.latin1Slice(start, end);
-    const text = utf8.decode(b.subarray(start, end));
-    return text.includes("\uFFFD") ? b.hexSlice(start, end) : text;
+    if (!ascii) {
+      const text = utf8.decode(b.subarray(start, end));
+      return text.includes("\uFFFD") ? b.hexSlice(start, end) : text;
+    }
+    if (end - start > KEY_CACHE_MAX_LEN) return b.latin1Slice(start, end);
+    // The same few dozen keys arrive in every request: reuse their strings (already atomized as property names).
+    const slot = (h >>> 0) & (KEY_CACHE_SIZE - 1);
+    const cached = keyCache[slot];
+    if (cached !== undefined && cached.length === end - start) {
+      let same = true;
+      for (let i = 0; i < cached.length; i++) {
+        if (cached.charCodeAt(i) !== b[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return cached;
+    }
+    const k = b.latin1Slice(start, end);
+    keyCache[slot] = k;
+    return k;
   }
 }
 
