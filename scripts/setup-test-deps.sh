@@ -16,6 +16,8 @@ APT_PACKAGES=(
   kamailio kamailio-extra-modules sip-tester
   # persistence tests
   redis-server
+  # WebRTC end to end: a real browser
+  chromium
 )
 
 export DEBIAN_FRONTEND=noninteractive

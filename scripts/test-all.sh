@@ -37,6 +37,7 @@ run unit bun test test/unit
 run integration bun test test/integration
 if [ -f test/conformance/run.ts ]; then run conformance bun test/conformance/run.ts --daemon dist/rtpengine; fi
 if [ -f test/e2e/kamailio-sipp/run.sh ]; then run e2e-kamailio bash test/e2e/kamailio-sipp/run.sh --daemon dist/rtpengine; fi
+if [ -f test/e2e/webrtc/run.sh ]; then run e2e-webrtc bash test/e2e/webrtc/run.sh --daemon dist/rtpengine; fi
 if [ -f test/kernel/run.sh ]; then run kernel bash test/kernel/run.sh --install-deps; fi
 
 echo
