@@ -115,6 +115,8 @@ export class MediaRelay implements MediaHooks {
   private readonly batch = new SendBatch();
   /** counters of calls that ended, so daemon totals keep them */
   private readonly ended = { user: zero(), fast: zero() };
+  /** media pairs of ended calls that relayed nothing / one direction only (`zerowaystreams`, `onewaystreams`) */
+  private readonly ways = { zero: 0, one: 0 };
   /** packets the relay did not forward, by reason (diagnostics and tests) */
   readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, noDestination: 0, echoDiscard: 0, srtpBridge: 0, dtls: 0, srtpAuth: 0, srtpNotReady: 0 };
   /** secure: SRTP contexts and DTLS (null: no SRTP/DTLS code loaded, SRTP media stays untranslated) */
@@ -202,6 +204,7 @@ export class MediaRelay implements MediaHooks {
       st.rule = null;
     });
     this.forEachStream(call, (st) => addStream(this.ended, st));
+    this.countWays(call);
     for (const k of this.callRoutes.get(call) ?? []) if (this.routes.get(k)?.call === call) this.routes.delete(k);
     this.callRoutes.delete(call);
   }
@@ -572,7 +575,22 @@ export class MediaRelay implements MediaHooks {
   }
 
   /** Relayed packets since start (ended calls included) and the current media per plane. */
-  totals(): { user: PacketTotals; fast: PacketTotals; media: { userspace: number; kernel: number; mixed: number } } {
+  /** Each media pair of an ending call counted once: no RTP either way, or one way only. */
+  private countWays(call: Call): void {
+    const seen = new Set<Media>();
+    for (const mono of call.all) {
+      for (const md of mono.medias) {
+        const other = this.counterpart(mono, md);
+        if (md.port === null || !other || seen.has(md)) continue;
+        seen.add(md).add(other);
+        const n = (md.stats.packets > 0 ? 1 : 0) + (other.stats.packets > 0 ? 1 : 0);
+        if (n === 0) this.ways.zero++;
+        else if (n === 1) this.ways.one++;
+      }
+    }
+  }
+
+  totals(): { user: PacketTotals; fast: PacketTotals; media: { userspace: number; kernel: number; mixed: number }; ways: { zero: number; one: number } } {
     const t = { user: { ...this.ended.user }, fast: { ...this.ended.fast } };
     const media = { userspace: 0, kernel: 0, mixed: 0 };
     for (const call of this.callRoutes.keys()) {
@@ -588,7 +606,7 @@ export class MediaRelay implements MediaHooks {
         }
       }
     }
-    return { ...t, media };
+    return { ...t, media, ways: { ...this.ways } };
   }
 
   /** Read every installed rule's counters (periodically, before timeouts are judged). */

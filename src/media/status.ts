@@ -41,6 +41,8 @@ export interface MediaTotals {
   timeouts: { timeout: number; silent: number; final: number; offer: number };
   /** current media by plane: all fast path, all slow path, or some of each */
   media: { userspace: number; kernel: number; mixed: number };
+  /** media pairs of ended calls without RTP in either direction, or in one direction only */
+  ways: { zero: number; one: number };
 }
 
 let totalsSource: (() => MediaTotals) | null = null;

@@ -343,6 +343,8 @@ for (const fast of [true, false]) {
       // the delete reply carries the final counters, fast-path ones included
       const del = await d.ng({ command: "delete", "call-id": c.callId, "from-tag": "A" });
       expect((del.totals as { RTP: { packets: number } }).RTP.packets).toBe(30);
+      const ways = ((await d.ng({ command: "statistics" })).statistics as { totalstatistics: { onewaystreams: number } }).totalstatistics;
+      expect(ways.onewaystreams).toBeGreaterThanOrEqual(1); // only A sent
       for (const p of [c.toA.port, c.toA.port + 1, c.toB.port, c.toB.port + 1]) expect(await portFree(H, p)).toBe(true);
     });
   });
@@ -435,8 +437,9 @@ for (const fast of [true, false]) {
         expect((await d.ng({ command: "query", "call-id": live.callId })).result).toBe("ok");
         expect(await portFree(H, quiet.toA.port)).toBe(true);
         expect(await portFree(H, quiet.toB.port)).toBe(true);
-        const st = (await d.ng({ command: "statistics" })).statistics as { totalstatistics: { timeoutsessions: number } };
+        const st = (await d.ng({ command: "statistics" })).statistics as { totalstatistics: { timeoutsessions: number; zerowaystreams: number } };
         expect(st.totalstatistics.timeoutsessions).toBeGreaterThanOrEqual(1);
+        expect(st.totalstatistics.zerowaystreams).toBeGreaterThanOrEqual(1); // the quiet call
       } finally {
         for (const p of [a, b, a2, b2]) p.close();
       }
