@@ -16,9 +16,15 @@ const MINUS = 0x2d;
 /** Node's undocumented Buffer fast paths (present in Bun): no encoding-name dispatch, no range re-checks. */
 interface FastBuffer extends Buffer {
   latin1Slice(start: number, end: number): string;
-  hexSlice(start: number, end: number): string;
   latin1Write(s: string, offset: number): number;
-  utf8Write(s: string, offset: number): number;
+}
+// A runtime without them (another Buffer implementation) takes the documented calls.
+const FAST = typeof (Buffer.prototype as Partial<FastBuffer>).latin1Slice === "function" && typeof (Buffer.prototype as Partial<FastBuffer>).latin1Write === "function";
+function latin1Slice(b: FastBuffer, start: number, end: number): string {
+  return FAST ? b.latin1Slice(start, end) : b.toString("latin1", start, end);
+}
+function latin1Write(b: FastBuffer, s: string, offset: number): number {
+  return FAST ? b.latin1Write(s, offset) : b.write(s, offset, "latin1");
 }
 
 /** Thrown for malformed input; the message says what and where ("... at offset N"). */
@@ -92,7 +98,7 @@ class Decoder {
       const end = this.stringEnd();
       const start = this.pos;
       this.pos = end;
-      return b.latin1Slice(start, end);
+      return latin1Slice(b, start, end);
     }
     if (c === D || c === L) return this.container(depth + 1);
     if (c === I) {
@@ -155,9 +161,9 @@ class Decoder {
     }
     if (!ascii) {
       const text = utf8.decode(b.subarray(start, end));
-      return text.includes("\uFFFD") ? b.hexSlice(start, end) : text;
+      return text.includes("\uFFFD") ? b.toString("hex", start, end) : text;
     }
-    if (end - start > KEY_CACHE_MAX_LEN) return b.latin1Slice(start, end);
+    if (end - start > KEY_CACHE_MAX_LEN) return latin1Slice(b, start, end);
     // The same few dozen keys arrive in every request: reuse their strings (already atomized as property names).
     const slot = (h >>> 0) & (KEY_CACHE_SIZE - 1);
     const cached = keyCache[slot];
@@ -171,7 +177,7 @@ class Decoder {
       }
       if (same) return cached;
     }
-    const k = b.latin1Slice(start, end);
+    const k = latin1Slice(b, start, end);
     keyCache[slot] = k;
     return k;
   }
@@ -211,7 +217,7 @@ function putByte(c: number): void {
 
 function putAscii(s: string): void {
   ensure(s.length);
-  at += scratch.latin1Write(s, at);
+  at += latin1Write(scratch, s, at);
 }
 
 /** Decimal digits of a non-negative safe integer (capacity already ensured). */
@@ -242,7 +248,7 @@ function putLatin1String(s: string): void {
   if (n <= SHORT_STRING) {
     for (let i = 0; i < n; i++) scratch[at + i] = s.charCodeAt(i); // the low byte, as latin1 encoding keeps
     at += n;
-  } else at += scratch.latin1Write(s, at);
+  } else at += latin1Write(scratch, s, at);
 }
 
 /** A dictionary key: UTF-8 (the bencode package encodes keys as text). */
@@ -251,9 +257,9 @@ function putKey(k: string): void {
     if (k.charCodeAt(i) >= 0x80) {
       const n = Buffer.byteLength(k, "utf8");
       ensure(n + 12);
-      at += scratch.latin1Write(String(n), at);
+      at += latin1Write(scratch, String(n), at);
       scratch[at++] = COLON;
-      at += scratch.utf8Write(k, at);
+      at += scratch.write(k, at, "utf8");
       return;
     }
   }
@@ -318,7 +324,7 @@ export function encodeBencode(value: NgValue, prefix = ""): Buffer {
   try {
     if (prefix) {
       ensure(prefix.length);
-      at += scratch.latin1Write(prefix, at);
+      at += latin1Write(scratch, prefix, at);
     }
     putValue(value, 0);
     const out = Buffer.allocUnsafe(at);
