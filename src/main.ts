@@ -12,8 +12,6 @@ import { getLogger, initLogging, shutdownLogging, sinkDescription } from "./log/
 import { closeKernelTable, openKernelTable } from "./kernel/setup.ts";
 import { programName, runtimeVersion, selfCommand, userArgs } from "./platform/runtime.ts";
 
-/** Options src/config marks as not implemented that the media plane (src/media/learning.ts, src/media/timeouts.ts) honours when it runs. */
-const SERVED_BY_MEDIA = new Set(["endpoint-learning", "offer-timeout"]);
 
 /** Set in the re-spawned child so it knows it is the daemonized copy; fd 3 is then its status pipe to the parent. */
 const DAEMON_CHILD_ENV = "RTPENGINE_TS_DAEMON_CHILD";
@@ -116,7 +114,7 @@ async function main(): Promise<number> {
 
   // logged only once the listeners are bound, so that a bind failure prints exactly one line
   log.info(`Startup complete, version ${VERSION} on ${runtimeVersion()}, pid ${process.pid}, logging to ${sinkDescription()}`);
-  const unsupported = config.unsupportedGiven.filter((o) => !(media && SERVED_BY_MEDIA.has(o)));
+  const unsupported = config.unsupportedGiven;
   if (unsupported.length) log.warning(`Options given but not supported by this version (ignored): ${unsupported.map((o) => "--" + o).join(", ")}`);
   if (config.listenNg.length + config.listenTcpNg.length + config.listenHttp.length + config.listenHttps.length === 0) {
     log.warning("No ng control listener configured (--listen-ng, --listen-tcp-ng, --listen-http or --listen-https)");

@@ -169,7 +169,7 @@ export const OPTIONS: readonly OptionDef[] = [
   int("timeout", "o", "timeout", YES, "Seconds without media before a call is dropped", ANY_INT, "SECS", orDefault(60)),
   int("silent-timeout", "s", "silentTimeout", YES, "The same for muted or inactive media", ANY_INT, "SECS", orDefault(3600)),
   int("final-timeout", "a", "finalTimeout", YES, "Seconds after creation when a call is dropped (0 = never)", ANY_INT, "SECS", (v) => Math.max(0, v)),
-  int("offer-timeout", undefined, "offerTimeout", NO, "Seconds a call with an offer but no answer is kept", ANY_INT, "SECS", orDefault(3600)),
+  int("offer-timeout", undefined, "offerTimeout", YES, "Seconds a call with an offer but no answer is kept", ANY_INT, "SECS", orDefault(3600)),
   int("port-min", "m", "portMin", YES, "Lowest local port for media", [1, 65535]),
   int("port-max", "M", "portMax", YES, "Highest local port for media", [1, 65535]),
   def({
@@ -233,7 +233,7 @@ export const OPTIONS: readonly OptionDef[] = [
   str("mysql-user", undefined, "mysqlUser", NO, "MySQL user name", "USERNAME"),
   str("mysql-pass", undefined, "mysqlPass", NO, "MySQL password", "PASSWORD"),
   str("mysql-query", undefined, "mysqlQuery", NO, "Query returning a media file, with one %llu for the ID"),
-  choice("endpoint-learning", "endpointLearning", ["delayed", "immediate", "off", "heuristic"] as const, true, NO, "How RTP endpoint addresses are learned"),
+  choice("endpoint-learning", "endpointLearning", ["delayed", "immediate", "off", "heuristic"] as const, true, YES, "How RTP endpoint addresses are learned"),
   int("jitter-buffer", undefined, "jitterBuffer", NO, "Jitter buffer size in packets (0 = off)", ANY_INT),
   flag("jb-clock-drift", undefined, "jbClockDrift", NO, "Compensate clock drift in the jitter buffer"),
   flag("debug-srtp", undefined, "debugSrtp", NO, "Log SRTP details per packet"),

@@ -13,7 +13,7 @@ const IMPLEMENTED = [
   "config-file", "config-section", "foreground", "pidfile", "log-level", "log-stderr", "log-facility", "no-log-timestamps",
   "listen-ng", "listen-tcp-ng", "listen-cli", "interface", "port-min", "port-max", "table", "no-fallback", "num-threads", "tos", "timeout",
   "silent-timeout", "final-timeout", "delete-delay", "max-sessions", "reject-invalid-sdp", "version",
-  "listen-http", "listen-https", "https-cert", "https-key", "split-logs", "max-log-line-length",
+  "listen-http", "listen-https", "https-cert", "https-key", "split-logs", "max-log-line-length", "endpoint-learning", "offer-timeout",
 ];
 
 describe("option table", () => {
