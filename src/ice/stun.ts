@@ -110,7 +110,8 @@ function decodeAddress(v: Uint8Array, xor: boolean, tid: Uint8Array): IceAddr | 
   const alen = fam === 1 ? 4 : fam === 2 ? 16 : 0;
   if (alen === 0 || v.length !== 4 + alen) return null;
   let port = (v[2]! << 8) | v[3]!;
-  const ip = v.slice(4, 4 + alen);
+  // a copy: on a Node Buffer slice() is a view, and un-XORing in place would corrupt the datagram (and its FINGERPRINT)
+  const ip = Uint8Array.prototype.slice.call(v, 4, 4 + alen);
   if (xor) {
     port ^= STUN_MAGIC >>> 16;
     const mask = new Uint8Array(16);

@@ -66,7 +66,7 @@ describe("precedence: config file, then command line", () => {
     expect(c.endpointLearning).toBe("heuristic");
     expect(c.redis).toEqual({ password: "secret", address: "127.0.0.1", port: 6379, db: 5 });
     expect(c.unknownConfigKeys).toEqual(["not-an-option"]);
-    expect(c.unsupportedGiven).toEqual(["redis", "endpoint-learning"]);
+    expect(c.unsupportedGiven).toEqual(["redis"]);
   });
 
   test("command line overrides each kind: flag, int, string, list, listener, interface", () => {
