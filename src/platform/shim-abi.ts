@@ -35,6 +35,9 @@ export const SHIM_SYMBOLS = {
   rtpe_rule_add: { args: ["buf"], ret: "i32" },
   rtpe_rule_del: { args: ["i32", "buf"], ret: "i32" },
   rtpe_rule_stats: { args: ["i32", "buf", "buf"], ret: "i32" },
+  // ffi/rtpe_nft.h: --nftables-chain
+  rtpe_nft_setup: { args: ["buf", "u32", "buf", "u32", "u32", "u32", "buf", "u32"], ret: "i32" },
+  rtpe_nft_teardown: { args: ["buf", "u32", "buf", "u32", "u32", "buf", "u32"], ret: "i32" },
 } as const satisfies Record<string, AbiSymbol>;
 
 type Buf = ArrayBufferView;
@@ -67,6 +70,10 @@ export interface ShimRaw {
   rtpe_rule_add(rule: Buf): number;
   rtpe_rule_del(local: number, expectedSrc: Buf | null): number;
   rtpe_rule_stats(local: number, expectedSrc: Buf, out: Buf): number;
+  rtpe_nft_setup(
+    chain: Buf, chainLen: number, base: Buf, baseLen: number, tableId: number, flags: number, err: Buf, errLen: number,
+  ): number;
+  rtpe_nft_teardown(chain: Buf, chainLen: number, base: Buf, baseLen: number, flags: number, err: Buf, errLen: number): number;
 }
 
 /** A wake callback callable from the shim's receive thread; close() frees it (after rtpe_stop). */
