@@ -22,7 +22,7 @@ else
 fi
 mkdir -p "$out"
 
-srcs="socket.c io.c ring.c loop.c rule.c notify.c nft.c"
+srcs="socket.c io.c ring.c loop.c rule.c rule_srtp.c notify.c nft.c"
 flags="-O2 -g0 -s -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -fPIC -shared
 	-std=gnu11 -fvisibility=hidden -D_GNU_SOURCE -pthread"
 libs="-lpthread"
@@ -32,6 +32,7 @@ for comp in $(echo "${RTPE_SHIM_WITH:-}" | tr ',' ' '); do
 		grep -Eq '^(int|static int)[[:space:]]+main[[:space:]]*\(' "$f" || srcs="$srcs $comp/$(basename "$f")"
 	done
 	flags="$flags -I$here/$comp"
+	[ "$comp" = srtp ] && flags="$flags -DRTPE_SHIM_SRTP"   # rule_srtp.c: SRTP in forwarding rules
 	libs="$libs -ldl"
 done
 

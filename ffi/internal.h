@@ -22,7 +22,8 @@ _Static_assert(offsetof(struct rtpe_rule, pt) == 56, "rtpe_rule.pt");
 _Static_assert(offsetof(struct rtpe_rule, rtcp_output) == 88, "rtpe_rule.rtcp_output");
 _Static_assert(sizeof(struct rtpe_sock_stats) == 64, "rtpe_sock_stats layout");
 _Static_assert(sizeof(struct rtpe_global_stats) == 64, "rtpe_global_stats layout");
-_Static_assert(sizeof(struct rtpe_rule_stats) == 40, "rtpe_rule_stats layout");
+_Static_assert(offsetof(struct rtpe_rule, decrypt) == 112, "rtpe_rule.decrypt");
+_Static_assert(sizeof(struct rtpe_rule_stats) == 48, "rtpe_rule_stats layout");
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
@@ -34,6 +35,7 @@ struct shim_rule {
 	uint32_t output_gen;   /* generation of r.output when the rule was added */
 	uint32_t rtcp_output_gen;
 	uint64_t packets, bytes, errors, last_ns;
+	uint64_t auth_failed;   /* SRTP: rule_srtp.c */
 };
 
 /* One socket slot. Slots are allocated once and reused; `lock` guards fd, gen and rules, and is

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "internal.h"
+#include "rule_srtp.h"
 
 #define DGRAM_BUF 65536u
 #define CTRL_BUF 128u
@@ -250,6 +251,12 @@ int io_rx_socket(struct rx_scratch *sc, unsigned ring, uint32_t idx, uint32_t ge
 		}
 		if (rule && !rule_accepts(rule, sc->iov[i].iov_base, len, &demux))
 			rule = NULL;   /* STUN, DTLS, a filtered payload type...: up to JS */
+		if (rule && (rule->r.flags & RTPE_RULE_SRTP) &&
+				rule_srtp_apply(rule, sc->iov[i].iov_base, &sc->msgs[i].msg_len, DGRAM_BUF) < 0) {
+			CNT_ADD(rule->packets, 1);   /* rule_srtp.c: arrived for this rule, dropped, counted */
+			CNT_ADD(rule->bytes, len);
+			continue;
+		}
 		if (rule) {
 			struct fwd_item *f = &sc->fwd[nfwd++];
 			f->rule = rule;

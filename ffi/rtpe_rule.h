@@ -21,7 +21,7 @@ extern "C" {
  *  - the first rule that matches forwards the packet.
  *  - when no rule matches and a rule of the socket has src_mismatch RTPE_MISMATCH_DROP, the packet
  *    is dropped (strict source); otherwise it goes up to JS like any unruled packet.
- * Payloads are forwarded unchanged. Future actions (SRTP, payload-type filter) extend `flags`. */
+ * Payloads are forwarded unchanged unless the rule carries SRTP contexts (flags below). */
 #define RTPE_RULES_PER_SOCKET 8
 
 #define RTPE_MISMATCH_PROPAGATE 0  /* unmatched packets go to JS */
@@ -38,7 +38,13 @@ extern "C" {
 #define RTPE_RULE_RTCP_DEMUX 0x0010u   /* ...or out of rtcp_output to rtcp_dst instead... */
 #define RTPE_RULE_RTCP_TO_USER 0x0020u /* ...or up to JS (this wins over RTCP_DEMUX) */
 #define RTPE_RULE_SET_TOS 0x0100u      /* send with `tos` (cmsg) instead of the output socket's */
-#define RTPE_RULE_FLAGS_ALL 0x013eu
+/* SRTP (ffi/rule_srtp.c; only in a shim built with RTPE_SHIM_WITH=srtp, else rtpe_rule_add says
+ * -EOPNOTSUPP). Needs RTP or RTCP: a packet is SRTCP on an RTCP rule or, with MUX_RTCP, when it
+ * reads as RTCP; else SRTP. Names follow the kernel's rtpe_rule.decrypt / rtpe_output.encrypt. */
+#define RTPE_RULE_SRTP_DECRYPT 0x0200u /* unprotect arriving packets with `decrypt`; a packet failing
+                                         * authentication or replay is dropped, counted in auth_failed */
+#define RTPE_RULE_SRTP_ENCRYPT 0x0400u /* protect forwarded packets with `encrypt` (failure: errors) */
+#define RTPE_RULE_FLAGS_ALL 0x073eu
 #define RTPE_MAX_PT 32
 
 struct rtpe_rule {
@@ -53,8 +59,13 @@ struct rtpe_rule {
 	uint8_t pt[RTPE_MAX_PT];
 	int32_t rtcp_output;           /* RTPE_RULE_RTCP_DEMUX only */
 	struct rtpe_addr rtcp_dst;
+	/* rtpe_srtp_ctx pointers (ffi/srtp/rtpe_srtp.h) made by this same library's rtpe_srtp_new:
+	 * owned by the caller, used only by the thread reading `local` (one context per rule), and
+	 * freed only after rtpe_rule_del / a replacing rtpe_rule_add / closing `local` returned. */
+	uint64_t decrypt;              /* RTPE_RULE_SRTP_DECRYPT only */
+	uint64_t encrypt;              /* RTPE_RULE_SRTP_ENCRYPT only */
 };
-#define RTPE_RULE_SIZE 112
+#define RTPE_RULE_SIZE 128
 
 struct rtpe_rule_stats {
 	uint64_t packets;
@@ -62,6 +73,7 @@ struct rtpe_rule_stats {
 	uint64_t errors;        /* send failures */
 	uint64_t last_ns;       /* CLOCK_REALTIME of the last forwarded packet */
 	uint64_t mismatch_drops; /* socket-wide: packets dropped by strict source */
+	uint64_t auth_failed;   /* SRTP/SRTCP that failed authentication or replay (dropped) */
 };
 
 /* Add or replace (same local + expect_src) a rule. Returns 0, -ENOSPC when the socket has

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "internal.h"
+#include "rule_srtp.h"
 
 static int same_src(const struct rtpe_addr *a, const struct rtpe_addr *b)
 {
@@ -130,6 +131,8 @@ SHIM_EXPORT int rtpe_rule_add(const struct rtpe_rule *rule)
 
 	if (!rule || !rule_valid(rule))
 		return -EINVAL;
+	if ((r = rule_srtp_check(rule)) < 0)   /* rule_srtp.c */
+		return r;
 	if ((r = output_info(rule->output, &out_gen, &out_family)) < 0)
 		return r;
 	if (out_family != rule->dst.family)
@@ -203,6 +206,7 @@ SHIM_EXPORT int rtpe_rule_stats(int local, const struct rtpe_addr *expect_src,
 		out->errors = CNT_GET(sr->errors);
 		out->last_ns = CNT_GET(sr->last_ns);
 		out->mismatch_drops = CNT_GET(s->mismatch_drops);
+		out->auth_failed = CNT_GET(sr->auth_failed);
 		r = 0;
 		break;
 	}

@@ -1,7 +1,7 @@
 // The typed seam to librtpe_shim: symbol signatures and struct layouts mirrored from ffi/rtpe_shim.h and ffi/rtpe_rule.h.
 
 /** Must equal RTPE_SHIM_API_VERSION in ffi/rtpe_shim.h; the loader refuses any other library. */
-export const SHIM_API_VERSION = 5;
+export const SHIM_API_VERSION = 6;
 
 /** Argument/return kinds, mapped to bun:ffi or Deno FFI types by the runtime loaders. */
 export type AbiType = "i32" | "u32" | "u16" | "buf" | "fn" | "void";
@@ -103,10 +103,12 @@ export const RX = { recLen: 0, handle: 4, tsNs: 8, src: 16, dst: 36, len: 56, to
 export const TX_HDR_SIZE = 32;
 export const TX = { recLen: 0, handle: 4, dst: 8, len: 28 } as const;
 // struct rtpe_rule (ffi/rtpe_rule.h)
-export const RULE_SIZE = 112;
+export const RULE_SIZE = 128;
 export const RULE = {
   local: 0, output: 4, expectedSrc: 8, dstAddr: 28, tos: 48, srcMismatch: 49, flags: 50,
   numPt: 52, pt: 56, rtcpOutput: 88, rtcpDst: 92,
+  /** u64 rtpe_srtp_ctx pointers (ffi/rule_srtp.c) */
+  decrypt: 112, encrypt: 120,
 } as const;
 /** rule flags; the classification bits equal the kernel's RTPE_RF_* values */
 export const RULE_RTP = 0x0002;
@@ -115,13 +117,16 @@ export const RULE_MUX_RTCP = 0x0008;
 export const RULE_RTCP_DEMUX = 0x0010;
 export const RULE_RTCP_TO_USER = 0x0020;
 export const RULE_SET_TOS = 0x0100;
+/** SRTP in the shim's rules (ffi/rule_srtp.c): unprotect arriving, protect leaving */
+export const RULE_SRTP_DECRYPT = 0x0200;
+export const RULE_SRTP_ENCRYPT = 0x0400;
 export const RULE_MAX_PT = 32;
 export const MISMATCH_PROPAGATE = 0;
 export const MISMATCH_DROP = 1;
 /** u64 counts in struct rtpe_sock_stats, rtpe_global_stats, rtpe_rule_stats */
 export const SOCK_STATS_WORDS = 8;
 export const GLOBAL_STATS_WORDS = 8;
-export const RULE_STATS_WORDS = 5;
+export const RULE_STATS_WORDS = 6;
 export const SOCK_REUSEADDR = 0x1;
 /** rtpe_start: call the wake callback from a thread of its own */
 export const START_WAKER_THREAD = 0x1;
