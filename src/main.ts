@@ -10,6 +10,7 @@ import { startDaemon } from "./control/daemon.ts";
 import { ListenError } from "./control/listen-error.ts";
 import { getLogger, initLogging, shutdownLogging, sinkDescription } from "./log/logger.ts";
 import { closeKernelTable, openKernelTable } from "./kernel/setup.ts";
+import { installNftRule, removeNftRule } from "./kernel/nft.ts";
 import { programName, runtimeVersion, selfCommand, userArgs } from "./platform/runtime.ts";
 
 
@@ -82,12 +83,20 @@ async function main(): Promise<number> {
     if (!sinkDescription().startsWith("stderr")) log.err(kernel.fatal);
     return fatalLine(kernel.fatal);
   }
+  // kernel, extension: --nftables-chain (src/kernel/nft.ts) installs the daemon's own rule to the module; off by default
+  const nft = await installNftRule(config, kernel.table !== null, log);
+  if (nft.fatal) {
+    closeKernelTable(kernel.table, log);
+    if (!sinkDescription().startsWith("stderr")) log.err(nft.fatal);
+    return fatalLine(nft.fatal);
+  }
 
   // Control sockets next: a taken port fails fast with one error line, before the media plane starts.
   let daemon;
   try {
     daemon = await startDaemon(config, { notify: await notifier(log) });
   } catch (e) {
+    await removeNftRule(nft.installed, log); // kernel: nor our nftables rule
     closeKernelTable(kernel.table, log); // kernel: never leave our table behind
     if (e instanceof ListenError) {
       // with stderr as the log sink the line below is the log line; do not print it twice
@@ -108,6 +117,7 @@ async function main(): Promise<number> {
   registerPrometheus(engine);
   daemon.onShutdown(() => engine.clear());
   daemon.onShutdown(async () => media?.stop());
+  daemon.onShutdown(() => removeNftRule(nft.installed, log)); // kernel: the nftables rule before the table
   daemon.onShutdown(() => closeKernelTable(kernel.table, log)); // kernel: after the rules' calls are gone
   // requests that arrived meanwhile were held, not refused
   daemon.open();

@@ -28,6 +28,8 @@ export interface OptionDef<A extends ArgKind = ArgKind> {
   help: string;
   /** true once the daemon honours the option; otherwise it is parsed, validated and reported at startup */
   implemented: boolean;
+  /** ours, not rtpengine 10.5's (named as in later rtpengine versions); absent from the reference's --help */
+  extension?: boolean;
   /** store the collected value into the config (validate first, throw ConfigError naming the option) */
   apply(cfg: Config, value: RawOf[A], ctx: ApplyContext): void;
 }
@@ -95,6 +97,13 @@ function cnParams(option: string, items: string[]): number[] {
   return intList(option, items, (n, i) => checkRange(option, n, 0, i === 0 ? 127 : 254));
 }
 
+/** An nftables chain name as ffi/nft.c accepts it: 1..63 of [A-Za-z0-9_.-] (empty only where allowed). */
+function nftName(option: string, v: string, emptyOk: boolean): string {
+  if (v === "" && emptyOk) return v;
+  if (!/^[A-Za-z0-9_.-]{1,63}$/.test(v)) throw invalidValue(option, v, "expected 1 to 63 characters of A-Z a-z 0-9 _ . -");
+  return v;
+}
+
 /** Identity helper so that an inline entry's `apply` gets its value type from `arg`. */
 function def<A extends ArgKind>(o: OptionDef<A>): OptionDef<A> {
   return o;
@@ -127,6 +136,31 @@ export const OPTIONS: readonly OptionDef[] = [
   int("thread-stack", undefined, "threadStack", NO, "Stack size per thread in kB (-1 = system default)"),
   int("table", "t", "table", YES, "Kernel forwarding table (negative = userspace only)"),
   flag("no-fallback", "F", "noFallback", YES, "Refuse to start without the kernel module"),
+  // extension, named as in later rtpengine versions: the daemon installs its own nftables rule (src/kernel/nft.ts)
+  def({
+    long: "nftables-chain", arg: "string", argName: "CHAIN", implemented: YES, extension: true,
+    help: "Create this nftables chain (table filter) sending UDP to the kernel module; off unless given [extension]",
+    apply: (c, v) => { c.nftablesChain = nftName("nftables-chain", v, false); },
+  }),
+  def({
+    long: "nftables-base-chain", arg: "string", argName: "CHAIN", implemented: YES, extension: true,
+    help: "Base chain (hook input) that jumps to --nftables-chain, created if missing; empty = none [extension]",
+    apply: (c, v) => { c.nftablesBaseChain = nftName("nftables-base-chain", v, true); },
+  }),
+  def({
+    long: "nftables-append", arg: "none", implemented: YES, extension: true,
+    help: "Append the jump to the base chain instead of inserting it first [extension]",
+    apply: (c, v) => { c.nftablesAppend = v; },
+  }),
+  def({
+    long: "nftables-family", arg: "string", argName: "ip|ip6|ip,ip6", implemented: YES, extension: true,
+    help: "Address families to install the nftables rules for [extension]",
+    apply: (c, v) => {
+      const fams = v.split(",").map((f) => f.trim()).filter((f) => f !== "");
+      if (!fams.length) throw invalidValue("nftables-family", v, "expected ip, ip6 or ip,ip6");
+      c.nftablesFamily = [...new Set(fams.map((f) => parseEnum("nftables-family", f, ["ip", "ip6"] as const, true)))];
+    },
+  }),
   def({
     long: "interface", short: "i", arg: "strings", argName: "[NAME/]IP[!IP]", help: "Local address for media; repeat for more", implemented: YES,
     apply: (c, v) => { c.interfaces = v.flatMap((s) => parseInterface("interface", s)); },

@@ -60,6 +60,9 @@ export type LogSubsystem = (typeof LOG_SUBSYSTEMS)[number];
  * The whole configuration, one field per rtpengine 10.5 option (camelCase of the long name),
  * defaults applied. `null` means "not given" where the option has no default value.
  */
+/** `--nftables-family` values. */
+export type NftFamily = "ip" | "ip6";
+
 export interface Config {
   // config file
   /** the config file that was read; null with `--config-file=none` or when the default file is absent */
@@ -102,6 +105,11 @@ export interface Config {
   table: number; // negative = userspace only
   noFallback: boolean;
   iptablesChain: string | null;
+  // kernel, our extension (as later rtpengine versions): the daemon installs its own nftables rule
+  nftablesChain: string | null; // null = off (default)
+  nftablesBaseChain: string; // "" = no base chain, no jump
+  nftablesAppend: boolean;
+  nftablesFamily: NftFamily[];
 
   // interfaces and ports
   interfaces: InterfaceSpec[];

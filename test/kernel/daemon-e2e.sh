@@ -2,7 +2,8 @@
 # test/kernel/daemon-e2e.sh - the compiled daemon with --table=0 against the real xt_RTPENGINE in a qemu VM:
 # a call over ng, RTP both ways on the guest's loopback; after learning the kernel forwards (blist counters
 # rise, the daemon's slow path sees nothing), delete withdraws the rules, shutdown deletes the table,
-# --no-fallback refuses a busy table. Exits 0 only if every check passed; prints "N passed, M failed".
+# --no-fallback refuses a busy table; then --nftables-chain with no iptables rule (nft-e2e.sh). Exits 0 only if
+# every check passed; prints "N passed, M failed".
 #
 # Env: WORK=<dir>       build dir (default: new /tmp/rtpe-dtest.XXXXXX)
 #      KCACHE=/var/tmp/rtpe-kernel-cache  unpacked Debian kernel, shared with run.sh (filled under flock)
@@ -10,6 +11,7 @@
 #      BIN=<file>       the daemon to test (default: built from this tree into $WORK with scripts/build.ts)
 #      KO=<file>        the module to test (default: built here with make; run.sh passes its DKMS build)
 #      TIMEOUT=300      seconds for the VM;  MEM=1024  guest RAM in MB (the binary is ~110 MB, in the initramfs)
+#      GUEST_APPEND=    extra kernel parameters (the guest's env), e.g. nftfam=ip6 (negative control of nft-e2e.sh)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -72,18 +74,22 @@ cp /bin/busybox "$R/bin/busybox"
 for a in $("$R/bin/busybox" --list); do [ -e "$R/bin/$a" ] || ln -s busybox "$R/bin/$a"; done
 for a in modprobe insmod rmmod lsmod depmod poweroff; do ln -sf ../bin/busybox "$R/sbin/$a"; done
 cp -a /usr/sbin/xtables-legacy-multi "$R/usr/sbin/"
+NFT=$(command -v nft || true)
+[ -n "$NFT" ] || { echo "no nft binary (apt-get install nftables): needed by the --nftables-chain checks" >&2; exit 1; }
+cp "$NFT" "$R/usr/sbin/nft"
+install -m 0755 "$HERE/nft-e2e.sh" "$R/nft-e2e"
 ln -s xtables-legacy-multi "$R/usr/sbin/iptables-legacy"
 cp -a "$XTDIR"/. "$R$XTDIR/"
 cp "$WORK/src/iptables-extension/libxt_RTPENGINE.so" "$R$XTDIR/"
 cp /etc/protocols /etc/services "$R/etc/" 2>/dev/null || true
 cp "$WORK/src/daemon-client" "$R/usr/bin/"
 cp "$BIN" "$R/usr/bin/rtpengine"
-ldd "$R/usr/sbin/xtables-legacy-multi" "$R$XTDIR"/*.so "$BIN" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib64\//{print $1}' |
+ldd "$R/usr/sbin/xtables-legacy-multi" "$R/usr/sbin/nft" "$R$XTDIR"/*.so "$BIN" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib64\//{print $1}' |
 	sort -u | while read -r lib; do mkdir -p "$R$(dirname "$lib")"; cp -L "$lib" "$R$lib"; done
 [ -e "$R/lib64/ld-linux-x86-64.so.2" ] || cp -L /lib64/ld-linux-x86-64.so.2 "$R/lib64/"
 # netfilter for iptables-legacy, crypto for the module's SRTP self-test at load (as run.sh)
 CRYPTO_MODS="ctr gcm ghash-generic aesni-intel sha1-ssse3 cryptd"
-for m in iptable_filter xt_tcpudp $CRYPTO_MODS; do
+for m in iptable_filter xt_tcpudp nft_compat $CRYPTO_MODS; do
 	modprobe -d "$KIMG" -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1=="insmod"{print $2}'
 done | sort -u | while read -r f; do rel=${f#"$KIMG"}; mkdir -p "$R$(dirname "$rel")"; cp "$f" "$R$rel"; done
 echo "$CRYPTO_MODS" >"$R/etc/extra-modules"
@@ -106,7 +112,7 @@ timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
 	-display none -vga none -monitor none -nic none -no-reboot \
 	-serial "file:$LOG" \
 	-kernel "$KIMG/boot/vmlinuz-$KVER" -initrd "$WORK/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4"
+	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4 ${GUEST_APPEND:-}"
 qrc=$?
 set -e
 rm -f "$WORK/initramfs.cpio"

@@ -36,7 +36,7 @@ if [ "${1:-}" = "--install-deps" ]; then
 	apt-get -o DPkg::Lock::Timeout=900 -o Acquire::Lock::Timeout=900 update -qq
 	apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
 		build-essential pkg-config bc cpio kmod busybox-static qemu-system-x86 \
-		iptables libxtables-dev linux-headers-amd64 dkms openssl libssl-dev >/dev/null
+		iptables libxtables-dev linux-headers-amd64 dkms openssl libssl-dev nftables >/dev/null
 fi
 
 if [ -z "${KVER:-}" ]; then
