@@ -191,5 +191,14 @@ if [ "${DAEMON_E2E:-1}" = 1 ] && [ -z "${GUEST_INIT:-}" ]; then
 		failed=$((failed + 1))
 	fi
 fi
+# --- 8. ffi/nft.c (--nftables-chain) against this host's nf_tables in a private netns, ~1 s: test/kernel/nft-netns.sh
+if [ -z "${GUEST_INIT:-}" ]; then
+	if "$HERE/nft-netns.sh" >"$WORK/nft-netns.log" 2>&1; then
+		ts "nft-netns: $(tail -n 1 "$WORK/nft-netns.log")"
+	else
+		tail -n 25 "$WORK/nft-netns.log"; echo "nft-netns failed (log: $WORK/nft-netns.log)"
+		failed=$((failed + 1))
+	fi
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
