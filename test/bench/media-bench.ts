@@ -1,7 +1,14 @@
-// Media relay benchmark: rtpload --mode media (500 calls, 50k pps) against our daemon (fast path on/off) and the reference, interleaved.
+// Media relay benchmark: rtpload --mode media (500 calls, 50k pps) or --mode ramp (highest rate at
+// <0.1% loss) against our daemon (fast path on/off) and the reference, interleaved.
 //
-//   bun test/bench/media-bench.ts [--ours CMD] [--reference PATH] [--reps 3] [--calls 500] [--pps 50]
-//                                 [--duration 10] [--warmup 4] [--threads 1] [--only ours-fast,ours-slow,reference]
+//   bun test/bench/media-bench.ts [--mode media|ramp] [--ours CMD] [--reference PATH] [--reps 3] [--calls 500]
+//                                 [--pps 50] [--duration 10] [--warmup 4] [--threads 1[,2...]]
+//                                 [--only ours-fast,ours-slow,reference] [--ramp-start 40000]
+//
+// --threads 1,2 measures every daemon at each --num-threads, all interleaved. Ramp: 4 s steps (--duration
+// defaults to 4 there), x1.25 until a step loses >0.1%, 3 bisections. The reference gets fresh calls every
+// step (rtpload's default: rtpengine mutes a socket for good after an overloaded read); ours keeps its calls
+// (--no-fresh), warmed up --warmup s first, so the steps measure the forwarding path that established calls use.
 //
 // Benchmark only, not part of the test run; needs root (each daemon runs in its own throw-away
 // network namespace, rtpload inside it). rtpload is built from /work/shared/tools/rtpload into a
@@ -29,6 +36,8 @@ const { values: opt } = parseArgs({
     /** --num-threads for every daemon: the reference's workers, our shim receive threads */
     threads: { type: "string", default: "1" },
     only: { type: "string", default: "ours-fast,ours-slow,reference" },
+    mode: { type: "string", default: "media" },
+    "ramp-start": { type: "string", default: "40000" },
     "state-calls": { type: "string", default: "1000" },
   },
 });
@@ -54,13 +63,25 @@ interface Target {
   env: Record<string, string>;
 }
 const only = new Set(opt.only!.split(","));
+const ramp = opt.mode === "ramp";
+const SLO_KEY = "max_fwd_pps_p99_le_20000us";
+if (opt.mode !== "media" && !ramp) {
+  console.error(`media-bench: --mode media or ramp, not ${opt.mode}`);
+  process.exit(2);
+}
+const duration = ramp && !Bun.argv.includes("--duration") ? "4" : opt.duration!;
+const threadCounts = opt.threads!.split(",").map((x) => x.trim()).filter(Boolean);
 const targets: Target[] = [];
-if (only.has("ours-fast")) targets.push({ id: "ours-fast", name: "ours, fast path", cmd: opt.ours!, extra: [`--num-threads=${opt.threads}`], env: { RTPENGINE_TS_FASTPATH: "1" } });
-if (only.has("ours-slow")) targets.push({ id: "ours-slow", name: "ours, slow path only", cmd: opt.ours!, extra: [`--num-threads=${opt.threads}`], env: { RTPENGINE_TS_FASTPATH: "0" } });
-if (only.has("reference")) {
-  if (existsSync(opt.reference!)) {
-    targets.push({ id: "reference", name: `rtpengine 10.5`, cmd: opt.reference!, extra: [`--num-threads=${opt.threads}`], env: {} });
-  } else console.error(`media-bench: reference ${opt.reference} not installed; measuring ours only`);
+for (const th of threadCounts) {
+  const tn = threadCounts.length > 1 ? `, ${th} thread${th === "1" ? "" : "s"}` : "";
+  const extra = [`--num-threads=${th}`];
+  if (only.has("ours-fast")) targets.push({ id: `ours-fast/${th}`, name: `ours, fast path${tn}`, cmd: opt.ours!, extra, env: { RTPENGINE_TS_FASTPATH: "1" } });
+  if (only.has("ours-slow")) targets.push({ id: `ours-slow/${th}`, name: `ours, slow path only${tn}`, cmd: opt.ours!, extra, env: { RTPENGINE_TS_FASTPATH: "0" } });
+  if (only.has("reference")) {
+    if (existsSync(opt.reference!)) {
+      targets.push({ id: `reference/${th}`, name: `rtpengine 10.5${tn}`, cmd: opt.reference!, extra, env: {} });
+    } else if (th === threadCounts[0]) console.error(`media-bench: reference ${opt.reference} not installed; measuring ours only`);
+  }
 }
 
 type Row = Record<string, string>;
@@ -71,12 +92,13 @@ for (let rep = 1; rep <= Number(opt.reps); rep++) {
     // a fresh daemon per measurement, targets interleaved (A, B, C, A, B, C ...)
     const r = await measure(t, run++);
     // memory per call at rest: calls kept up with almost no traffic, measured in a fresh daemon
-    if (Number(opt["state-calls"]) > 0) r.state_kib_per_call = await measureState(t, run++);
+    if (!ramp && Number(opt["state-calls"]) > 0) r.state_kib_per_call = await measureState(t, run++);
     results.set(t.id, [...(results.get(t.id) ?? []), r]);
-    console.error(`rep ${rep} ${t.name}: ${r.error ?? `${r.forwarded_pps} pps fwd, loss ${r.loss_pct}%, ${r.cpu_us_per_pkt} µs/pkt, p99 ${r.p99_us} µs, RSS ${r.rss_kib_per_call} KiB/call under load, ${r.state_kib_per_call ?? "?"} KiB/call at rest`}`);
+    console.error(`rep ${rep} ${t.name}: ${r.error ?? `${ramp ? `ramp best ${r.forwarded_pps} (${r.limit}), p99<=20ms best ${r[SLO_KEY]}; at best: ` : ""}${r.forwarded_pps} pps fwd, loss ${r.loss_pct}%, ${r.cpu_us_per_pkt} µs/pkt, p99 ${r.p99_us} µs, RSS ${r.rss_kib_per_call} KiB/call under load, ${r.state_kib_per_call ?? "?"} KiB/call at rest`}`);
   }
 }
-printTable();
+if (ramp) printRampTable();
+else printTable();
 process.exit(0);
 
 function build(): string {
@@ -137,9 +159,12 @@ async function measure(t: Target, n: number): Promise<Row> {
     const idleRss = rssKib(d.pid);
     let peakRss = idleRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssKib(d.pid))), 500);
-    const total = Number(opt.warmup) + Number(opt.duration) + 60;
-    const p = Bun.spawn(["timeout", String(total), "ip", "netns", "exec", ns, rtpload, "--mode", "media", "--ng", "127.0.0.1:2223", "--pid", String(d.pid),
-      "--calls", opt.calls!, "--pps", opt.pps!, "--duration", opt.duration!, "--warmup", opt.warmup!, "--tag", `m${n}`], { stdout: "pipe", stderr: "pipe" });
+    const total = ramp ? 600 : Number(opt.warmup) + Number(duration) + 60;
+    const mode = ramp
+      ? ["--mode", "ramp", "--ramp-start", opt["ramp-start"]!, ...(t.id.startsWith("reference") ? [] : ["--no-fresh"])]
+      : ["--mode", "media", "--pps", opt.pps!];
+    const p = Bun.spawn(["timeout", String(total), "ip", "netns", "exec", ns, rtpload, ...mode, "--ng", "127.0.0.1:2223", "--pid", String(d.pid),
+      "--calls", opt.calls!, "--duration", duration, "--warmup", opt.warmup!, "--tag", `m${n}`], { stdout: "pipe", stderr: "pipe" });
     const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
     await p.exited;
     clearInterval(sampler);
@@ -174,19 +199,30 @@ function fmt(x: number, d = 0): string {
   return Number.isFinite(x) ? x.toFixed(d) : "n/a";
 }
 
+function printRampTable(): void {
+  console.log(`\nrtpload ramp: ${opt.calls} calls from ${opt["ramp-start"]} pps x1.25, ${duration} s steps, pass = loss <= 0.1%; median of ${opt.reps} interleaved runs; ours: \`${opt.ours}\`\n`);
+  console.log("| daemon | highest pps at <0.1% loss | highest pps with p99 <= 20 ms | first failing pps | limit (runs) | CPU µs/pkt at best | p99 µs at best |");
+  console.log("|---|---:|---:|---:|---|---:|---:|");
+  for (const t of targets) {
+    const limits = (results.get(t.id) ?? []).map((r) => r.limit ?? "error").join(",");
+    console.log(`| ${t.name} | ${fmt(med(t.id, "forwarded_pps"))} | ${fmt(med(t.id, SLO_KEY))} | ${fmt(med(t.id, "first_fail_pps"))} | ${limits} | ${fmt(med(t.id, "cpu_us_per_pkt"), 2)} | ${fmt(med(t.id, "p99_us"))} |`);
+  }
+  const errs = [...results.values()].flat().filter((r) => r.error);
+  if (errs.length) console.log(`\n${errs.length} run(s) produced no figures: ${[...new Set(errs.map((e) => e.error))].join("; ")}`);
+}
+
 function printTable(): void {
   const target = Number(opt.calls) * 2 * Number(opt.pps);
-  console.log(`\nrtpload media: ${opt.calls} calls, ${target} pps offered, ${opt.duration} s after ${opt.warmup} s warm-up; median of ${opt.reps} interleaved runs; --num-threads=${opt.threads} for all; ours: \`${opt.ours}\`\n`);
+  console.log(`\nrtpload media: ${opt.calls} calls, ${target} pps offered, ${duration} s after ${opt.warmup} s warm-up; median of ${opt.reps} interleaved runs; --num-threads=${opt.threads} for all; ours: \`${opt.ours}\`\n`);
   console.log("| daemon | forwarded pps | loss % | proxy CPU µs/pkt | proxy CPU % | p50 µs | p99 µs | RSS idle MiB | RSS KiB/call under load | RSS KiB/call at rest |");
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const t of targets) {
     console.log(`| ${t.name} | ${fmt(med(t.id, "forwarded_pps"))} | ${fmt(med(t.id, "loss_pct"), 3)} | ${fmt(med(t.id, "cpu_us_per_pkt"), 2)} | ${fmt(med(t.id, "proxy_cpu_pct"), 1)} | ${fmt(med(t.id, "p50_us"))} | ${fmt(med(t.id, "p99_us"))} | ${fmt(med(t.id, "rss_idle_kib") / 1024, 1)} | ${fmt(med(t.id, "rss_kib_per_call"), 1)} | ${fmt(med(t.id, "state_kib_per_call"), 1)} |`);
   }
-  const ref = targets.find((t) => t.id === "reference");
-  if (ref) {
+  for (const ref of targets.filter((t) => t.id.startsWith("reference/"))) {
     console.log(`\n| ours ÷ ${ref.name} | CPU µs/pkt | p99 | RSS/call under load | RSS/call at rest |`);
     console.log("|---|---:|---:|---:|---:|");
-    for (const t of targets.filter((x) => x !== ref)) {
+    for (const t of targets.filter((x) => !x.id.startsWith("reference/"))) {
       const r = (k: string) => fmt(med(t.id, k) / med(ref.id, k), 2);
       console.log(`| ${t.name} | ${r("cpu_us_per_pkt")} | ${r("p99_us")} | ${r("rss_kib_per_call")} | ${r("state_kib_per_call")} |`);
     }
