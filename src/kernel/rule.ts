@@ -1,6 +1,6 @@
 // The forwarding rule: one typed description of "packets on this local socket go out there", consumed by the shim fast path (and later the kernel).
 import { encodeAddr, type Endpoint } from "../platform/shim-addr.ts";
-import { ADDR_SIZE, MISMATCH_DROP, MISMATCH_PROPAGATE, RULE, RULE_SET_TOS, RULE_SIZE } from "../platform/shim-abi.ts";
+import { ADDR_SIZE, MISMATCH_DROP, MISMATCH_PROPAGATE, RULE, RULE_MUX_RTCP, RULE_RTCP, RULE_RTP, RULE_SET_TOS, RULE_SIZE, RULE_SRTP_DECRYPT, RULE_SRTP_ENCRYPT } from "../platform/shim-abi.ts";
 
 /** A local media socket as both forwarders know it: the shim by handle, the kernel by address. */
 export interface RuleSocket {
@@ -27,13 +27,21 @@ export interface ForwardingRule {
   readonly tos: number | null;
   /** what the packets are: the kernel counts RTP per SSRC and would apply SRTP per kind */
   readonly payload: "rtp" | "rtcp" | "other";
+  /**
+   * SRTP done by the forwarder (names as the kernel's rtpe_rule.decrypt / rtpe_output.encrypt):
+   * `key` names the keys (equal keys = same rule), the pointers are rtpe_srtp_ctx of the shim's own
+   * copy of ffi/srtp (0 = that direction is plain), filled in when the rule is installed.
+   * `mux`: RTCP arrives muxed on this RTP port and leaves on the same output. Only the shim applies it.
+   */
+  readonly srtp?: { readonly key: string; readonly decrypt: number; readonly encrypt: number; readonly mux: boolean };
 }
 
 /** Two rules are the same installation (nothing to update) when every field matches. */
 export function sameRule(a: ForwardingRule | null, b: ForwardingRule | null): boolean {
   if (a === null || b === null) return a === b;
   return a.local.handle === b.local.handle && a.outSrc.handle === b.outSrc.handle && sameEndpoint(a.expectSrc, b.expectSrc) &&
-    sameEndpoint(a.outDst, b.outDst) && a.dropMismatch === b.dropMismatch && a.tos === b.tos && a.payload === b.payload;
+    sameEndpoint(a.outDst, b.outDst) && a.dropMismatch === b.dropMismatch && a.tos === b.tos && a.payload === b.payload &&
+    (a.srtp?.key ?? null) === (b.srtp?.key ?? null);
 }
 
 function sameEndpoint(a: Endpoint | null, b: Endpoint | null): boolean {
@@ -58,7 +66,17 @@ export function encodeShimRule(rule: ForwardingRule): Uint8Array {
   encodeAddr(b, RULE.dstAddr, rule.outDst.address, rule.outDst.port);
   b[RULE.tos] = rule.tos ?? 0;
   b[RULE.srcMismatch] = rule.dropMismatch ? MISMATCH_DROP : MISMATCH_PROPAGATE;
-  dv.setUint16(RULE.flags, rule.tos === null ? 0 : RULE_SET_TOS, true);
+  let flags = rule.tos === null ? 0 : RULE_SET_TOS;
+  const s = rule.srtp;
+  if (s) {
+    // SRTP rules classify: only RTP (or RTCP) is transformed, STUN/DTLS still go up to TypeScript
+    flags |= rule.payload === "rtcp" ? RULE_RTCP : RULE_RTP | (s.mux ? RULE_MUX_RTCP : 0);
+    if (s.decrypt) flags |= RULE_SRTP_DECRYPT;
+    if (s.encrypt) flags |= RULE_SRTP_ENCRYPT;
+    dv.setBigUint64(RULE.decrypt, BigInt(s.decrypt), true);
+    dv.setBigUint64(RULE.encrypt, BigInt(s.encrypt), true);
+  }
+  dv.setUint16(RULE.flags, flags, true);
   return b;
 }
 
@@ -75,6 +93,7 @@ const K = { local: 0, expectSrc: 20, flags: 40, numPt: 44, outSrc: 144, outDst: 
 
 /** One `struct rtpe_msg_rule` write for /proc/rtpengine/<table>/control (add or update). No SRTP, no PT filter yet. */
 export function encodeKernelRule(rule: ForwardingRule, cmd: "add" | "update" = "add", cookie = 0n): Uint8Array {
+  if (rule.srtp) throw new Error("SRTP rules are applied by the shim only");
   const b = new Uint8Array(KERNEL_RULE_MSG_SIZE);
   const dv = new DataView(b.buffer);
   dv.setUint32(0, KERNEL_MSG_MAGIC, true);

@@ -9,6 +9,8 @@ export interface RuleCounters {
   errors: number;
   /** ms since the epoch of the last forwarded packet, 0 = none */
   lastMs: number;
+  /** SRTP rules: packets that failed authentication or replay (dropped; ffi/rule_srtp.c) */
+  authFailed?: number;
 }
 
 /** A rule as installed, with the counters already credited to the stream. */
@@ -42,7 +44,7 @@ export class ShimFastPath {
     if (ir.socket.isClosed) return null;
     const out = new BigUint64Array(RULE_STATS_WORDS);
     if (this.raw.rtpe_rule_stats(ir.rule.local.handle, encodeExpectedSrc(ir.rule), out) < 0) return null;
-    return { packets: Number(out[0]), bytes: Number(out[1]), errors: Number(out[2]), lastMs: Math.floor(Number(out[3]) / 1e6) };
+    return { packets: Number(out[0]), bytes: Number(out[1]), errors: Number(out[2]), lastMs: Math.floor(Number(out[3]) / 1e6), authFailed: Number(out[5] ?? 0n) };
   }
 
   /** The counter increase since the last call, credited now. */
@@ -54,6 +56,7 @@ export class ShimFastPath {
       bytes: now.bytes - ir.credited.bytes,
       errors: now.errors - ir.credited.errors,
       lastMs: now.lastMs,
+      authFailed: (now.authFailed ?? 0) - (ir.credited.authFailed ?? 0),
     };
     ir.credited = now;
     return d;

@@ -19,6 +19,7 @@ import { setStreamStatusSource, type PacketTotals, type StreamStatus } from "./s
 import type { MediaSocket, RxPacket } from "./socket.ts";
 import type { SecureMedia } from "./secure.ts";
 import type { IceMedia } from "./ice-media.ts";
+import { RuleSrtp, srtpCodeIsShim, srtpPlan, type SrtpPlan } from "./secure-fast.ts";
 
 /** Counters of one stream: what arrived from its endpoint. For RTP this object is Media.stats (read by `query`). */
 export interface StreamCounters {
@@ -43,6 +44,8 @@ export interface StreamState {
   /** SSRC of the latest RTP packet seen here (`query` shows it) */
   lastSsrc: number | null;
   rule: InstalledRule | null;
+  /** secure-fast: the SRTP contexts `rule` carries (freed only after the rule is gone) */
+  srtp?: RuleSrtp | null;
 }
 
 export interface MediaState {
@@ -68,6 +71,14 @@ export interface RelayOptions {
 }
 
 type SideFlags = Omit<LearningOptions, "mode">;
+/** A rule a stream should have; secure-fast: with the SRTP keys it needs and the SSRCs whose indices it continues. */
+interface WantedRule {
+  rule: ForwardingRule;
+  socket: MediaSocket;
+  output: MediaSocket;
+  plan: SrtpPlan | null;
+  ssrcs: Set<number>;
+}
 const MAX_SSRCS = 32;
 /** Plain on one side, SRTP (SDES or DTLS) on the other: forwarding unchanged would be wrong (or leak plain media). */
 function needsSrtpTransform(a: Media, b: Media): boolean {
@@ -190,6 +201,7 @@ export class MediaRelay implements MediaHooks {
     this.sync(call);
     this.ice?.sync(call, from); // ice: agents follow credentials and candidates (first: DTLS routes by them)
     this.secure?.sync(call); // secure: contexts follow the settled keys
+    if (this.secure) this.refresh(call); // secure-fast: rules follow the keys just settled
     if (f.tos !== null) this.setTos(call, f.tos);
   }
 
@@ -202,6 +214,7 @@ export class MediaRelay implements MediaHooks {
       this.credit(st, st.rule);
       this.opts.fastPath?.withdraw(st.rule);
       st.rule = null;
+      this.releaseSrtp(st);
     });
     this.forEachStream(call, (st) => addStream(this.ended, st));
     this.countWays(call);
@@ -285,6 +298,7 @@ export class MediaRelay implements MediaHooks {
       ssrcs: new Set(),
       lastSsrc: null,
       rule: null,
+      srtp: null,
     });
     st = { rtp: mk(false, md.stats), rtcp: mk(true, { packets: 0, bytes: 0, errors: 0, lastPacket: 0 }), createdMs: Date.now() };
     this.states.set(md, st);
@@ -501,7 +515,7 @@ export class MediaRelay implements MediaHooks {
   }
 
   /** The rule this stream should have now, or null when its packets need TypeScript. */
-  private desiredRule(call: Call, mono: Monologue, from: Media, st: MediaState, s: StreamState, evenWithoutFastPath = false): { rule: ForwardingRule; socket: MediaSocket; output: MediaSocket } | null {
+  private desiredRule(call: Call, mono: Monologue, from: Media, st: MediaState, s: StreamState, evenWithoutFastPath = false): WantedRule | null {
     if ((!this.opts.fastPath && !evenWithoutFastPath) || from.port === null || !s.learner.confirmed) return null;
     // muxed RTCP arrives on the RTP port; a muxed port facing a non-muxed side must be split per packet
     if (s.rtcp && from.rtcpMuxActive) return null;
@@ -509,12 +523,25 @@ export class MediaRelay implements MediaHooks {
     const toSt = to ? this.states.get(to) : undefined;
     if (!to || !toSt) return null;
     if (!s.rtcp && from.rtcpMuxActive && !to.rtcpMuxActive) return null;
-    // ICE and SRTP<->RTP need per-packet work the rule cannot do
-    if (from.iceEnabled || to.iceEnabled || (from.proto ?? "") !== (to.proto ?? "")) return null;
-    if (this.secure?.active(from) || this.secure?.active(to)) return null; // secure: SRTP is done in TypeScript for now
+    // ICE needs per-packet work the rule cannot do
+    if (from.iceEnabled || to.iceEnabled) return null;
+    const outRtcp = s.rtcp && !to.rtcpMuxActive;
+    // secure-fast: SRTP<->RTP and SRTP<->SRTP (other keys) go to a rule carrying SRTP contexts of the shim's own copy of ffi/srtp
+    const secure = !!this.secure && (this.secure.active(from) || this.secure.active(to));
+    let plan: SrtpPlan | null = null;
+    if (!secure && (from.proto ?? "") !== (to.proto ?? "")) return null;
+    if (secure) {
+      const sec = this.secure!;
+      const secProto = (m: Media) => m.proto !== null && (isSrtp(m.proto) || isDtlsProto(m.proto));
+      if (!this.opts.fastPath || !this.srtpRulesUsable() || !isRtpProto(from.proto) || !isRtpProto(to.proto)) return null;
+      if (secProto(from) !== sec.active(from) || secProto(to) !== sec.active(to)) return null;
+      // SRTCP: the rule continues the indices of known SSRCs, so wait for the stream's RTP (its SSRCs) first
+      if (s.rtcp && st.rtp.ssrcs.size === 0) return null;
+      plan = srtpPlan(sec, from, s.rtcp, to, outRtcp);
+      if (!plan) return null;
+    }
     const ctl = effectiveControls(call, mono);
     if (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia || echoMode(mono) !== null) return null;
-    const outRtcp = s.rtcp && !to.rtcpMuxActive;
     const ds = outRtcp ? toSt.rtcp : toSt.rtp;
     const dst = ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
     if (!dst) return null;
@@ -535,27 +562,62 @@ export class MediaRelay implements MediaHooks {
         outDst: dst,
         tos: null,
         payload: !isRtpProto(from.proto) ? "other" : s.rtcp ? "rtcp" : "rtp",
+        ...(plan ? { srtp: { key: plan.key, decrypt: 0, encrypt: 0, mux: !s.rtcp && from.rtcpMuxActive } } : {}),
       },
+      plan,
+      ssrcs: st.rtp.ssrcs,
     };
   }
 
-  private apply(s: StreamState, want: { rule: ForwardingRule; socket: MediaSocket; output: MediaSocket } | null): void {
+  /** secure-fast: rules may carry SRTP contexts only when TypeScript's SRTP code is the shim's. */
+  private srtpInShim: boolean | null = null;
+  private srtpRulesUsable(): boolean {
+    if (!this.secure) return false;
+    return (this.srtpInShim ??= srtpCodeIsShim(this.secure.libraryPath));
+  }
+
+  /** secure-fast: free a rule's SRTP contexts; only after the rule was withdrawn, replaced or its socket closed. */
+  private releaseSrtp(s: StreamState): void {
+    const rs = s.srtp;
+    s.srtp = null;
+    rs?.release();
+  }
+
+  private apply(s: StreamState, want: WantedRule | null): void {
     const fp = this.opts.fastPath;
     let cur = s.rule;
-    if (cur && cur.socket.isClosed) cur = s.rule = null; // its socket closed: the rule went with it
+    if (cur && cur.socket.isClosed) {
+      cur = s.rule = null; // its socket closed: the rule went with it
+      this.releaseSrtp(s);
+    }
     if (!fp || sameRule(cur?.rule ?? null, want?.rule ?? null)) return;
-    const sameKey = !!cur && !!want && cur.rule.local.handle === want.rule.local.handle && sameEndpoint(cur.rule.expectSrc, want.rule.expectSrc);
+    // secure-fast: a rule with SRTP is withdrawn (and its indices handed back) before another is made from the keys
+    const sameKey = !!cur && !!want && !s.srtp && !want.plan && cur.rule.local.handle === want.rule.local.handle && sameEndpoint(cur.rule.expectSrc, want.rule.expectSrc);
     if (cur) {
       this.credit(s, cur);
       if (!sameKey) fp.withdraw(cur);
     }
     s.rule = null;
+    this.releaseSrtp(s);
     if (!want) return;
-    const ir = fp.install(want.rule, want.socket, want.output);
+    let rule = want.rule;
+    let rs: RuleSrtp | null = null;
+    if (want.plan && rule.srtp) {
+      try {
+        rs = RuleSrtp.make(want.plan, want.ssrcs);
+      } catch (e) {
+        this.opts.log?.(`fast path SRTP contexts not made (packets stay in the slow path): ${(e as Error).message}`);
+        return;
+      }
+      rule = { ...rule, srtp: { ...rule.srtp, decrypt: rs.decryptPtr, encrypt: rs.encryptPtr } };
+    }
+    const ir = fp.install(rule, want.socket, want.output);
     if (typeof ir === "string") {
       this.opts.log?.(`fast path rule not installed (packets stay in the slow path): ${ir}`);
+      rs?.release(); // never reached the shim
       return;
     }
+    s.srtp = rs;
     // a replaced rule keeps its counters in the shim
     if (cur && sameKey) ir.credited = cur.credited;
     s.rule = ir;
@@ -571,6 +633,12 @@ export class MediaRelay implements MediaHooks {
     s.fast.packets += d.packets;
     s.fast.bytes += d.bytes;
     s.fast.errors += d.errors;
+    if (d.authFailed) {
+      // secure-fast: SRTP that failed authentication in the shim, an error of the stream as in the slow path
+      s.counters.errors += d.authFailed;
+      s.fast.errors += d.authFailed;
+      this.drops.srtpAuth += d.authFailed;
+    }
     if (d.lastMs > s.counters.lastPacket) s.counters.lastPacket = d.lastMs;
   }
 
@@ -619,6 +687,7 @@ export class MediaRelay implements MediaHooks {
         if (st.rule.output.isClosed) {
           this.opts.fastPath?.withdraw(st.rule);
           st.rule = null;
+          this.releaseSrtp(st);
         }
       });
     }

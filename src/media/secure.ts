@@ -16,10 +16,16 @@ import { SRTP_MAX_OVERHEAD, srtpFlags, srtpSuiteByName, type SrtpContext } from 
 import type { Endpoint } from "../platform/shim-addr.ts";
 import type { MediaSocket } from "./socket.ts";
 
-interface Contexts {
+/** The contexts of one port towards one endpoint; `fork` makes fresh ones with the same keys (secure-fast: a rule's own). */
+export interface SecureContexts {
   inbound: SrtpContext;
   outbound: SrtpContext;
+  /** unique per key set: a fast-path rule made from other keys is another rule */
+  readonly id: number;
+  readonly fork: () => { inbound: SrtpContext; outbound: SrtpContext };
 }
+type Contexts = SecureContexts;
+let nextContextsId = 1;
 
 interface DtlsLeg {
   conn: DtlsConnection;
@@ -99,6 +105,11 @@ export class SecureMedia {
     private readonly opts: SecureMediaOptions,
   ) {}
 
+  /** Where the SRTP code was loaded from (secure-fast: rules need the shim's own copy). */
+  get libraryPath(): string {
+    return this.libs.path;
+  }
+
   /** Does media to or from `m` need SRTP work (keys settled, ready or not)? */
   active(m: Media): boolean {
     return this.streams.has(m);
@@ -167,6 +178,13 @@ export class SecureMedia {
     return buf.subarray(0, n);
   }
 
+  /** secure-fast: the settled contexts for packets of m's endpoint on this port, or null (no keys, or an unconfirmed early association). */
+  ready(m: Media, rtcpPort: boolean): SecureContexts | null {
+    const s = this.streams.get(m);
+    if (!s || s.early) return null;
+    return (rtcpPort ? s.ctx[1] : null) ?? s.ctx[0];
+  }
+
   /** A DTLS datagram from m's endpoint. */
   dtls(m: Media, rtcpPort: boolean, sock: MediaSocket, src: Endpoint, data: Uint8Array): void {
     this.counters.dtlsIn++;
@@ -226,7 +244,8 @@ export class SecureMedia {
     this.streams.set(m, s);
     if (spec.kind === "sdes") {
       try {
-        s.ctx[0] = { inbound: this.sdesContext(spec.inbound), outbound: this.sdesContext(spec.outbound) };
+        const fork = () => ({ inbound: this.sdesContext(spec.inbound), outbound: this.sdesContext(spec.outbound) });
+        s.ctx[0] = { ...fork(), id: nextContextsId++, fork };
       } catch (e) {
         this.opts.log?.(`SRTP context for ${spec.inbound.suite} not created: ${(e as Error).message}`);
       }
@@ -327,7 +346,8 @@ export class SecureMedia {
     const k = leg.conn.keys();
     if (!k) return;
     try {
-      s.ctx[comp] = { inbound: this.libs.srtp.context(k.suite, k.remoteKey, k.remoteSalt), outbound: this.libs.srtp.context(k.suite, k.localKey, k.localSalt) };
+      const fork = () => ({ inbound: this.libs.srtp.context(k.suite, k.remoteKey, k.remoteSalt), outbound: this.libs.srtp.context(k.suite, k.localKey, k.localSalt) });
+      s.ctx[comp] = { ...fork(), id: nextContextsId++, fork };
       this.counters.handshakes++;
     } catch (e) {
       this.counters.handshakeFailures++;
