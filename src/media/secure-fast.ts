@@ -6,9 +6,13 @@
 //   ... rtpe_rule_del / replacing rtpe_rule_add / socket closed (the shim thread no longer uses them) ...
 //   rs.release()                              indices back to TypeScript's contexts, then free
 import type { Media } from "../call/model.ts";
-import { DEFAULT_SRTP_LIBRARY, type SrtpContext } from "../crypto/srtp.ts";
+import { fileURLToPath } from "node:url";
+import type { SrtpContext } from "../crypto/srtp.ts"; // (types only: this module loads under Deno too, srtp.ts needs bun:ffi)
 import { sourceShimPath } from "../platform/ffi.ts";
 import type { SecureContexts, SecureMedia } from "./secure.ts";
+
+/** DEFAULT_SRTP_LIBRARY of src/crypto/srtp.ts: the standalone library, never the shim. */
+const STANDALONE_SRTP = fileURLToPath(new URL("../../ffi/build/librtpe_srtp.so", import.meta.url));
 
 /** What a rule from `from`'s endpoint to `to`'s needs: `from`'s inbound keys (decrypt) and `to`'s outbound keys (encrypt), each only when that side does SRTP. */
 export interface SrtpPlan {
@@ -23,7 +27,7 @@ export interface SrtpPlan {
  * with RTPE_SHIM_WITH=srtp and loaded as the SRTP library): only then may a rule carry them.
  */
 export function srtpCodeIsShim(libraryPath: string, env: Record<string, string | undefined> = process.env): boolean {
-  if (libraryPath.includes(" + ") || libraryPath === DEFAULT_SRTP_LIBRARY) return false;
+  if (libraryPath.includes(" + ") || libraryPath === STANDALONE_SRTP) return false;
   const shimOverride = env["RTPE_SHIM_PATH"];
   if (shimOverride) return libraryPath === shimOverride;
   return libraryPath === sourceShimPath() || /^\/proc\/self\/fd\/\d+$/.test(libraryPath);
