@@ -69,7 +69,7 @@ for (let rep = 1; rep <= Number(opt.reps); rep++) {
       const r = await measure(t, rate);
       const k = `${t.id}@${rate}`;
       results.set(k, [...(results.get(k) ?? []), r]);
-      console.error(`rep ${rep} ${t.name} @ ${rate} pps: ${r.error ?? `sent ${r.sent_pps} (${r.send_errors} send errors), fwd ${r.fwd_pps} pps, loss ${r.loss_pct}%, ${r.cpu_us_per_pkt} µs/pkt, CPU ${r.cpu_pct}%, verified ${r.verified}, auth_failed ${r.auth_failed}`}`);
+      console.error(`rep ${rep} ${t.name} @ ${rate} pps: ${r.error ?? `sent ${r.sent_pps} (${r.skipped} late packets skipped, ${r.send_errors} send errors), fwd ${r.fwd_pps} pps, loss ${r.loss_pct}%, ${r.cpu_us_per_pkt} µs/pkt, CPU ${r.cpu_pct}%, verified ${r.verified}, auth_failed ${r.auth_failed}`}`);
     }
   }
 }
@@ -159,13 +159,13 @@ function fmt(x: number, d = 0): string {
 
 function printTable(): void {
   console.log(`\nSRTP (SDES, AES_CM_128_HMAC_SHA1_80) <-> plain RTP, ${calls} calls, both directions, ${opt.duration} s after ${opt.warmup} s warm-up, median of ${opt.reps} interleaved runs; daemon on CPU 1, load on CPU 0; ours: \`${opt.ours}\`\n`);
-  console.log("| daemon | offered pps | forwarded pps | loss % | daemon CPU % | CPU µs/pkt | SRTP checked ok / failed |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  console.log("| daemon | offered pps | sent pps | forwarded pps | loss % | daemon CPU % | CPU µs/pkt | SRTP checked ok / failed |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const rate of rates) {
     for (const t of targets) {
       const k = `${t.id}@${rate}`;
       const chk = t.srtp ? `${fmt(med(k, "verified"))} / ${fmt(med(k, "auth_failed"))}` : "-";
-      console.log(`| ${t.name} | ${rate} | ${fmt(med(k, "fwd_pps"))} | ${fmt(med(k, "loss_pct"), 3)} | ${fmt(med(k, "cpu_pct"), 1)} | ${fmt(med(k, "cpu_us_per_pkt"), 2)} | ${chk} |`);
+      console.log(`| ${t.name} | ${rate} | ${fmt(med(k, "sent_pps"))} | ${fmt(med(k, "fwd_pps"))} | ${fmt(med(k, "loss_pct"), 3)} | ${fmt(med(k, "cpu_pct"), 1)} | ${fmt(med(k, "cpu_us_per_pkt"), 2)} | ${chk} |`);
     }
   }
   const errs = [...results.values()].flat().filter((r) => r.error);
