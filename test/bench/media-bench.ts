@@ -3,7 +3,7 @@
 //
 //   bun test/bench/media-bench.ts [--mode media|ramp] [--ours CMD] [--reference PATH] [--reps 3] [--calls 500]
 //                                 [--pps 50] [--duration 10] [--warmup 4] [--threads 1[,2...]]
-//                                 [--only ours-fast,ours-slow,reference] [--ramp-start 40000]
+//                                 [--only ours-fast,ours-nocoal,ours-slow,reference] [--ramp-start 40000]
 //
 // --threads 1,2 measures every daemon at each --num-threads, all interleaved. Ramp: 4 s steps (--duration
 // defaults to 4 there), x1.25 until a step loses >0.1%, 3 bisections. The reference gets fresh calls every
@@ -76,6 +76,8 @@ for (const th of threadCounts) {
   const tn = threadCounts.length > 1 ? `, ${th} thread${th === "1" ? "" : "s"}` : "";
   const extra = [`--num-threads=${th}`];
   if (only.has("ours-fast")) targets.push({ id: `ours-fast/${th}`, name: `ours, fast path${tn}`, cmd: opt.ours!, extra, env: { RTPENGINE_TS_FASTPATH: "1" } });
+  // the shim's receive coalescing off (RTPE_SHIM_COALESCE_US=0), to measure what it buys
+  if (only.has("ours-nocoal")) targets.push({ id: `ours-nocoal/${th}`, name: `ours, fast path, no coalescing${tn}`, cmd: opt.ours!, extra, env: { RTPENGINE_TS_FASTPATH: "1", RTPE_SHIM_COALESCE_US: "0" } });
   if (only.has("ours-slow")) targets.push({ id: `ours-slow/${th}`, name: `ours, slow path only${tn}`, cmd: opt.ours!, extra, env: { RTPENGINE_TS_FASTPATH: "0" } });
   if (only.has("reference")) {
     if (existsSync(opt.reference!)) {
@@ -128,7 +130,7 @@ function daemonArgs(t: Target): string[] {
 async function measureState(t: Target, n: number): Promise<string> {
   const ns = nsName("mediabench", n);
   createNetns(ns, []);
-  const log = Bun.file(join(work, `${t.id}-${n}-state.log`));
+  const log = Bun.file(join(work, `${t.id.replace("/", "-t")}-${n}-state.log`));
   const d = Bun.spawn(["ip", "netns", "exec", ns, ...daemonArgv(t.cmd), ...daemonArgs(t)], { cwd: REPO, stdout: log, stderr: log, env: { ...process.env, ...t.env } });
   try {
     const ping = Bun.spawn(["ip", "netns", "exec", ns, process.execPath, "-e", pingScript()], { stdout: "pipe", stderr: "inherit" });
@@ -151,7 +153,7 @@ async function measure(t: Target, n: number): Promise<Row> {
   const ns = nsName("mediabench", n);
   createNetns(ns, []);
   const args = daemonArgs(t);
-  const log = Bun.file(join(work, `${t.id}-${n}.log`));
+  const log = Bun.file(join(work, `${t.id.replace("/", "-t")}-${n}.log`));
   const d = Bun.spawn(["ip", "netns", "exec", ns, ...daemonArgv(t.cmd), ...args], { cwd: REPO, stdout: log, stderr: log, env: { ...process.env, ...t.env } });
   try {
     const ping = Bun.spawn(["ip", "netns", "exec", ns, process.execPath, "-e", pingScript()], { stdout: "pipe", stderr: "inherit" });
