@@ -193,7 +193,7 @@ int main(void)
 	/* paced: every 1 ms the packets due since the start, round robin over all legs */
 	int nlegs = 2 * ncalls, next = 0, measuring = 0;
 	uint64_t due_sent = 0, base_sent = 0, base_got = 0;
-	double t0 = now_s(), tm = t0 + warm, tend = tm + dur, cpu0 = 0, cpu1 = 0;
+	double t0 = now_s(), tm = t0 + warm, tend = tm + dur, cpu0 = 0, cpu1 = 0, next_drain = 0;
 	uint64_t sent_m = 0, got_m = 0;
 	for (;;) {
 		double t = now_s();
@@ -223,9 +223,13 @@ int main(void)
 			next = (next + 1) % nlegs;
 			due_sent++;
 		}
-		for (int i = 0; i < nlegs; i++)
-			drain(&legs[i], 1);
-		usleep(500);
+		/* every 4 ms a look at each socket (1 MiB receive buffers hold far more than that) */
+		if (t >= next_drain) {
+			for (int i = 0; i < nlegs; i++)
+				drain(&legs[i], 1);
+			next_drain = t + 0.004;
+		}
+		usleep(200);
 	}
 	/* what was sent until the end may still be in flight: count arrivals for 200 ms more */
 	cpu1 = cpu_s(pid);
