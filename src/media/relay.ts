@@ -131,7 +131,16 @@ export class MediaRelay implements MediaHooks {
   /** packets the relay did not forward, by reason (diagnostics and tests) */
   readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, noDestination: 0, echoDiscard: 0, srtpBridge: 0, dtls: 0, srtpAuth: 0, srtpNotReady: 0 };
   /** secure: SRTP contexts and DTLS (null: no SRTP/DTLS code loaded, SRTP media stays untranslated) */
-  secure: SecureMedia | null = null;
+  get secure(): SecureMedia | null {
+    return this.secureMedia;
+  }
+  set secure(v: SecureMedia | null) {
+    this.secureMedia = v;
+    this.srtpInShim = null;
+    // secure-fast: keys from a DTLS handshake may let the media's rules carry SRTP now
+    if (v) v.onReady = (m) => this.refreshMedia(m);
+  }
+  private secureMedia: SecureMedia | null = null;
   /** ice: the ICE agents of media that do ICE (null: STUN goes to stunHandler or is dropped) */
   ice: IceMedia | null = null;
   private readonly srtpWarned = new WeakSet<Media>();
@@ -247,6 +256,13 @@ export class MediaRelay implements MediaHooks {
     const dst = iceDst !== undefined ? iceDst : ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
     const sock = dst ? this.socketOf(m, dst.family, port1) : undefined;
     return dst && sock ? { sock, dst } : null;
+  }
+
+  /** secure-fast: re-evaluate the rules of the call a media belongs to. */
+  private refreshMedia(m: Media): void {
+    const a = m.addrs[0];
+    const r = a && m.port !== null ? this.routes.get(routeKey(a.address, m.port)) : undefined;
+    if (r && r.media === m) this.refresh(r.call);
   }
 
   /** Re-evaluate the fast-path rules of a call (after `block media` and the like). */

@@ -97,6 +97,8 @@ function isClientHello(d: Uint8Array): boolean {
 export class SecureMedia {
   readonly counters: SecureCounters = { authFailures: 0, notReady: 0, dtlsIn: 0, dtlsRejected: 0, handshakes: 0, handshakeFailures: 0 };
   private readonly streams = new WeakMap<Media, SecureStream>();
+  /** secure-fast: called when a DTLS handshake made keys, so the media plane can move the streams to the fast path */
+  onReady: ((m: Media) => void) | null = null;
   private readonly scratchIn = new Uint8Array(MAX_PACKET + SRTP_MAX_OVERHEAD);
   private readonly scratchOut = new Uint8Array(MAX_PACKET + SRTP_MAX_OVERHEAD);
 
@@ -322,7 +324,10 @@ export class SecureMedia {
       leg.pending = [];
     }
     const state = leg.conn.state;
-    if (state === "connected" && before !== "connected" && !s.ctx[comp]) this.connected(s, comp, leg);
+    if (state === "connected" && before !== "connected" && !s.ctx[comp]) {
+      this.connected(s, comp, leg);
+      if (s.ctx[comp]) this.onReady?.(m);
+    }
     if (state === "failed" && before !== "failed") {
       this.counters.handshakeFailures++;
       this.opts.log?.(`DTLS handshake failed: ${leg.conn.error || "unknown reason"}`);
