@@ -7,6 +7,8 @@ import { join, resolve } from "node:path";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { mediaOf, Phone } from "./media-helpers.ts";
 import { SrtpLibrary, srtpSuiteByName, type SrtpContext } from "../../src/crypto/srtp.ts";
+import { DtlsEngine, DtlsLibrary, parseFingerprint, type DtlsConnection } from "../../src/crypto/dtls.ts";
+import dgram from "node:dgram";
 import type { NgDict } from "../../src/control/types.ts";
 
 const H = "127.0.0.1";
@@ -63,6 +65,35 @@ async function totals(d: TestDaemon, callId: string): Promise<{ user: number; ke
   const r = await d.ng({ command: "statistics" });
   const t = (r.statistics as NgDict).totalstatistics as Record<string, number>;
   return { user: Number(t.relayedpackets_user), kernel: Number(t.relayedpackets_kernel) };
+}
+
+/** A DTLS-SRTP endpoint (the daemon is the DTLS client): one socket, rtcp-mux. */
+class DtlsPeer {
+  readonly got: Buffer[] = [];
+  daemon: { address: string; port: number } | null = null;
+  private readonly timer: ReturnType<typeof setInterval>;
+  constructor(readonly sock: dgram.Socket, readonly conn: DtlsConnection) {
+    sock.on("message", (data, r) => {
+      if (data[0]! >= 20 && data[0]! <= 63) {
+        this.daemon ??= { address: r.address, port: r.port };
+        this.conn.feed(data);
+        this.flush();
+      } else this.got.push(data);
+    });
+    this.timer = setInterval(() => {
+      const ms = this.conn.timeoutMs();
+      if (ms !== null && ms <= 0) this.conn.handleTimer();
+      this.flush();
+    }, 20);
+  }
+  flush(): void {
+    if (this.daemon) for (const d of this.conn.takeOutgoing()) this.sock.send(d, this.daemon.port, this.daemon.address);
+  }
+  close(): void {
+    clearInterval(this.timer);
+    this.sock.close();
+    this.conn.free();
+  }
 }
 
 type Streams = Record<string, { medias: { streams: { flags?: string[]; stats: { packets: number; errors: number } }[] }[] }>;
@@ -160,6 +191,58 @@ describe("SRTP in the shim fast path", () => {
     expect(q1["B"]!.medias[0]!.streams[0]!.stats.errors - errors0).toBe(3);
     expect((await totals(d, callId)).user).toBe(before.user);
     await d.ng({ command: "delete", "call-id": callId });
+  });
+
+  test("DTLS-SRTP (daemon active, rtcp-mux) <-> plain RTP: once the handshake is done the rules carry the DTLS keys", async () => {
+    const dl = new DtlsLibrary();
+    expect(dl.init()).toBe(0);
+    const engine = new DtlsEngine(dl);
+    const sock = dgram.createSocket("udp4");
+    await new Promise<void>((res) => sock.bind(0, H, () => res()));
+    const a = new DtlsPeer(sock, engine.connection("passive"));
+    const b = await phone();
+    const callId = `sfp-${process.pid}-${++seq}`;
+    const mux = (port: number, proto: string, extra: string[] = []) => sdp(port, proto, extra).replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:0 PCMU/8000\r\na=rtcp-mux");
+    try {
+      const o = await d.ng({ command: "offer", "call-id": callId, "from-tag": "A", "transport-protocol": "RTP/AVP",
+        sdp: mux(sock.address().port, "UDP/TLS/RTP/SAVPF", [`fingerprint:${engine.certificate.fingerprintValue("sha-256")}`, "setup:actpass"]) });
+      const an = await d.ng({ command: "answer", "call-id": callId, "from-tag": "A", "to-tag": "B", sdp: mux(b.port, "RTP/AVP") });
+      expect(an.result).toBe("ok");
+      a.conn.expect(parseFingerprint(/^a=fingerprint:(.*)$/m.exec(an.sdp as string)![1]!.trim())!);
+      const toA = mediaOf(an.sdp as string), toB = mediaOf(o.sdp as string);
+      const end = Date.now() + 3000;
+      while (a.conn.state !== "connected" && Date.now() < end) await Bun.sleep(10);
+      expect(a.conn.state).toBe("connected");
+      await Bun.sleep(50);
+      const k = a.conn.keys()!;
+      const aOut = lib.context(k.suite, k.localKey, k.localSalt), aIn = lib.context(k.suite, k.remoteKey, k.remoteSalt);
+      const aSent: Buffer[] = [], bSent: Buffer[] = [];
+      const round = async () => {
+        const pa = b.rtp(8, 0x11), pb = b.rtp();
+        pa.writeUInt32BE(0x5eed, 8);
+        aSent.push(pa); bSent.push(pb);
+        sock.send(protect(aOut, pa), toA.port, H);
+        b.send(toB.port, pb);
+        await Bun.sleep(3);
+      };
+      for (let i = 0; i < 3; i++) await round();
+      expect(await b.waitFor(3)).toBe(3);
+      await Bun.sleep(100);
+      const before = await totals(d, callId);
+      for (let i = 0; i < 40; i++) await round();
+      expect(await b.waitFor(43)).toBe(43);
+      const until = Date.now() + 2000;
+      while (a.got.length < 43 && Date.now() < until) await Bun.sleep(10);
+      const hex = (l: (Buffer | null)[]) => l.map((x) => (x ? x.toString("hex") : "undecryptable")).sort();
+      expect(hex(b.got.map((g) => g.data))).toEqual(hex(aSent));
+      expect(hex(a.got.map((g) => unprotect(aIn, g)))).toEqual(hex(bSent));
+      const after = await totals(d, callId);
+      expect(after.user).toBe(before.user);
+      expect(after.kernel - before.kernel).toBeGreaterThanOrEqual(80);
+    } finally {
+      a.close();
+      await d.ng({ command: "delete", "call-id": callId });
+    }
   });
 
   test("SRTP <-> SRTP with other suites (GCM one side, AES-CM the other) through rules", async () => {
