@@ -43,6 +43,11 @@ function main(): number {
   process.env.RTPE_SHIM_WITH ??= "srtp dtls";
   if (!args.skipShim) run("shim", "sh", [join(root, "ffi/build.sh")]);
   if (!existsSync(join(root, "ffi/build/librtpe_shim.so"))) throw new Error("ffi/build/librtpe_shim.so missing");
+  // standalone SRTP and DTLS libraries: what the daemon loads when it runs from source (src/crypto/session.ts) and the crypto tests
+  if (!args.skipShim) {
+    run("srtp", "bash", [join(root, "ffi/srtp/build.sh")]);
+    run("dtls", "bash", [join(root, "ffi/dtls/build.sh")]);
+  }
 
   mkdirSync(dirname(outfile), { recursive: true });
   // the shim is embedded through src/platform/ffi-embed.ts (`with { type: "file" }`)
