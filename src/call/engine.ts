@@ -248,26 +248,7 @@ export class CallEngine {
     // a mid once known for this media slot (given or generated) sticks for both sides
     mB.mid = p.mid ?? mA.mid ?? mB.mid ?? (f.flags.has("generate-mid") ? String(i + 1) : null);
     mA.mid = mB.mid;
-    const out: MediaOut = {
-      port: rejected ? 0 : mB.port ?? 0,
-      proto,
-      codecs: null,
-      conn,
-      mid: mB.mid,
-      direction: this.direction(p),
-      rtcp: null,
-      rtcpMux: false,
-      crypto: [],
-      setup: null,
-      fingerprint: null,
-      ice: null,
-      keepPeerIce: false,
-      extraCandidates: [],
-      ptime: null,
-      stripExtmap: f.flags.has("strip-extmap"), // `strip extmap`
-      originalSendrecv: f.flags.has("original-sendrecv"), // `original sendrecv`
-      passthrough: false,
-    };
+    const out = baseMediaOut(f, rejected ? 0 : mB.port ?? 0, proto, conn, mB.mid, this.direction(p));
     if (rejected) return out;
     mA.t38 = null;
     if (f.t38.has("force") && p.type === "audio" && rtp) {
@@ -521,26 +502,7 @@ export class CallEngine {
     const proto = !rtp ? p.proto : tp === "accept" ? p.proto : tp ?? offered.proto;
     const rejected = p.port === 0 || mA.port === null;
     const conn = this.conn(mA, f, p.zeroAddress);
-    const out: MediaOut = {
-      port: rejected ? 0 : mA.port!,
-      proto,
-      codecs: null,
-      conn,
-      mid: offered.mid,
-      direction: this.direction(p),
-      rtcp: null,
-      rtcpMux: false,
-      crypto: [],
-      setup: null,
-      fingerprint: null,
-      ice: null,
-      keepPeerIce: false,
-      extraCandidates: [],
-      ptime: null,
-      stripExtmap: f.flags.has("strip-extmap"), // `strip extmap`
-      originalSendrecv: f.flags.has("original-sendrecv"), // `original sendrecv`
-      passthrough: false,
-    };
+    const out = baseMediaOut(f, rejected ? 0 : mA.port!, proto, conn, offered.mid, this.direction(p));
     const ice = f.ice ?? "default";
     // in an answer `ICE=optional` adds nothing to an offerer that did not do ICE
     mA.iceEnabled = ice === "remove" ? false : ice === "force" || ice === "force-relay" ? true : offered.hasIce || (ice === "optional" && p.hasIce);
@@ -704,4 +666,15 @@ export const VERSION_TAG = "10.5.3.5-ts";
 function sdpHasOurMark(sdp: SdpSession): boolean {
   const mark = `rtpengine:${INSTANCE_ID}`;
   return sdp.lines.some((l) => l.type === "a" && l.value === mark) || sdp.media.some((m) => m.lines.some((l) => l.type === "a" && l.value === mark));
+}
+
+/** A rewritten m= section before the offer or answer fills in what it negotiates. */
+function baseMediaOut(f: CallFlags, port: number, proto: MediaOut["proto"], conn: MediaOut["conn"], mid: MediaOut["mid"], direction: MediaOut["direction"]): MediaOut {
+  return {
+    port, proto, codecs: null, conn, mid, direction, rtcp: null, rtcpMux: false, crypto: [], setup: null, fingerprint: null, ice: null,
+    keepPeerIce: false, extraCandidates: [], ptime: null,
+    stripExtmap: f.flags.has("strip-extmap"), // `strip extmap`
+    originalSendrecv: f.flags.has("original-sendrecv"), // `original sendrecv`
+    passthrough: false,
+  };
 }
