@@ -70,6 +70,8 @@ export interface CallFlags {
   t38: Set<string>;
   supports: Set<string>;
   mediaEcho: string | null;
+  /** `drop-traffic`: "start" or "stop" (stop wins when both are given), for the whole call; null = unchanged */
+  dropTraffic: "start" | "stop" | null;
   recordCall: boolean | null;
   metadata: string | null;
   deleteDelay: number | null;
@@ -164,6 +166,15 @@ function applyRtcpMux(o: RtcpMuxOptions, raw: string): void {
   const n = normFlag(raw);
   if (n === "offer" || n === "require" || n === "demux" || n === "accept" || n === "reject") o[n] = true;
   else ignored("rtcp-mux", raw);
+}
+
+/** `drop-traffic`: `start` / `stop`, `stop` has priority over `start`; other values are ignored. */
+function parseDropTraffic(vals: string[]): "start" | "stop" | null {
+  const n = vals.map((v) => v.trim().toLowerCase());
+  if (n.includes("stop")) return "stop";
+  if (n.includes("start")) return "start";
+  for (const v of vals) ignored("drop-traffic", v);
+  return null;
 }
 
 /** Parse the command dictionary of offer/answer/delete/query into typed options. */
@@ -275,6 +286,7 @@ export function parseCallFlags(req: NgDict): CallFlags {
     t38,
     supports,
     mediaEcho: str(m.get("media-echo"), "media-echo"),
+    dropTraffic: parseDropTraffic(list(m.get("drop-traffic"), "drop-traffic")),
     recordCall: recordCall === null ? (flags.has("record-call") ? true : null) : ["yes", "on", "true"].includes(recordCall.toLowerCase()),
     metadata: str(m.get("metadata"), "metadata"),
     deleteDelay: int(m.get("delete-delay"), "delete-delay"),

@@ -60,6 +60,21 @@ export function selectParticipants(call: Call, req: NgDict): Monologue[] | null 
   return null;
 }
 
+/**
+ * `drop-traffic start` / `drop-traffic stop` (offer or answer key): all media of the whole call is dropped (counted
+ * as received, never forwarded) until stopped. Set here, checked by the relay and its fast-path rules.
+ */
+const dropTrafficCalls = new WeakSet<Call>();
+
+export function setDropTraffic(call: Call, v: "start" | "stop" | null): void {
+  if (v === "start") dropTrafficCalls.add(call);
+  else if (v === "stop") dropTrafficCalls.delete(call);
+}
+
+export function dropTraffic(call: Call): boolean {
+  return dropTrafficCalls.has(call);
+}
+
 /** Apply one `block`/`unblock` command to a call. Returns nothing; throws NgError for bad selections. */
 export function applyControl(call: Call, req: NgDict, what: ControlName, on: boolean): void {
   const targets = selectParticipants(call, req);

@@ -7,7 +7,7 @@ import type { ForwardingRule } from "../kernel/rule.ts";
 import { sameRule } from "../kernel/rule.ts";
 import { canonicalAddress, type Endpoint } from "../platform/shim-addr.ts";
 import type { ShimPortAllocator } from "./allocator.ts";
-import { effectiveControls } from "./controls.ts";
+import { dropTraffic, effectiveControls, setDropTraffic } from "./controls.ts";
 import { applyMediaEcho, echoMode, rewriteEchoSsrc } from "./echo.ts";
 import type { InstalledRule, ShimFastPath } from "./fastpath.ts";
 import type { MediaHooks } from "./hooks.ts";
@@ -129,7 +129,7 @@ export class MediaRelay implements MediaHooks {
   /** media pairs of ended calls that relayed nothing / one direction only (`zerowaystreams`, `onewaystreams`) */
   private readonly ways = { zero: 0, one: 0 };
   /** packets the relay did not forward, by reason (diagnostics and tests) */
-  readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, noDestination: 0, echoDiscard: 0, srtpBridge: 0, dtls: 0, srtpAuth: 0, srtpNotReady: 0 };
+  readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, dropTraffic: 0, noDestination: 0, echoDiscard: 0, srtpBridge: 0, dtls: 0, srtpAuth: 0, srtpNotReady: 0 };
   /** secure: SRTP contexts and DTLS (null: no SRTP/DTLS code loaded, SRTP media stays untranslated) */
   get secure(): SecureMedia | null {
     return this.secureMedia;
@@ -197,6 +197,7 @@ export class MediaRelay implements MediaHooks {
     };
     this.sideFlags.set(from, flags);
     if (f.mediaEcho !== null) applyMediaEcho(from, from.peer, f.mediaEcho);
+    if (f.dropTraffic !== null) setDropTraffic(call, f.dropTraffic); // `drop-traffic`: the whole call
     for (const md of from.medias) {
       const st = this.states.get(md);
       if (!st) continue;
@@ -210,7 +211,7 @@ export class MediaRelay implements MediaHooks {
     this.sync(call);
     this.ice?.sync(call, from); // ice: agents follow credentials and candidates (first: DTLS routes by them)
     this.secure?.sync(call); // secure: contexts follow the settled keys
-    if (this.secure) this.refresh(call); // secure-fast: rules follow the keys just settled
+    if (this.secure || f.dropTraffic !== null) this.refresh(call); // secure-fast: rules follow the keys just settled; drop-traffic: rules go or return
     if (f.tos !== null) this.setTos(call, f.tos);
   }
 
@@ -381,6 +382,7 @@ export class MediaRelay implements MediaHooks {
     const outSt = out ? this.states.get(out) : undefined;
     const ctl = effectiveControls(r.call, r.mono);
     const echo = echoMode(r.mono);
+    const dropAll = dropTraffic(r.call); // `drop-traffic start`
     const sinceSignal = Date.now() - r.call.lastSignal;
     let learned = false;
     let queued = 0;
@@ -414,6 +416,10 @@ export class MediaRelay implements MediaHooks {
       if (rtp) {
         cs.lastSsrc = ssrc(data);
         if (cs.ssrcs.size < MAX_SSRCS) cs.ssrcs.add(cs.lastSsrc);
+      }
+      if (dropAll) {
+        this.drops.dropTraffic++;
+        continue;
       }
       // secure: SRTP from this endpoint is decrypted first; failed authentication is an error of the stream
       if (this.secure?.active(r.media)) {
@@ -557,7 +563,7 @@ export class MediaRelay implements MediaHooks {
       if (!plan) return null;
     }
     const ctl = effectiveControls(call, mono);
-    if (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia || echoMode(mono) !== null) return null;
+    if (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia || echoMode(mono) !== null || dropTraffic(call)) return null;
     const ds = outRtcp ? toSt.rtcp : toSt.rtp;
     const dst = ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
     if (!dst) return null;
