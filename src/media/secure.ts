@@ -142,14 +142,9 @@ export class SecureMedia {
 
   /** SRTP(CP) from m's endpoint to plain, in a scratch buffer; null = dropped (counted). */
   unprotect(m: Media, data: Uint8Array, rtcp: boolean, rtcpPort: boolean): Uint8Array | null {
-    const s = this.streams.get(m);
-    if (!s) return data;
-    const c = (rtcpPort ? s.ctx[1] : null) ?? s.ctx[0];
-    // (an early association is not trusted with media until the answer confirmed its certificate)
-    if (!c || s.early || data.byteLength > MAX_PACKET) {
-      this.counters.notReady++;
-      return null;
-    }
+    if (!this.streams.has(m)) return data;
+    const c = this.usable(m, rtcpPort, data);
+    if (!c) return null;
     const buf = this.scratchIn;
     buf.set(data);
     const n = rtcp ? c.inbound.unprotectRtcp(buf, data.byteLength) : c.inbound.unprotect(buf, data.byteLength);
@@ -162,14 +157,9 @@ export class SecureMedia {
 
   /** Plain RTP(CP) to SRTP(CP) for m's endpoint; null = no keys yet (counted). */
   protect(m: Media, data: Uint8Array, rtcp: boolean, rtcpPort: boolean): Uint8Array | null {
-    const s = this.streams.get(m);
-    if (!s) return data;
-    const c = (rtcpPort ? s.ctx[1] : null) ?? s.ctx[0];
-    // (an early association is not trusted with media until the answer confirmed its certificate)
-    if (!c || s.early || data.byteLength > MAX_PACKET) {
-      this.counters.notReady++;
-      return null;
-    }
+    if (!this.streams.has(m)) return data;
+    const c = this.usable(m, rtcpPort, data);
+    if (!c) return null;
     const buf = this.scratchOut;
     buf.set(data);
     const n = rtcp ? c.outbound.protectRtcp(buf, data.byteLength) : c.outbound.protect(buf, data.byteLength);
@@ -183,8 +173,19 @@ export class SecureMedia {
   /** secure-fast: the settled contexts for packets of m's endpoint on this port, or null (no keys, or an unconfirmed early association). */
   ready(m: Media, rtcpPort: boolean): SecureContexts | null {
     const s = this.streams.get(m);
+    // (an early association is not trusted with media until the answer confirmed its certificate)
     if (!s || s.early) return null;
     return (rtcpPort ? s.ctx[1] : null) ?? s.ctx[0];
+  }
+
+  /** The contexts for one packet of a secure stream, or null (counted as not ready) when there are none yet or it is too big. */
+  private usable(m: Media, rtcpPort: boolean, data: Uint8Array): Contexts | null {
+    const c = this.ready(m, rtcpPort);
+    if (!c || data.byteLength > MAX_PACKET) {
+      this.counters.notReady++;
+      return null;
+    }
+    return c;
   }
 
   /** A DTLS datagram from m's endpoint. */
