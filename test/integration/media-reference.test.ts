@@ -98,6 +98,13 @@ const SCENARIOS: Array<[string, Scenario]> = [
     await a.burst(c.toA.port, 2, 5, () => a.rtp(8, 0x11));
     await b.burst(c.toB.port, 2, 5, () => b.rtp(0, 0x22));
   }],
+  ["silence media from A (G.722)", async (d, { a, b }) => {
+    const g722 = (p: { host: string; port: number }) => audioSdp(p.host, p.port).replace("RTP/AVP 0 8 101", "RTP/AVP 9 0 101");
+    const c = await setupCall(d, a, b, { offer: { sdp: g722(a) }, answer: { sdp: g722(b) } });
+    await d.ng({ command: "silence media", "call-id": c.callId, "from-tag": "A" });
+    await a.burst(c.toA.port, 3, 5, () => a.rtp(9, 0x11));
+    await b.burst(c.toB.port, 2, 5, () => b.rtp(9, 0x22));
+  }],
   ["rtcp-mux towards A only (demux towards B); A2 plays B's RTCP port", async (d, { a, a2, b }) => {
     const callId = `mux-${Date.now()}-${Math.random()}`;
     const rr = (ssrc: number) => {

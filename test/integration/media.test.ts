@@ -246,6 +246,16 @@ for (const fast of [true, false]) {
       expect((await d.ng({ command: "block media" }))["error-reason"]).toBe("No call-id in message");
     });
 
+    test("silence media replaces G.722 payload with its silence pattern (0xfa)", async () => {
+      const a = await phone(), b = await phone();
+      const g722 = (p: { host: string; port: number }) => audioSdp(p.host, p.port).replace("RTP/AVP 0 8 101", "RTP/AVP 9 0 101");
+      const c = await setupCall(d, a, b, { offer: { sdp: g722(a) }, answer: { sdp: g722(b) } });
+      await d.ng({ command: "silence media", "call-id": c.callId, "from-tag": "A" });
+      await a.burst(c.toA.port, 3, 1, () => a.rtp(9, 0x11));
+      expect(await b.waitFor(3)).toBe(3);
+      expect(b.got.every((x) => x.data.subarray(12).every((v) => v === 0xfa))).toBe(true);
+    });
+
     test("silence media replaces G.711 payload with silence", async () => {
       const a = await phone(), b = await phone();
       const c = await setupCall(d, a, b);
