@@ -36,6 +36,18 @@ const CONTROL_COMMANDS: ReadonlyArray<[string, ControlName, boolean]> = [
   ["unblock DTMF", "blockDtmf", false],
 ];
 
+/** `DTMF-security` modes that replace DTMF with generated audio or other digits: they need the codec pipeline
+ * (DTMF tone synthesis), which this daemon does not have yet. */
+const DTMF_SECURITY_UNIMPLEMENTED = new Set(["silence", "tone", "random", "zero", "DTMF"]);
+
+/** `block DTMF` with a replacing `DTMF-security` mode: the events are dropped (the `drop` mode) and the reply says so.
+ * rtpengine 10.5 also drops for `drop`, `off` and unknown modes, so those need no warning. */
+function dtmfSecurityWarning(mode: unknown): string | null {
+  const m = mode instanceof Uint8Array ? new TextDecoder().decode(mode) : mode;
+  if (typeof m !== "string" || !DTMF_SECURITY_UNIMPLEMENTED.has(m)) return null;
+  return `DTMF-security mode '${m}' not implemented: DTMF events are dropped instead`;
+}
+
 export class MediaPlane {
   readonly timeouts: Record<TimeoutKind, number> = { timeout: 0, silent: 0, final: 0, offer: 0 };
   private engine: CallEngine | null = null;
@@ -98,7 +110,8 @@ export class MediaPlane {
     if (!call) throw new NgError("Unknown call-ID");
     applyControl(call, req, what, on);
     this.relay.refresh(call); // blocked media leaves the fast path, unblocked media may return to it
-    return {};
+    const warning = what === "blockDtmf" && on ? dtmfSecurityWarning(req["DTMF-security"]) : null;
+    return warning ? { warning } : {};
   }
 
   /** Read fast-path counters, then end calls whose media went quiet (or that lived too long). */

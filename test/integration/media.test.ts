@@ -222,6 +222,33 @@ for (const fast of [true, false]) {
       expect((await d.ng({ command: "block media", "call-id": "no-such-call" })).result).toBe("error");
     });
 
+    test("block DTMF drops RFC 4733 events only; replacing DTMF-security modes are refused with a warning and drop", async () => {
+      const a = await phone(), b = await phone();
+      const c = await setupCall(d, a, b);
+      const r = await d.ng({ command: "block DTMF", "call-id": c.callId, "from-tag": "A" });
+      expect(r).toEqual({ result: "ok" });
+      await a.burst(c.toA.port, 3, 1);
+      await a.burst(c.toA.port, 2, 1, () => a.rtp(101));
+      await a.burst(c.toA.port, 3, 1);
+      expect(await b.waitFor(6)).toBe(6);
+      await Bun.sleep(100);
+      expect(b.got.map((x) => x.data[1]! & 0x7f)).toEqual([0, 0, 0, 0, 0, 0]);
+      const t = await d.ng({ command: "block DTMF", "call-id": c.callId, "from-tag": "A", "DTMF-security": "tone" });
+      expect(t.result).toBe("ok");
+      expect(String(t.warning)).toContain("DTMF-security mode 'tone' not implemented");
+      expect((await d.ng({ command: "block DTMF", "call-id": c.callId, "DTMF-security": "drop" })).warning).toBeUndefined();
+      b.clear();
+      await a.burst(c.toA.port, 2, 1, () => a.rtp(101));
+      await a.burst(c.toA.port, 2, 1);
+      expect(await b.waitFor(2)).toBe(2);
+      await Bun.sleep(100);
+      expect(b.got.map((x) => x.data[1]! & 0x7f)).toEqual([0, 0]);
+      await d.ng({ command: "unblock DTMF", "call-id": c.callId, flags: ["all"] });
+      b.clear();
+      await a.burst(c.toA.port, 2, 1, () => a.rtp(101));
+      expect(await b.waitFor(2)).toBe(2);
+    });
+
     test("block media selects participants by label and by SDP address", async () => {
       const a = await phone(), b = await phone("::1");
       const c = await setupCall(d, a, b, { offer: { label: "caller", "set-label": "callee", direction: ["default", "v6"] } });
