@@ -5,6 +5,7 @@ import type { CallEngine } from "./engine.ts";
 import type { Call, Media, Monologue } from "./model.ts";
 import { mediaTotals, streamStatus } from "../media/status.ts";
 import { kernelStatistics } from "../kernel/status.ts";
+import { BAD_PACKET_KINDS, badPacketCounts } from "../media/bad-packets.ts";
 
 const sec = (ms: number) => Math.floor(ms / 1000);
 
@@ -194,6 +195,8 @@ export function statisticsReply(engine: CallEngine): NgDict {
         totalcallsduration: f6(0),
         totalcallsduration2: f6(0),
         totalcallsduration_stddev: f6(0),
+        // ours, not in 10.5: the bad input inside relayedpacketerrors, by kind (also rtpengine_bad_packets_total)
+        ...badPacketStatistics(),
       },
       intervalstatistics: intervalStatistics(),
       mos: { mos_total: f6(0), mos2_total: f6(0), mos_samples_total: 0, mos_average: f6(0), mos_stddev: f6(0) },
@@ -202,6 +205,14 @@ export function statisticsReply(engine: CallEngine): NgDict {
       transcoders: [],
     },
   };
+}
+
+/** `badpackets_<kind>` totals since start (SRTP auth/replay, truncated, bad STUN, DTLS garbage). */
+function badPacketStatistics(): Record<string, number> {
+  const c = badPacketCounts();
+  const out: Record<string, number> = {};
+  for (const k of BAD_PACKET_KINDS) out[`badpackets_${k}`] = c[k];
+  return out;
 }
 
 /** Per-interval figures; we keep no interval history yet, so they read as rtpengine's idle values. */

@@ -1,6 +1,7 @@
 // The Prometheus exporter on --listen-http(s) GET /metrics: rtpengine 10.5's metric names over the engine's statistics and our control counters.
 import type { CallEngine } from "../call/engine.ts";
 import { statisticsReply } from "../call/query.ts";
+import { BAD_PACKET_KINDS, badPacketCounts } from "../media/bad-packets.ts";
 import { registerHttpRoute } from "./http.ts";
 import { proxyCounters } from "./stats.ts";
 import type { NgDict, NgValue } from "./types.ts";
@@ -59,6 +60,9 @@ export function metricsText(engine: CallEngine): string {
   x.sample("rtpengine_packets_total", { type: "kernel" }, t["relayedpackets_kernel"]);
   x.sample("rtpengine_packet_errors_total", { type: "kernel" }, t["relayedpacketerrors_kernel"]);
   x.sample("rtpengine_bytes_total", { type: "kernel" }, t["relayedbytes_kernel"]);
+  // ours, not in 10.5: which kinds of bad input make up the packet errors
+  const bad = badPacketCounts();
+  x.metric("rtpengine_bad_packets_total", "counter", "Dropped bad media input by kind (SRTP auth/replay, truncated, STUN, DTLS)", BAD_PACKET_KINDS.map((k) => [{ kind: k }, bad[k]]));
   x.metric("rtpengine_zero_packet_streams_total", "counter", "Total number of streams with no relayed packets", [[{}, t["zerowaystreams"]]]);
   x.metric("rtpengine_one_way_sessions_total", "counter", "Total number of 1-way streams", [[{}, t["onewaystreams"]]]);
   x.metric("rtpengine_call_duration_avg", "gauge", "Average call duration", [[{}, t["avgcallduration"]]]);

@@ -19,6 +19,7 @@ import { setStreamStatusSource, type PacketTotals, type StreamStatus } from "./s
 import type { MediaSocket, RxPacket } from "./socket.ts";
 import type { SecureMedia } from "./secure.ts";
 import type { IceMedia } from "./ice-media.ts";
+import { countBadPacket, srtpErrorKind, type BadPacketKind } from "./bad-packets.ts";
 import { RuleSrtp, srtpCodeIsShim, srtpPlan, type SrtpPlan } from "./secure-fast.ts";
 
 /** Counters of one stream: what arrived from its endpoint. For RTP this object is Media.stats (read by `query`). */
@@ -97,6 +98,9 @@ function addStream(t: { user: PacketTotals; fast: PacketTotals }, s: StreamState
 }
 const isRtpProto = (proto: string | null): boolean => proto !== null && proto.includes("RTP");
 const routeKey = (address: string, port: number): string => `${address}|${port}`;
+/** For the bad-packet log line: who sent it, to which media of which call. */
+const where = (r: Route, src: Endpoint): string =>
+  `from ${src.family === 6 ? `[${src.address}]` : src.address}:${src.port} on ${r.media.type} ${r.rtcp ? "RTCP" : "RTP"} port of call ${r.call.callId}`;
 
 /** The endpoint an SDP gave for one stream of a media, or null (none yet, zero address, port 0). */
 export function sdpEndpoint(m: Media, rtcp: boolean): Endpoint | null {
@@ -369,6 +373,12 @@ export class MediaRelay implements MediaHooks {
 
   // ------------------------------------------------------------ slow path
 
+  /** Bad input (STUN, DTLS) on a stream's socket: an error of that stream, counted by kind and logged. */
+  private badPacket(s: StreamState, kind: BadPacketKind, r: Route, src: Endpoint, n: number): void {
+    s.counters.errors += n;
+    countBadPacket(kind, where(r, src), n);
+  }
+
   private onPackets(address: string, sock: MediaSocket, packets: RxPacket[]): void {
     const r = this.routes.get(routeKey(address, sock.local.port));
     if (!r) {
@@ -389,14 +399,23 @@ export class MediaRelay implements MediaHooks {
     for (const p of packets) {
       let data = p.data;
       if (isStun(data)) {
-        if (this.stunHandler) this.stunHandler(r.call, r.media, r.rtcp, sock, p);
-        else this.drops.stun++;
+        if (this.stunHandler) {
+          // bad STUN (integrity, username, malformed) is an error of the stream it arrived on
+          const before = this.ice?.counters.stunRejected ?? 0;
+          this.stunHandler(r.call, r.media, r.rtcp, sock, p);
+          const bad = (this.ice?.counters.stunRejected ?? 0) - before;
+          if (bad > 0) this.badPacket(ls, "stun", r, p.src, bad);
+        } else this.drops.stun++;
         continue;
       }
       // secure: DTLS (first byte 20..63) goes to the media's DTLS association
       if (data.byteLength > 0 && data[0]! >= 20 && data[0]! <= 63) {
-        if (this.secure) this.secure.dtls(r.media, r.rtcp, sock, p.src, data);
-        else this.drops.dtls++;
+        if (this.secure) {
+          const before = this.secure.counters.dtlsRejected;
+          this.secure.dtls(r.media, r.rtcp, sock, p.src, data);
+          const bad = this.secure.counters.dtlsRejected - before;
+          if (bad > 0) this.badPacket(ls, "dtls", r, p.src, bad);
+        } else this.drops.dtls++;
         continue;
       }
       const v = ls.learner.onPacket(p.src, ls.sdp, sinceSignal);
@@ -427,6 +446,8 @@ export class MediaRelay implements MediaHooks {
         if (!plain) {
           cs.counters.errors++;
           this.drops.srtpAuth++;
+          const code = this.secure.lastUnprotectError;
+          if (code < 0) countBadPacket(srtpErrorKind(code), where(r, p.src));
           continue;
         }
         data = plain;
@@ -660,6 +681,7 @@ export class MediaRelay implements MediaHooks {
       s.counters.errors += d.authFailed;
       s.fast.errors += d.authFailed;
       this.drops.srtpAuth += d.authFailed;
+      countBadPacket("srtp_auth", `(fast path, ${d.authFailed} since the last read; replays included)`, d.authFailed);
     }
     if (d.lastMs > s.counters.lastPacket) s.counters.lastPacket = d.lastMs;
   }

@@ -96,6 +96,8 @@ function isClientHello(d: Uint8Array): boolean {
 
 export class SecureMedia {
   readonly counters: SecureCounters = { authFailures: 0, notReady: 0, dtlsIn: 0, dtlsRejected: 0, handshakes: 0, handshakeFailures: 0 };
+  /** why the last unprotect returned null: a negative RTPE_SRTP_E_* code, or 0 = no keys yet (not the packet's fault) */
+  lastUnprotectError = 0;
   private readonly streams = new WeakMap<Media, SecureStream>();
   /** secure-fast: called when a DTLS handshake made keys, so the media plane can move the streams to the fast path */
   onReady: ((m: Media) => void) | null = null;
@@ -143,6 +145,7 @@ export class SecureMedia {
   /** SRTP(CP) from m's endpoint to plain, in a scratch buffer; null = dropped (counted). */
   unprotect(m: Media, data: Uint8Array, rtcp: boolean, rtcpPort: boolean): Uint8Array | null {
     if (!this.streams.has(m)) return data;
+    this.lastUnprotectError = 0;
     const c = this.usable(m, rtcpPort, data);
     if (!c) return null;
     const buf = this.scratchIn;
@@ -150,6 +153,7 @@ export class SecureMedia {
     const n = rtcp ? c.inbound.unprotectRtcp(buf, data.byteLength) : c.inbound.unprotect(buf, data.byteLength);
     if (n < 0) {
       this.counters.authFailures++;
+      this.lastUnprotectError = n;
       return null;
     }
     return buf.subarray(0, n);

@@ -2,6 +2,8 @@
 //
 //   bun test/e2e/webrtc/harness.ts [--keep-logs] [--dtls passive|active] [--timeout S] [--scenario out|in|both] --daemon DAEMON-ARGV...
 // Scenario "out": the browser calls a SIP phone (browser offers). "in": a SIP phone calls the browser.
+// "bundle": the browser offers audio (Opus, PCMU) + video (VP8) with its default BUNDLE policy; the phone
+// answers Opus + VP8 on two plain ports and mirrors what it gets back, so the browser decodes real media.
 // --dtls adds DTLS=<mode> where the daemon faces the browser (the answer in "out", the offer in "in");
 // by default no DTLS flag is sent. Normally started by run.sh, which also guards the process group.
 import { mkdtempSync, rmSync, openSync, closeSync, readFileSync } from "node:fs";
@@ -11,7 +13,7 @@ import dgram from "node:dgram";
 import type { Subprocess } from "bun";
 import { NgClient, waitForPing, type NgDict } from "../../conformance/ng-client.ts";
 import { CdpSession, waitDevToolsPort, findPage } from "./cdp.ts";
-import { RtpEndpoint, parseAudio, type SdpMedia } from "./rtp-endpoint.ts";
+import { RtpEndpoint, MirrorEndpoint, parseAudio, parseMedias, vp8KeyFrames, opusTocConsistency, type SdpMedia } from "./rtp-endpoint.ts";
 
 // ---------- arguments ----------
 const argv = Bun.argv.slice(2);
@@ -22,7 +24,9 @@ let keepLogs = false;
 let dtlsMode = "";
 let mediaTimeoutS = 20;
 let holdS = 0; // keep media running this long after the thresholds are met
-let scenarios: ("out" | "in")[] = ["out", "in"];
+type Scenario = "out" | "in" | "bundle";
+const ALL: Scenario[] = ["out", "in", "bundle"];
+let scenarios: Scenario[] = ALL;
 for (let i = 0; i < opts.length; i++) {
   const o = opts[i];
   if (o === "--keep-logs") keepLogs = true;
@@ -30,8 +34,14 @@ for (let i = 0; i < opts.length; i++) {
   else if (o === "--timeout") mediaTimeoutS = Number(opts[++i]);
   else if (o === "--hold") holdS = Number(opts[++i]);
   else if (o === "--scenario") {
-    const v = opts[++i];
-    scenarios = v === "out" ? ["out"] : v === "in" ? ["in"] : ["out", "in"];
+    // a comma list; "both" is the original pair (out,in), "all" every scenario
+    const v = opts[++i] ?? "";
+    const list = v.split(",").flatMap((x): Scenario[] => (x === "both" ? ["out", "in"] : x === "all" ? ALL : ALL.includes(x as Scenario) ? [x as Scenario] : []));
+    if (!list.length) {
+      console.error(`harness: unknown scenario ${v}`);
+      process.exit(2);
+    }
+    scenarios = list;
   } else {
     console.error(`harness: unknown option ${o}`);
     process.exit(2);
@@ -63,7 +73,7 @@ const chromeLog = join(logDir, "chromium.log");
 let daemon: Subprocess | null = null;
 let chrome: Subprocess | null = null;
 let server: ReturnType<typeof Bun.serve> | null = null;
-const endpoints: RtpEndpoint[] = [];
+const endpoints: (RtpEndpoint | MirrorEndpoint)[] = [];
 let cdp: CdpSession | null = null;
 let browserWs = "";
 let ng: NgClient | null = null;
@@ -144,6 +154,8 @@ type Stats = {
   events: string[];
   ice: string;
   pc: string;
+  transports: { id: string; dtlsState?: string; iceState?: string; packetsSent?: number; packetsReceived?: number }[];
+  video: { inbound: null | { packetsReceived?: number; framesDecoded?: number; keyFramesDecoded?: number; codecId?: string; transportId?: string }; outbound: null | { packetsSent?: number; framesEncoded?: number; codecId?: string; transportId?: string } };
   transport: null | { dtlsState?: string; iceState?: string; dtlsRole?: string; srtpCipher?: string; packetsSent?: number; packetsReceived?: number; bytesSent?: number; bytesReceived?: number };
   pair: null | { state: string; local?: string; remote?: string; all?: string };
   inbound: null | { packetsReceived?: number; bytesReceived?: number; packetsLost?: number; jitter?: number; codecId?: string };
@@ -457,6 +469,157 @@ async function callIn(portMin: number): Promise<void> {
   await mediaPhase(name, callId, ep, pm, pt);
 }
 
+/** Scenario "bundle": the browser offers audio + video under a=group:BUNDLE; the phone answers Opus + VP8 on two ports. */
+async function callBundle(portMin: number): Promise<void> {
+  const name = "bundle";
+  scope = "[bundle] ";
+  console.log("== bundle: browser calls the SIP phone with audio + video (BUNDLE, Opus, VP8)");
+  const browserOffer = await cdp!.evaluate<string>(`window.e2e.offer("${name}", true)`, 15000);
+  showSdp("browser offer", browserOffer);
+  const bm = parseMedias(browserOffer);
+  const group = browserOffer.match(/^a=group:BUNDLE (.*)$/m)?.[1]?.trim().split(/\s+/) ?? [];
+  mark(`bundle: browser offer (${bm.map((m) => `${m.type}:${m.port} mid ${m.mid}`).join(", ")}; BUNDLE ${group.join(" ")})`);
+  check("browser offer: audio + video under a=group:BUNDLE", bm.length === 2 && bm[0]!.type === "audio" && bm[1]!.type === "video" && group.length === 2, `${bm.map((m) => m.type).join(",")} BUNDLE ${group.join(" ")}`);
+  const callId = `webrtc-e2e-bundle-${Date.now()}-${process.pid}`;
+  const offerReply = await ng!.request(
+    {
+      command: "offer",
+      "call-id": callId,
+      "from-tag": "browser-tag",
+      sdp: browserOffer,
+      ICE: "remove",
+      DTLS: "off",
+      SDES: ["off"],
+      "transport-protocol": "RTP/AVP",
+      "rtcp-mux": ["demux"],
+      replace: ["origin", "session-connection"],
+    },
+    "bencode",
+    5000,
+  );
+  if (offerReply.result !== "ok") throw new Error(`ng offer failed: ${JSON.stringify(offerReply)}`);
+  const plainOffer = String(offerReply.sdp);
+  showSdp("offer reply (to the plain endpoint)", plainOffer);
+  mark("bundle: ng offer");
+  const pms = parseMedias(plainOffer);
+  const pa = pms.find((m) => m.type === "audio");
+  const pv = pms.find((m) => m.type === "video");
+  check("offer to the plain side: audio and video m= lines", pms.length === 2 && !!pa && !!pv, pms.map((m) => `${m.type} ${m.address}:${m.port} ${m.proto}`).join("; "));
+  if (!pa || !pv) throw new Error("the offer reply lacks audio or video");
+  // rtpengine 10.5 breaks the bundle: each m= line its own port pair, no a=group:BUNDLE towards RTP/AVP
+  check("offer to the plain side: bundle broken (a port each, no a=group:BUNDLE)", pa.port !== pv.port && !sdpHas(plainOffer, /^a=group:BUNDLE/), `audio ${pa.port}, video ${pv.port}`);
+  check("offer to the plain side: RTP/AVP, no ICE/DTLS/rtcp-mux", pms.every((m) => m.proto === "RTP/AVP") && !sdpHas(plainOffer, /^a=(ice-ufrag|candidate|fingerprint|setup|crypto|rtcp-mux)/));
+  const opusPt = [...pa.rtpmap].find(([, e]) => /^opus\/48000/i.test(e))?.[0];
+  const pcmu = pa.payloadTypes.includes(0);
+  const vp8Pt = [...pv.rtpmap].find(([, e]) => /^VP8\/90000/i.test(e))?.[0];
+  check("offer to the plain side: Opus and PCMU offered, VP8 offered", opusPt !== undefined && pcmu && vp8Pt !== undefined, `opus ${opusPt}, PCMU ${pcmu}, VP8 ${vp8Pt}`);
+  if (opusPt === undefined || vp8Pt === undefined) throw new Error("no Opus or VP8 in the offer reply");
+
+  const ea = await MirrorEndpoint.open();
+  const ev = await MirrorEndpoint.open();
+  endpoints.push(ea, ev);
+  const plainAnswer = [
+    "v=0",
+    `o=plain-ep ${Date.now()} 1 IN IP4 127.0.0.1`,
+    "s=-",
+    "c=IN IP4 127.0.0.1",
+    "t=0 0",
+    `m=audio ${ea.port} RTP/AVP ${opusPt}`,
+    `a=rtpmap:${opusPt} ${pa.rtpmap.get(opusPt)}`,
+    ...(pa.fmtp.has(opusPt) ? [`a=fmtp:${opusPt} ${pa.fmtp.get(opusPt)}`] : []),
+    "a=sendrecv",
+    `m=video ${ev.port} RTP/AVP ${vp8Pt}`,
+    `a=rtpmap:${vp8Pt} VP8/90000`,
+    "a=sendrecv",
+    "",
+  ].join("\r\n");
+  showSdp("plain answer", plainAnswer);
+  const answerReply = await ng!.request(
+    {
+      command: "answer",
+      "call-id": callId,
+      "from-tag": "browser-tag",
+      "to-tag": "plain-tag",
+      sdp: plainAnswer,
+      ICE: "force",
+      ...(dtlsMode ? { DTLS: dtlsMode } : {}),
+      "transport-protocol": "UDP/TLS/RTP/SAVPF",
+      "rtcp-mux": ["offer"],
+      replace: ["origin", "session-connection"],
+      flags: ["generate-mid"],
+    },
+    "bencode",
+    5000,
+  );
+  if (answerReply.result !== "ok") throw new Error(`ng answer failed: ${JSON.stringify(answerReply)}`);
+  const webrtcAnswer = String(answerReply.sdp);
+  showSdp("answer reply (to the browser)", webrtcAnswer);
+  mark("bundle: ng answer");
+  const ams = parseMedias(webrtcAnswer);
+  check("answer to the browser: audio + video, UDP/TLS/RTP/SAVPF", ams.length === 2 && ams[0]!.type === "audio" && ams[1]!.type === "video" && ams.every((m) => m.proto === "UDP/TLS/RTP/SAVPF"), ams.map((m) => `${m.type} ${m.proto}`).join("; "));
+  check("answer to the browser: the offer's a=mid on each m= line", ams.length === 2 && ams.every((m, i) => m.mid !== null && m.mid === bm[i]?.mid), ams.map((m) => m.mid).join(","));
+  check("answer to the browser: ICE, DTLS fingerprint and setup, rtcp-mux", sdpHas(webrtcAnswer, /^a=ice-ufrag/) && sdpHas(webrtcAnswer, /^a=candidate/) && sdpHas(webrtcAnswer, /^a=fingerprint:/) && sdpHas(webrtcAnswer, /^a=setup:(active|passive)/) && sdpHas(webrtcAnswer, /^a=rtcp-mux/));
+  check("answer to the browser: Opus and VP8 (what the phone chose)", !!ams[0]?.payloadTypes.includes(opusPt) && !!ams[1]?.payloadTypes.includes(vp8Pt), ams.map((m) => m.payloadTypes.join(" ")).join(" | "));
+  // as 10.5: the bundle stays broken towards the browser too (a port each, no a=group), which Chromium's
+  // default "balanced" policy accepts by keeping a transport per m= line
+  check("answer to the browser: no a=group:BUNDLE, a port each", !sdpHas(webrtcAnswer, /^a=group:BUNDLE/) && ams.length === 2 && ams[0]!.port !== ams[1]!.port, ams.map((m) => m.port).join(","));
+
+  let signalling = "";
+  try {
+    signalling = await cdp!.evaluate<string>(`window.e2e.answer("${name}", ${JSON.stringify(webrtcAnswer)})`, 10000);
+  } catch (e) {
+    check("browser accepts the daemon's answer", false, String(e));
+    throw new Error(`the browser rejected the answer:\n${webrtcAnswer}`);
+  }
+  check("browser accepts the daemon's answer", signalling === "stable", signalling);
+  mark("bundle: answer applied in the browser");
+  ea.mirrorTo(pa.address, pa.port);
+  ev.mirrorTo(pv.address, pv.port);
+
+  const tMedia = performance.now();
+  const deadline = tMedia + mediaTimeoutS * 1000;
+  let s: Stats | null = null;
+  while (performance.now() < deadline) {
+    if (!alive(daemon)) throw new Error(`daemon exited (${daemon?.exitCode ?? daemon?.signalCode}) during the call\n${tail(daemonLog, 20)}`);
+    s = await cdp!.evaluate<Stats>(`window.e2e.stats(${JSON.stringify(name)})`, 5000);
+    const done =
+      (s.inbound?.packetsReceived ?? 0) >= NEED && (s.video.inbound?.packetsReceived ?? 0) >= NEED && (s.video.inbound?.framesDecoded ?? 0) > 0 &&
+      ea.rx.packets >= NEED && ev.rx.packets >= NEED && vp8KeyFrames(ev.rx.payloads) > 0 && s.peakRms > 0.01;
+    if (done) break;
+    await Bun.sleep(200);
+  }
+  if (holdS > 0) {
+    await Bun.sleep(holdS * 1000);
+    s = await cdp!.evaluate<Stats>(`window.e2e.stats(${JSON.stringify(name)})`, 5000);
+  }
+  mark(`bundle: media (${((performance.now() - tMedia) / 1000).toFixed(2)}s)`);
+  console.log(`  page events: ${s?.events.join(", ")}`);
+  console.log("  browser:", JSON.stringify({ transports: s?.transports, inbound: s?.inbound, outbound: s?.outbound, video: s?.video }));
+  const summary = (e: MirrorEndpoint) => ({ received: e.rx.packets, mirrored: e.sent, payloadTypes: Object.fromEntries(e.rx.payloadTypes), ssrcs: e.rx.ssrcs.size, from: [...e.rx.from], stunOrDtls: e.rx.stunOrDtls, rtcpOnRtpPort: e.rx.rtcpOnRtpPort, rtcp: e.rx.rtcpDemuxed });
+  console.log("  endpoints:", JSON.stringify({ audio: summary(ea), video: summary(ev) }));
+  console.log("  media checks:");
+  const ts = s?.transports ?? [];
+  check("browser: every transport ICE and DTLS connected", ts.length > 0 && ts.every((t) => ["connected", "completed"].includes(t.iceState ?? "") && t.dtlsState === "connected"), JSON.stringify(ts.map((t) => `${t.iceState}/${t.dtlsState}`)));
+  check(`browser inbound-rtp audio packetsReceived >= ${NEED}`, (s?.inbound?.packetsReceived ?? 0) >= NEED, `${s?.inbound?.packetsReceived ?? 0} (codec ${s?.codecs[s?.inbound?.codecId ?? ""] ?? "?"})`);
+  check(`browser inbound-rtp video packetsReceived >= ${NEED} and frames decoded`, (s?.video.inbound?.packetsReceived ?? 0) >= NEED && (s?.video.inbound?.framesDecoded ?? 0) > 0, `${s?.video.inbound?.packetsReceived ?? 0} packets, ${s?.video.inbound?.framesDecoded ?? 0} frames (codec ${s?.codecs[s?.video.inbound?.codecId ?? ""] ?? "?"})`);
+  check("browser hears its own beep mirrored back as Opus (decoded RMS > 0.01)", (s?.peakRms ?? 0) > 0.01, `peak RMS ${(s?.peakRms ?? 0).toFixed(3)}`);
+  check(`audio endpoint received >= ${NEED} Opus RTP packets (pt ${opusPt} only)`, ea.rx.packets >= NEED && [...ea.rx.payloadTypes.keys()].every((p) => p === opusPt), `${ea.rx.packets} ${JSON.stringify(Object.fromEntries(ea.rx.payloadTypes))}`);
+  const toc = opusTocConsistency(ea.rx.payloads);
+  check("audio endpoint: Opus decrypted (consistent TOC bytes, SRTP would look random)", toc > 0.5, `${(toc * 100).toFixed(0)}% share one TOC byte`);
+  check(`video endpoint received >= ${NEED} VP8 RTP packets (pt ${vp8Pt} only)`, ev.rx.packets >= NEED && [...ev.rx.payloadTypes.keys()].every((p) => p === vp8Pt), `${ev.rx.packets} ${JSON.stringify(Object.fromEntries(ev.rx.payloadTypes))}`);
+  check("video endpoint: VP8 decrypted (a key frame with its start code)", vp8KeyFrames(ev.rx.payloads) > 0, `${vp8KeyFrames(ev.rx.payloads)} key frame starts`);
+  check("endpoints: from the daemon's ports, no STUN/DTLS, RTCP demuxed off the RTP ports", [...ea.rx.from].every((f) => f === `${pa.address}:${pa.port}`) && [...ev.rx.from].every((f) => f === `${pv.address}:${pv.port}`) && ea.rx.stunOrDtls + ev.rx.stunOrDtls === 0 && ea.rx.rtcpOnRtpPort + ev.rx.rtcpOnRtpPort === 0, `audio from ${[...ea.rx.from]}, video from ${[...ev.rx.from]}`);
+  try {
+    const d = await ng!.request({ command: "delete", "call-id": callId }, "bencode", 3000);
+    check("ng delete ok", d.result === "ok", String(d.result));
+  } catch (e) {
+    check("ng delete ok", false, String(e));
+  }
+  ea.close();
+  ev.close();
+  await cdp!.evaluate(`window.e2e.close(${JSON.stringify(name)})`).catch(() => undefined);
+}
+
 async function main(): Promise<void> {
   console.log(`WebRTC e2e: daemon = ${daemonArgv.join(" ")}; scenarios ${scenarios.join(", ")}; ${dtlsMode ? `DTLS=${dtlsMode}` : "no DTLS flag"} towards the browser`);
   if (!(await Bun.file(CHROMIUM).exists())) throw new Error(`${CHROMIUM} not found (apt-get install -y chromium)`);
@@ -536,7 +699,8 @@ async function main(): Promise<void> {
   for (const sc of scenarios) {
     try {
       if (sc === "out") await callOut(portMin);
-      else await callIn(portMin);
+      else if (sc === "in") await callIn(portMin);
+      else await callBundle(portMin);
     } catch (e) {
       check(`scenario completes`, false, e instanceof Error ? e.message : String(e));
     }

@@ -2,6 +2,8 @@
 import dgram from "node:dgram";
 
 export interface SdpMedia {
+  /** audio, video, ... */
+  type?: string;
   address: string;
   port: number;
   proto: string;
@@ -34,6 +36,32 @@ export function parseAudio(sdp: string): SdpMedia | null {
     }
   }
   return m;
+}
+
+/** Every m= line of an SDP (media c= before session c=), with its a=mid if any. */
+export function parseMedias(sdp: string): (SdpMedia & { type: string; mid: string | null; fmtp: Map<number, string> })[] {
+  const out: (SdpMedia & { type: string; mid: string | null; fmtp: Map<number, string> })[] = [];
+  let sessionAddr = "";
+  for (const l of sdp.split(/\r?\n/)) {
+    const m = out[out.length - 1];
+    if (l.startsWith("m=")) {
+      const f = l.slice(2).split(" ");
+      out.push({ type: f[0] ?? "", address: sessionAddr, port: Number(f[1]), proto: f[2] ?? "", rtcpPort: Number(f[1]) + 1, payloadTypes: f.slice(3).map(Number), rtpmap: new Map(), mid: null, fmtp: new Map() });
+    } else if (l.startsWith("c=")) {
+      const addr = l.split(" ")[2] ?? "";
+      if (m) m.address = addr;
+      else sessionAddr = addr;
+    } else if (m && l.startsWith("a=rtcp:")) m.rtcpPort = Number(l.slice(7).split(" ")[0]);
+    else if (m && l.startsWith("a=mid:")) m.mid = l.slice(6).trim();
+    else if (m && l.startsWith("a=rtpmap:")) {
+      const [pt, enc] = l.slice(9).split(" ");
+      m.rtpmap.set(Number(pt), enc ?? "");
+    } else if (m && l.startsWith("a=fmtp:")) {
+      const sp = l.indexOf(" ");
+      m.fmtp.set(Number(l.slice(7, sp)), l.slice(sp + 1));
+    }
+  }
+  return out;
 }
 
 /** Linear 16-bit PCM sample to G.711 mu-law. */
@@ -313,4 +341,123 @@ function bind(s: dgram.Socket, port: number): Promise<boolean> {
     s.once("error", () => resolve(false));
     s.bind(port, "127.0.0.1", () => resolve(true));
   });
+}
+
+/**
+ * A plain RTP/AVP "phone" for one m= line that mirrors: every RTP packet it receives goes back to the
+ * daemon with its own SSRC (so the browser gets real, decodable media of the codec it sent), and it
+ * records what arrived. Used for Opus audio and VP8 video, which the harness cannot synthesise simply.
+ */
+export class MirrorEndpoint {
+  readonly rtp: dgram.Socket;
+  readonly rtcp: dgram.Socket;
+  port = 0;
+  private readonly ssrc = Math.floor(Math.random() * 2 ** 32) >>> 0;
+  private dest: { address: string; port: number } | null = null;
+  sent = 0;
+  readonly rx = {
+    packets: 0,
+    bytes: 0,
+    payloadTypes: new Map<number, number>(),
+    ssrcs: new Set<number>(),
+    from: new Set<string>(),
+    stunOrDtls: 0,
+    rtcpOnRtpPort: 0,
+    rtcpDemuxed: 0,
+    /** payloads (after header, extension and padding) */
+    payloads: [] as Buffer[],
+  };
+
+  private constructor(rtp: dgram.Socket, rtcp: dgram.Socket) {
+    this.rtp = rtp;
+    this.rtcp = rtcp;
+  }
+
+  static async open(): Promise<MirrorEndpoint> {
+    const ep = await RtpEndpoint.open();
+    // reuse the port-pair binding, then take the sockets over
+    ep.rtp.removeAllListeners("message");
+    ep.rtcp.removeAllListeners("message");
+    const m = new MirrorEndpoint(ep.rtp, ep.rtcp);
+    m.port = ep.port;
+    m.rtp.on("message", (msg, rinfo) => m.onRtp(msg, `${rinfo.address}:${rinfo.port}`));
+    m.rtcp.on("message", () => m.rx.rtcpDemuxed++);
+    return m;
+  }
+
+  /** Start mirroring towards the daemon's port for this m= line. */
+  mirrorTo(address: string, port: number): void {
+    this.dest = { address, port };
+  }
+
+  private onRtp(msg: Buffer, from: string): void {
+    const rx = this.rx;
+    if (msg.length < 12) return;
+    const b0 = msg[0]!;
+    if (b0 < 2 || (b0 >= 20 && b0 <= 63)) {
+      rx.stunOrDtls++;
+      return;
+    }
+    if (b0 >> 6 !== 2) return;
+    const pt = msg[1]! & 0x7f;
+    if (pt >= 72 && pt <= 79) {
+      rx.rtcpOnRtpPort++;
+      return;
+    }
+    rx.packets++;
+    rx.bytes += msg.length;
+    rx.from.add(from);
+    rx.payloadTypes.set(pt, (rx.payloadTypes.get(pt) ?? 0) + 1);
+    rx.ssrcs.add(msg.readUInt32BE(8));
+    let off = 12 + 4 * (b0 & 0x0f);
+    if (b0 & 0x10 && msg.length >= off + 4) off += 4 + 4 * msg.readUInt16BE(off + 2);
+    let end = msg.length;
+    if (b0 & 0x20 && end > off) end -= msg[end - 1]!;
+    if (rx.payloads.length < 2000 && end > off) rx.payloads.push(Buffer.from(msg.subarray(off, end)));
+    if (this.dest) {
+      const back = Buffer.from(msg);
+      back.writeUInt32BE(this.ssrc, 8);
+      this.rtp.send(back, this.dest.port, this.dest.address);
+      this.sent++;
+    }
+  }
+
+  close(): void {
+    for (const s of [this.rtp, this.rtcp]) {
+      try {
+        s.close();
+      } catch {
+        /* already closed */
+      }
+    }
+  }
+}
+
+/** VP8 (RFC 7741): does any payload start a key frame (descriptor S=1, PID 0, then the 0x9d012a start code)? */
+export function vp8KeyFrames(payloads: Buffer[]): number {
+  let n = 0;
+  for (const p of payloads) {
+    if (p.length < 10) continue;
+    let off = 1;
+    const x = p[0]! & 0x80;
+    if (!(p[0]! & 0x10) || (p[0]! & 0x07) !== 0) continue; // S bit, partition 0
+    if (x) {
+      const ext = p[1]!;
+      off = 2;
+      if (ext & 0x80) off += p[off]! & 0x80 ? 2 : 1; // I: picture id (7 or 15 bits)
+      if (ext & 0x40) off += 1; // L: TL0PICIDX
+      if (ext & 0x30) off += 1; // T/K
+    }
+    // payload header: P bit (0 = key frame) in the first byte, start code at bytes 3..5
+    if (p.length >= off + 6 && (p[off]! & 0x01) === 0 && p[off + 3] === 0x9d && p[off + 4] === 0x01 && p[off + 5] === 0x2a) n++;
+  }
+  return n;
+}
+
+/** Opus (RFC 6716): the share of payloads whose TOC byte is the most common one (encrypted payloads are random). */
+export function opusTocConsistency(payloads: Buffer[]): number {
+  const counts = new Map<number, number>();
+  for (const p of payloads) if (p.length) counts.set(p[0]!, (counts.get(p[0]!) ?? 0) + 1);
+  const top = Math.max(0, ...counts.values());
+  return payloads.length ? top / payloads.length : 0;
 }

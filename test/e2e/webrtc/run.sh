@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # WebRTC end-to-end: headless Chromium (ICE, DTLS-SRTP, rtcp-mux) bridged by the media proxy to a plain RTP/AVP endpoint.
 #
-#   bash test/e2e/webrtc/run.sh [--daemon CMD] [--scenario out|in|both] [--dtls passive|active] [--timeout S] [--hold S] [--keep-logs]
+#   bash test/e2e/webrtc/run.sh [--daemon CMD] [--scenario out|in|bundle|both|all[,...]] [--dtls passive|active] [--timeout S] [--hold S] [--keep-logs]
 #   CMD: dist/rtpengine (default), "bun src/main.ts", or /usr/bin/rtpengine (the reference, 10.5)
-# Scenarios: out = the browser calls a plain RTP/AVP phone, in = the phone calls the browser (default both).
+# Scenarios: out = the browser calls a plain RTP/AVP phone, in = the phone calls the browser, bundle = the
+# browser calls with audio + video under BUNDLE (Opus, VP8). Default all; "both" = out,in.
 # Needs chromium (apt-get install -y chromium). Loopback only. Exit 0 = PASS, 1 = FAIL, 2 = usage.
 # Set E2E_SHOW_SDP=1 to print the four SDPs.
 set -uo pipefail
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
     --daemon=*) DAEMON=${1#--daemon=}; shift ;;
     --dtls|--timeout|--scenario|--hold) HARGS+=("$1" "$2"); shift 2 ;;
     --keep-logs) HARGS+=("$1"); shift ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
