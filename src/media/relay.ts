@@ -20,6 +20,7 @@ import type { MediaSocket, RxPacket } from "./socket.ts";
 import type { SecureMedia } from "./secure.ts";
 import type { IceMedia } from "./ice-media.ts";
 import { countBadPacket, srtpErrorKind, type BadPacketKind } from "./bad-packets.ts";
+import { natWaitOf, PIERCE_PACKET, pierceNatOf, setNatFlags } from "./nat.ts";
 import { RuleSrtp, srtpCodeIsShim, srtpPlan, type SrtpPlan } from "./secure-fast.ts";
 
 /** Counters of one stream: what arrived from its endpoint. For RTP this object is Media.stats (read by `query`). */
@@ -116,6 +117,11 @@ export function sdpEndpoint(m: Media, rtcp: boolean): Endpoint | null {
   return { address, port, family: p.family };
 }
 
+/** Whether any packet (RTP or RTCP, either plane) arrived from a media's endpoint. */
+function heardFrom(st: MediaState): boolean {
+  return st.rtp.counters.packets + st.rtcp.counters.packets + st.rtp.fast.packets + st.rtcp.fast.packets > 0;
+}
+
 function codecName(m: Media, pt: number): string {
   const c = m.peer?.codecs.find((x) => x.pt === pt);
   if (c?.name) return c.name.toUpperCase();
@@ -133,7 +139,7 @@ export class MediaRelay implements MediaHooks {
   /** media pairs of ended calls that relayed nothing / one direction only (`zerowaystreams`, `onewaystreams`) */
   private readonly ways = { zero: 0, one: 0 };
   /** packets the relay did not forward, by reason (diagnostics and tests) */
-  readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, dropTraffic: 0, noDestination: 0, echoDiscard: 0, srtpBridge: 0, dtls: 0, srtpAuth: 0, srtpNotReady: 0 };
+  readonly drops = { unrouted: 0, stun: 0, strictSource: 0, blocked: 0, dropTraffic: 0, noDestination: 0, echoDiscard: 0, srtpBridge: 0, dtls: 0, srtpAuth: 0, srtpNotReady: 0, natWait: 0 };
   /** secure: SRTP contexts and DTLS (null: no SRTP/DTLS code loaded, SRTP media stays untranslated) */
   get secure(): SecureMedia | null {
     return this.secureMedia;
@@ -200,6 +206,7 @@ export class MediaRelay implements MediaHooks {
       mediaHandover: f.flags.has("media-handover"),
     };
     this.sideFlags.set(from, flags);
+    setNatFlags(from, f);
     if (f.mediaEcho !== null) applyMediaEcho(from, from.peer, f.mediaEcho);
     if (f.dropTraffic !== null) setDropTraffic(call, f.dropTraffic); // `drop-traffic`: the whole call
     for (const md of from.medias) {
@@ -354,6 +361,37 @@ export class MediaRelay implements MediaHooks {
     }
   }
 
+  /** `pierce NAT`: a probe to the SDP RTP address of every media whose participant asked for it and sent nothing yet
+   * (called once a second, as rtpengine 10.5 does). */
+  pierceNat(): void {
+    let queued = 0;
+    for (const call of this.callRoutes.keys()) {
+      for (const mono of call.all) {
+        if (!pierceNatOf(mono)) continue;
+        for (const md of mono.medias) {
+          const st = this.states.get(md);
+          if (!st || md.port === null || heardFrom(st) || !st.rtp.sdp) continue;
+          const sock = this.socketOf(md, st.rtp.sdp.family, false);
+          if (!sock) continue;
+          if (!this.batch.add(sock, st.rtp.sdp, PIERCE_PACKET)) {
+            this.flushQuietly();
+            this.batch.add(sock, st.rtp.sdp, PIERCE_PACKET);
+          }
+          queued++;
+        }
+      }
+    }
+    if (queued) this.flushQuietly();
+  }
+
+  private flushQuietly(): void {
+    try {
+      this.batch.flush();
+    } catch {
+      /* a probe the kernel refused is not retried before the next second */
+    }
+  }
+
   // ------------------------------------------------------------ sockets
 
   /** Our socket of `m` for family `family`, RTP or RTCP port. */
@@ -395,6 +433,7 @@ export class MediaRelay implements MediaHooks {
     const dropAll = dropTraffic(r.call); // `drop-traffic start`
     const sinceSignal = Date.now() - r.call.lastSignal;
     let learned = false;
+    const silentBefore = !heardFrom(st); // `NAT-wait`: the first packet from a side releases media towards it
     let queued = 0;
     for (const p of packets) {
       let data = p.data;
@@ -487,6 +526,10 @@ export class MediaRelay implements MediaHooks {
         this.drops.noDestination++;
         continue;
       }
+      if (natWaitOf(r.mono.peer) && !heardFrom(outSt)) {
+        this.drops.natWait++;
+        continue;
+      }
       const secureOut = !!this.secure?.active(out);
       if (!secureOut && !this.secure?.active(r.media) && needsSrtpTransform(r.media, out)) {
         // SRTP on one side but no SRTP context (no usable keys negotiated): never forward in the clear
@@ -523,7 +566,7 @@ export class MediaRelay implements MediaHooks {
       queued++;
     }
     this.flush(ls, queued);
-    if (learned) {
+    if (learned || (silentBefore && heardFrom(st))) {
       this.refreshDirection(r.call, r.mono, r.media);
       if (out) this.refreshDirection(r.call, r.mono.peer!, out);
     }
@@ -585,6 +628,7 @@ export class MediaRelay implements MediaHooks {
     }
     const ctl = effectiveControls(call, mono);
     if (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia || echoMode(mono) !== null || dropTraffic(call)) return null;
+    if (natWaitOf(mono.peer) && !heardFrom(toSt)) return null; // `NAT-wait`: TypeScript holds it back for now
     const ds = outRtcp ? toSt.rtcp : toSt.rtp;
     const dst = ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
     if (!dst) return null;

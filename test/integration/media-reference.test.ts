@@ -105,6 +105,22 @@ const SCENARIOS: Array<[string, Scenario]> = [
     await a.burst(c.toA.port, 3, 5, () => a.rtp(9, 0x11));
     await b.burst(c.toB.port, 2, 5, () => b.rtp(9, 0x22));
   }],
+  ["NAT-wait on B: A's media held until B sent", async (d, { a, b }) => {
+    const c = await setupCall(d, a, b, { answer: { flags: ["NAT-wait"] } });
+    await a.burst(c.toA.port, 3, 5, () => a.rtp(0, 0x11));
+    await settle();
+    await b.burst(c.toB.port, 2, 5, () => b.rtp(0, 0x22));
+    await settle();
+    await a.burst(c.toA.port, 2, 5, () => a.rtp(0, 0x33));
+  }],
+  ["pierce NAT from A: probes until A sends", async (d, { a, b }) => {
+    const c = await setupCall(d, a, b, { offer: { flags: ["pierce NAT"] } });
+    const end = Date.now() + 2500;
+    while (a.got.length === 0 && Date.now() < end) await Bun.sleep(20);
+    a.got.splice(1); // one probe: how many fit in the wait depends on both daemons' timer phase
+    await a.burst(c.toA.port, 2, 5, () => a.rtp(0, 0x11));
+    await Bun.sleep(1300);
+  }],
   ["rtcp-mux towards A only (demux towards B); A2 plays B's RTCP port", async (d, { a, a2, b }) => {
     const callId = `mux-${Date.now()}-${Math.random()}`;
     const rr = (ssrc: number) => {

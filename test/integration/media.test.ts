@@ -249,6 +249,33 @@ for (const fast of [true, false]) {
       expect(await b.waitFor(2)).toBe(2);
     });
 
+    test("NAT-wait: nothing goes to the flagged side until it sent a packet", async () => {
+      const a = await phone(), b = await phone();
+      const c = await setupCall(d, a, b, { answer: { flags: ["NAT-wait"] } });
+      await a.burst(c.toA.port, 3, 1);
+      await Bun.sleep(150);
+      expect(b.got.length).toBe(0);
+      await b.burst(c.toB.port, 3, 1);
+      expect(await a.waitFor(3)).toBe(3); // A did not ask to wait
+      await a.burst(c.toA.port, 3, 1);
+      expect(await b.waitFor(3)).toBe(3);
+    });
+
+    test("pierce NAT: probes from our port to the SDP address once a second until the side sends", async () => {
+      const a = await phone(), b = await phone();
+      const c = await setupCall(d, a, b, { offer: { flags: ["pierce NAT"] } });
+      expect(await a.waitFor(1, 2500)).toBe(1);
+      const probe = a.got[0]!;
+      expect(probe.from.port).toBe(c.toA.port);
+      expect(probe.data.toString("hex")).toBe("807fffff0000000000000000");
+      expect(b.got.length).toBe(0); // B did not ask
+      await a.burst(c.toA.port, 2, 1);
+      expect(await b.waitFor(2)).toBe(2);
+      a.clear();
+      await Bun.sleep(2200);
+      expect(a.got.length).toBe(0);
+    });
+
     test("block media selects participants by label and by SDP address", async () => {
       const a = await phone(), b = await phone("::1");
       const c = await setupCall(d, a, b, { offer: { label: "caller", "set-label": "callee", direction: ["default", "v6"] } });
