@@ -60,9 +60,6 @@ export function metricsText(engine: CallEngine): string {
   x.sample("rtpengine_packets_total", { type: "kernel" }, t["relayedpackets_kernel"]);
   x.sample("rtpengine_packet_errors_total", { type: "kernel" }, t["relayedpacketerrors_kernel"]);
   x.sample("rtpengine_bytes_total", { type: "kernel" }, t["relayedbytes_kernel"]);
-  // ours, not in 10.5: which kinds of bad input make up the packet errors
-  const bad = badPacketCounts();
-  x.metric("rtpengine_bad_packets_total", "counter", "Dropped bad media input by kind (SRTP auth/replay, truncated, STUN, DTLS)", BAD_PACKET_KINDS.map((k) => [{ kind: k }, bad[k]]));
   x.metric("rtpengine_zero_packet_streams_total", "counter", "Total number of streams with no relayed packets", [[{}, t["zerowaystreams"]]]);
   x.metric("rtpengine_one_way_sessions_total", "counter", "Total number of 1-way streams", [[{}, t["onewaystreams"]]]);
   x.metric("rtpengine_call_duration_avg", "gauge", "Average call duration", [[{}, t["avgcallduration"]]]);
@@ -97,6 +94,9 @@ export function metricsText(engine: CallEngine): string {
   x.metric("rtpengine_ports_used", "gauge", null, ports("used"));
   x.metric("rtpengine_ports_free", "gauge", null, ports("free"));
   x.metric("rtpengine_ports", "gauge", null, ports("totals"));
+  // ours, not in 10.5 (last, so 10.5's part of the page stays identical): which kinds of bad input make up the packet errors
+  const bad = badPacketCounts();
+  x.metric("rtpengine_bad_packets_total", "counter", "Dropped bad media input by kind (SRTP auth/replay, truncated, STUN, DTLS)", BAD_PACKET_KINDS.map((k) => [{ kind: k }, bad[k]]));
   return x.text();
 }
 

@@ -1,6 +1,7 @@
 // SRTP crypto suites (SDES names and lengths, rtpengine's offer order) and bun:ffi bindings to librtpe_srtp.
 import { dlopen, FFIType, type Pointer } from "bun:ffi";
 import { join } from "node:path";
+import { SrtpError } from "./srtp-errors.ts";
 
 /** SDES crypto-suite names, exactly as rtpengine 10.5 writes them in a=crypto lines. */
 export type SrtpSuiteName =
@@ -107,17 +108,7 @@ export function srtpFlags(p: SrtpSessionParams): number {
   );
 }
 
-/** Negative results of the C transforms (RTPE_SRTP_E_*). */
-export const SrtpError = Object.freeze({
-  SHORT: -1,
-  AUTH: -2,
-  REPLAY: -3,
-  NOSPACE: -4,
-  CRYPTO: -5,
-  INVAL: -6,
-  NOLIB: -7,
-  MKI: -8,
-});
+export { SrtpError };
 
 const errorNames = new Map<number, string>(Object.entries(SrtpError).map(([k, v]) => [v, k]));
 

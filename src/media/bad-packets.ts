@@ -1,6 +1,6 @@
 // Process-wide counters of hostile or broken media input (bad SRTP, replays, truncated, bad STUN, DTLS garbage), with a rate-limited log line.
 import { getLogger } from "../log/logger.ts";
-import { SrtpError } from "../crypto/srtp.ts";
+import { SrtpError } from "../crypto/srtp-errors.ts"; // not srtp.ts: that loads bun:ffi, and Deno relays plain media without it
 
 /**
  * Why an inbound media datagram was dropped as bad. Each also counts as an `errors` of the stream it
