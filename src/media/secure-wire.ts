@@ -34,6 +34,8 @@ export function wireSecureMedia(relay: MediaRelay, ports: ShimPortAllocator, shi
       relay.setEndpoint(call, mono, m, rtcpPort, remote);
       relay.secure?.kick(m);
     },
+    // consent lost, or a restart's old pair ran out: its rules go (the slow path then sends nothing there)
+    onLost: (call) => relay.refresh(call),
     log: (m) => log?.info(m),
   });
   relay.ice = ice;
