@@ -4,7 +4,7 @@
 // its selected pairs stay usable for media until the new checks select, so media keeps flowing on the old path.
 import type { Call, Media, Monologue } from "../call/model.ts";
 import { IceAgent, IceRunner, parseCandidate, type IceEvent } from "../ice/index.ts";
-import type { Candidate } from "../ice/index.ts";
+import type { Candidate, IceTiming } from "../ice/index.ts";
 import type { Endpoint } from "../platform/shim-addr.ts";
 import type { MediaSocket, RxPacket } from "./socket.ts";
 
@@ -29,6 +29,17 @@ export interface IceMediaOptions {
   /** a component lost its pair (consent expired, a restart's old pair ran out, the agent went): rules must follow */
   onLost?: (call: Call, m: Media) => void;
   log?: (msg: string) => void;
+  /** agents' timers (tests shorten consent freshness); default RFC 8445/7675 values */
+  timing?: Partial<IceTiming>;
+}
+
+/**
+ * RTPENGINE_TS_ICE_CONSENT_MS=<timeout> (tests only): consent freshness expires after that many ms, checks every
+ * fifth of it, instead of 30 s / 5 s, so that a test can watch media stop when a peer withdraws consent.
+ */
+export function iceTimingFromEnv(env: Record<string, string | undefined> = process.env): Partial<IceTiming> | undefined {
+  const ms = Number(env["RTPENGINE_TS_ICE_CONSENT_MS"]);
+  return Number.isFinite(ms) && ms >= 500 ? { consentTimeout: ms, consentInterval: ms / 5 } : undefined;
 }
 
 export interface IceMediaCounters {
@@ -150,6 +161,7 @@ export class IceMedia {
       controlling: m.iceControlling && !mono.iceLite,
       lite: mono.iceLite,
       label: `${call.callId}/${mono.tag}/${m.index}`,
+      ...(this.opts.timing ? { timing: this.opts.timing } : {}),
     });
     const s: IceStream = { call, mono, runner: null as unknown as IceRunner, components, port, localUfrag: m.ice!.ufrag, remoteUfrag: "", remotePwd: "", candidates: new Set() };
     s.runner = new IceRunner(agent, {

@@ -602,6 +602,8 @@ export class MediaRelay implements MediaHooks {
         tos: null,
         payload: !isRtpProto(from.proto) ? "other" : s.rtcp ? "rtcp" : "rtp",
         ...(plan ? { srtp: { key: plan.key, decrypt: 0, encrypt: 0, mux: !s.rtcp && from.rtcpMuxActive } } : {}),
+        // ice: the peer's checks and its answers to our consent checks arrive here too, and must reach the agent
+        ...(inIce ? { mediaOnly: true } : {}),
       },
       plan,
       ssrcs: st.rtp.ssrcs,

@@ -139,6 +139,7 @@ async function until(cond: () => boolean, ms = 3000): Promise<boolean> {
 }
 
 let shimDir = "";
+const CONSENT_MS = 3000;
 
 beforeAll(() => {
   srtp = new SrtpLibrary();
@@ -166,7 +167,8 @@ for (const fast of [true, false]) {
     beforeAll(async () => {
       d = await spawnDaemon({
         args: ["--endpoint-learning=immediate", `--port-min=${base}`, `--port-max=${base + 249}`, "--delete-delay=0"],
-        env: { RTPE_SHIM_PATH: join(shimDir, "librtpe_shim.so"), RTPENGINE_TS_FASTPATH: fast ? "1" : "0" },
+        // consent freshness lapses after 3 s instead of 30 (a restart's old pair too: the restart test stays well inside)
+        env: { RTPE_SHIM_PATH: join(shimDir, "librtpe_shim.so"), RTPENGINE_TS_FASTPATH: fast ? "1" : "0", RTPENGINE_TS_ICE_CONSENT_MS: String(CONSENT_MS) },
       });
     });
     afterAll(async () => {
@@ -219,7 +221,7 @@ for (const fast of [true, false]) {
       for (let i = 0; i < 60; i++) await round();
       expect(await b.waitFor(63)).toBe(63);
       expect(await until(() => a.media.length >= 63)).toBe(true);
-      expect(hex(b.got.map((g) => g.data))).toEqual(hex(aSent));
+      expect(hex(b.got.map((g) => g.data))).toEqual(hex(aSent)); // (A's STUN, were it forwarded, would show here)
       expect(hex(a.media)).toEqual(hex(bSent));
       expectPlane(before, await totals(d, callId), 120);
       const sa = await stream(d, callId, "A");
@@ -337,9 +339,51 @@ for (const fast of [true, false]) {
       const missing = bSeqs.filter((s) => !got.has(s)).length;
       expect(missing).toBeLessThanOrEqual(3);
       expect(b.got.length).toBeGreaterThanOrEqual(aCount - 3);
+      expect(b.got.every((g) => g.data[0]! >= 128)).toBe(true); // A's STUN went to the daemon's agent, never to B
       // counters add up across the planes and the switch
       expect((await stream(d, callId, "B")).packets).toBe(bSeqs.length);
       expect((await stream(d, callId, "A")).packets).toBe(aCount);
+      await d.ng({ command: "delete", "call-id": callId });
+    }, 20_000);
+
+    test("consent freshness lost (the peer stops answering): media to it stops, the rule is withdrawn", async () => {
+      const a = await IcePeer.open();
+      const b = await Phone.open(H);
+      closers.push(a, b);
+      const callId = `icefp-${process.pid}-${++seq}`;
+      const o = await d.ng({ command: "offer", "call-id": callId, "from-tag": "A", sdp: sdp(a.port, a.sdpLines()), ICE: "remove" });
+      const an = await d.ng({ command: "answer", "call-id": callId, "from-tag": "A", "to-tag": "B", sdp: sdp(b.port) });
+      const toA = mediaOf(an.sdp as string), toB = mediaOf(o.sdp as string);
+      a.start(an.sdp as string);
+      expect(await a.selected()).toBe(true);
+      const pump = setInterval(() => {
+        b.send(toB.port);
+        a.sock.send(a.rtp(), toA.port, H);
+      }, 10);
+      try {
+        expect(await until(() => a.media.length >= 20 && b.got.length >= 20)).toBe(true);
+        // past the consent timeout, while A answers the daemon's consent checks (they must reach its agent): media flows
+        await Bun.sleep(CONSENT_MS * 1.5);
+        const alive = a.media.length;
+        await Bun.sleep(300);
+        expect(a.media.length).toBeGreaterThan(alive + 10);
+        expect(b.got.every((g) => g.data[0]! >= 128)).toBe(true);
+        // A's ICE stack goes (its socket stays open: whatever still arrives is seen)
+        a.runner!.close();
+        a.runner = null;
+        await Bun.sleep(CONSENT_MS);
+        // consent lapses within a check interval or two after the timeout: then nothing more for A
+        let n = a.media.length, quietSince = Date.now();
+        const end = Date.now() + 5000;
+        while (Date.now() - quietSince < 600 && Date.now() < end) {
+          await Bun.sleep(20);
+          if (a.media.length !== n) (n = a.media.length), (quietSince = Date.now());
+        }
+        expect(Date.now() - quietSince).toBeGreaterThanOrEqual(600);
+        expect(b.got.length).toBeGreaterThan(0);
+      } finally {
+        clearInterval(pump);
+      }
       await d.ng({ command: "delete", "call-id": callId });
     }, 20_000);
   });
