@@ -603,7 +603,7 @@ export class MediaRelay implements MediaHooks {
         payload: !isRtpProto(from.proto) ? "other" : s.rtcp ? "rtcp" : "rtp",
         ...(plan ? { srtp: { key: plan.key, decrypt: 0, encrypt: 0, mux: !s.rtcp && from.rtcpMuxActive } } : {}),
         // ice: the peer's checks and its answers to our consent checks arrive here too, and must reach the agent
-        ...(inIce ? { mediaOnly: true } : {}),
+        ...(inIce || from.iceEnabled ? { mediaOnly: true } : {}),
       },
       plan,
       ssrcs: st.rtp.ssrcs,
