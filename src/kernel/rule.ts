@@ -34,6 +34,11 @@ export interface ForwardingRule {
    * `mux`: RTCP arrives muxed on this RTP port and leaves on the same output. Only the shim applies it.
    */
   readonly srtp?: { readonly key: string; readonly decrypt: number; readonly encrypt: number; readonly mux: boolean };
+  /**
+   * The socket also carries STUN (ICE checks, consent) or DTLS: only RTP/RTCP may match, the rest goes up to
+   * TypeScript. Rules with SRTP classify anyway; the kernel classifies by `payload`.
+   */
+  readonly mediaOnly?: boolean;
 }
 
 /** Two rules are the same installation (nothing to update) when every field matches. */
@@ -41,7 +46,7 @@ export function sameRule(a: ForwardingRule | null, b: ForwardingRule | null): bo
   if (a === null || b === null) return a === b;
   return a.local.handle === b.local.handle && a.outSrc.handle === b.outSrc.handle && sameEndpoint(a.expectSrc, b.expectSrc) &&
     sameEndpoint(a.outDst, b.outDst) && a.dropMismatch === b.dropMismatch && a.tos === b.tos && a.payload === b.payload &&
-    (a.srtp?.key ?? null) === (b.srtp?.key ?? null);
+    (a.srtp?.key ?? null) === (b.srtp?.key ?? null) && !!a.mediaOnly === !!b.mediaOnly;
 }
 
 function sameEndpoint(a: Endpoint | null, b: Endpoint | null): boolean {
@@ -68,9 +73,9 @@ export function encodeShimRule(rule: ForwardingRule): Uint8Array {
   b[RULE.srcMismatch] = rule.dropMismatch ? MISMATCH_DROP : MISMATCH_PROPAGATE;
   let flags = rule.tos === null ? 0 : RULE_SET_TOS;
   const s = rule.srtp;
+  // SRTP rules and those of ICE ports classify: only RTP (or RTCP) is forwarded, STUN/DTLS still go up to TypeScript
+  if (s || rule.mediaOnly) flags |= rule.payload === "rtcp" ? RULE_RTCP : RULE_RTP | (s?.mux ? RULE_MUX_RTCP : 0);
   if (s) {
-    // SRTP rules classify: only RTP (or RTCP) is transformed, STUN/DTLS still go up to TypeScript
-    flags |= rule.payload === "rtcp" ? RULE_RTCP : RULE_RTP | (s.mux ? RULE_MUX_RTCP : 0);
     if (s.decrypt) flags |= RULE_SRTP_DECRYPT;
     if (s.encrypt) flags |= RULE_SRTP_ENCRYPT;
     dv.setBigUint64(RULE.decrypt, BigInt(s.decrypt), true);

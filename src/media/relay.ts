@@ -222,7 +222,8 @@ export class MediaRelay implements MediaHooks {
     this.sync(call);
     this.ice?.sync(call, from); // ice: agents follow credentials and candidates (first: DTLS routes by them)
     this.secure?.sync(call); // secure: contexts follow the settled keys
-    if (this.secure || f.dropTraffic !== null) this.refresh(call); // secure-fast: rules follow the keys just settled; drop-traffic: rules go or return
+    // secure-fast: rules follow the keys just settled; ice: the agents just synced (a restart keeps its pair, ICE removed); drop-traffic: rules go or return
+    if (this.secure || this.ice || f.dropTraffic !== null) this.refresh(call);
     if (f.tos !== null) this.setTos(call, f.tos);
   }
 
@@ -264,10 +265,22 @@ export class MediaRelay implements MediaHooks {
     if (!st) return null;
     const port1 = rtcp && !m.rtcpMuxActive;
     const ds = port1 ? st.rtcp : st.rtp;
-    const iceDst = this.ice?.destination(m, port1);
-    const dst = iceDst !== undefined ? iceDst : ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
+    const ice = this.iceRoute(m, port1);
+    if (ice !== undefined) return ice;
+    const dst = ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
     const sock = dst ? this.socketOf(m, dst.family, port1) : undefined;
     return dst && sock ? { sock, dst } : null;
+  }
+
+  /**
+   * ice: the selected pair of m's endpoint as a route: our socket of the pair and the peer's address.
+   * undefined = m does not do ICE; null = no pair validated (nothing may be sent, no rule made).
+   */
+  private iceRoute(m: Media, port1: boolean): { sock: MediaSocket; dst: Endpoint } | null | undefined {
+    const sel = this.ice?.selected(m, port1);
+    if (!sel) return sel;
+    const sock = this.opts.allocator.socket(sel.local.address, sel.local.port);
+    return sock && !sock.isClosed ? { sock, dst: sel.remote } : null;
   }
 
   /** secure-fast: re-evaluate the rules of the call a media belongs to. */
@@ -542,10 +555,10 @@ export class MediaRelay implements MediaHooks {
       }
       const outRtcp = rtcp && !out.rtcpMuxActive;
       const ds = outRtcp ? outSt.rtcp : outSt.rtp;
-      // ice: an endpoint we do ICE with only gets media on its validated pair
-      const iceDst = this.ice?.destination(out, outRtcp);
-      const dst = iceDst !== undefined ? iceDst : ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
-      const os = dst ? this.socketOf(out, dst.family, outRtcp) : undefined;
+      // ice: an endpoint we do ICE with only gets media on its validated pair, from our side of that pair
+      const ice = this.iceRoute(out, outRtcp);
+      const dst = ice !== undefined ? (ice?.dst ?? null) : ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
+      const os = ice ? ice.sock : dst ? this.socketOf(out, dst.family, outRtcp) : undefined;
       if (!dst || !os) {
         this.drops.noDestination++;
         continue;
@@ -602,16 +615,20 @@ export class MediaRelay implements MediaHooks {
 
   /** The rule this stream should have now, or null when its packets need TypeScript. */
   private desiredRule(call: Call, mono: Monologue, from: Media, st: MediaState, s: StreamState, evenWithoutFastPath = false): WantedRule | null {
-    if ((!this.opts.fastPath && !evenWithoutFastPath) || from.port === null || !s.learner.confirmed) return null;
+    if ((!this.opts.fastPath && !evenWithoutFastPath) || from.port === null) return null;
     // muxed RTCP arrives on the RTP port; a muxed port facing a non-muxed side must be split per packet
     if (s.rtcp && from.rtcpMuxActive) return null;
     const to = this.counterpart(mono, from);
     const toSt = to ? this.states.get(to) : undefined;
     if (!to || !toSt) return null;
     if (!s.rtcp && from.rtcpMuxActive && !to.rtcpMuxActive) return null;
-    // ICE needs per-packet work the rule cannot do
-    if (from.iceEnabled || to.iceEnabled) return null;
+    // ice: a stream doing ICE is forwarded once its pair is selected: from that pair's peer (others, and STUN, go up), to
+    // the other side's selected pair; STUN and DTLS never match a rule, so checks, consent and handshakes stay in TypeScript
+    const inIce = this.iceRoute(from, s.rtcp);
+    if (inIce === null || (inIce === undefined && !s.learner.confirmed)) return null;
     const outRtcp = s.rtcp && !to.rtcpMuxActive;
+    const outIce = this.iceRoute(to, outRtcp);
+    if (outIce === null) return null;
     // secure-fast: SRTP<->RTP and SRTP<->SRTP (other keys) go to a rule carrying SRTP contexts of the shim's own copy of ffi/srtp
     const secure = !!this.secure && (this.secure.active(from) || this.secure.active(to));
     let plan: SrtpPlan | null = null;
@@ -630,26 +647,28 @@ export class MediaRelay implements MediaHooks {
     if (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia || echoMode(mono) !== null || dropTraffic(call)) return null;
     if (natWaitOf(mono.peer) && !heardFrom(toSt)) return null; // `NAT-wait`: TypeScript holds it back for now
     const ds = outRtcp ? toSt.rtcp : toSt.rtp;
-    const dst = ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
+    const dst = outIce ? outIce.dst : ds.learner.fixed ? ds.sdp : (ds.learner.endpoint ?? ds.sdp);
     if (!dst) return null;
-    const out = this.socketOf(to, dst.family, outRtcp);
+    const out = outIce ? outIce.sock : this.socketOf(to, dst.family, outRtcp);
     const srcEp = s.learner.fixed ? s.sdp : s.learner.endpoint;
-    const local = this.socketOf(from, srcEp?.family, s.rtcp);
+    const local = inIce ? inIce.sock : this.socketOf(from, srcEp?.family, s.rtcp);
     if (!out || !local) return null;
-    const watch = !s.learner.fixed && (s.learner.opts.strictSource || s.learner.opts.mediaHandover);
+    const watch = !inIce && !s.learner.fixed && (s.learner.opts.strictSource || s.learner.opts.mediaHandover);
     return {
       socket: local,
       output: out,
       rule: {
         local: { handle: local.handle, local: local.local },
         // `strict source` drops others in C; `media handover` sends them up so TypeScript can move the endpoint
-        expectSrc: watch ? s.learner.endpoint : null,
-        dropMismatch: !s.learner.fixed && s.learner.opts.strictSource,
+        expectSrc: inIce ? inIce.dst : watch ? s.learner.endpoint : null,
+        dropMismatch: !inIce && !s.learner.fixed && s.learner.opts.strictSource,
         outSrc: { handle: out.handle, local: out.local },
         outDst: dst,
         tos: null,
         payload: !isRtpProto(from.proto) ? "other" : s.rtcp ? "rtcp" : "rtp",
         ...(plan ? { srtp: { key: plan.key, decrypt: 0, encrypt: 0, mux: !s.rtcp && from.rtcpMuxActive } } : {}),
+        // ice: the peer's checks and its answers to our consent checks arrive here too, and must reach the agent
+        ...(inIce || from.iceEnabled ? { mediaOnly: true } : {}),
       },
       plan,
       ssrcs: st.rtp.ssrcs,

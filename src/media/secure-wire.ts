@@ -1,7 +1,7 @@
 // Plugs SRTP/DTLS (SecureMedia) and ICE (IceMedia) into a relay: one certificate per process, STUN to the agents, DTLS kicked when ICE selects.
 import { loadSecureLibraries } from "../crypto/session.ts";
 import type { ShimPortAllocator } from "./allocator.ts";
-import { IceMedia } from "./ice-media.ts";
+import { IceMedia, iceTimingFromEnv } from "./ice-media.ts";
 import type { MediaConfig } from "./plane.ts";
 import type { MediaRelay } from "./relay.ts";
 import { SecureMedia } from "./secure.ts";
@@ -34,7 +34,10 @@ export function wireSecureMedia(relay: MediaRelay, ports: ShimPortAllocator, shi
       relay.setEndpoint(call, mono, m, rtcpPort, remote);
       relay.secure?.kick(m);
     },
+    // consent lost, or a restart's old pair ran out: its rules go (the slow path then sends nothing there)
+    onLost: (call) => relay.refresh(call),
     log: (m) => log?.info(m),
+    timing: iceTimingFromEnv(),
   });
   relay.ice = ice;
   relay.stunHandler = (_call, media, _rtcp, sock, packet) => ice.stun(media, sock, packet);

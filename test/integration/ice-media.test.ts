@@ -147,6 +147,8 @@ describe("ICE on media ports", () => {
     const toA = mediaOf(an.sdp as string), toB = mediaOf(o.sdp as string);
     b.start(o.sdp as string, false); // the daemon offered, so it controls
     expect(await b.selected()).toBe(true);
+    // the controlled peer selects on the nominating check, the daemon only once its answer is back: let it arrive
+    await Bun.sleep(100);
     await a.burst(toA.port, 3);
     const end = Date.now() + 2000;
     while (b.media.length < 3 && Date.now() < end) await Bun.sleep(10);

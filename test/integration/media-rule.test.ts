@@ -21,6 +21,9 @@ int main(void) {
   P("shim.dst", offsetof(struct rtpe_rule, dst));
   P("shim.tos", offsetof(struct rtpe_rule, tos));
   P("shim.src_mismatch", offsetof(struct rtpe_rule, src_mismatch));
+  P("shim.flags", offsetof(struct rtpe_rule, flags));
+  P("shim.RULE_RTP", RTPE_RULE_RTP);
+  P("shim.RULE_SET_TOS", RTPE_RULE_SET_TOS);
   return 0;
 }
 `;
@@ -73,6 +76,13 @@ describe("forwarding rule encoding", () => {
     expect(decodeAddr(b, off["shim.dst"]!)).toEqual(rule.outDst);
     expect(b[off["shim.tos"]!]).toBe(184);
     expect(b[off["shim.src_mismatch"]!]).toBe(1);
+  });
+
+  test("shim flags: a plain rule forwards anything, an ICE port's rule (mediaOnly) only RTP so STUN reaches the agent", () => {
+    const flags = (r: ForwardingRule) => new DataView(encodeShimRule(r).buffer).getUint16(off["shim.flags"]!, true);
+    expect(flags(rule)).toBe(off["shim.RULE_SET_TOS"]!);
+    expect(flags({ ...rule, mediaOnly: true })).toBe(off["shim.RULE_SET_TOS"]! | off["shim.RULE_RTP"]!);
+    expect(sameRule(rule, { ...rule, mediaOnly: true })).toBe(false);
   });
 
   test("kernel struct rtpe_msg_rule", () => {
