@@ -193,6 +193,7 @@ static struct kstats blist(int table, uint16_t port_a, uint16_t port_b)
 	return k;
 }
 
+#ifndef DAEMON_CLIENT_LIB	/* daemon-srtp.c includes the helpers above */
 int main(int argc, char **argv)
 {
 	uint16_t pa, pb;
@@ -298,3 +299,4 @@ int main(int argc, char **argv)
 	check(k1.rules == 0, "delete withdraws the kernel rules", "%d rules left", k1.rules);
 	return failures ? 1 : 0;
 }
+#endif

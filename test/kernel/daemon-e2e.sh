@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test/kernel/daemon-e2e.sh - the compiled daemon with --table=0 against the real xt_RTPENGINE in a qemu VM:
-# a call over ng, RTP both ways on the guest's loopback; after learning the kernel forwards (blist counters
+# a call over ng, RTP both ways on the guest's loopback (and an SDES-SRTP <-> RTP call: daemon-srtp.c); after learning the kernel forwards (blist counters
 # rise, the daemon's slow path sees nothing), delete withdraws the rules, shutdown deletes the table,
 # --no-fallback refuses a busy table; then --nftables-chain with no iptables rule (nft-e2e.sh). Exits 0 only if
 # every check passed; prints "N passed, M failed".
@@ -41,6 +41,9 @@ fi
 [ -f "$KO" ] || { echo "module build failed" >&2; exit 1; }
 make -s -C "$WORK/src/iptables-extension"
 gcc -O2 -Wall -Wextra -Werror -static -I"$ROOT/kernel-module" -o "$WORK/src/daemon-client" "$HERE/daemon-client.c"
+# SDES-SRTP <-> RTP through the kernel, checked against the OpenSSL reference SRTP of guest/srtp-ref.c
+gcc -O2 -Wall -Wextra -Werror -static -I"$ROOT/kernel-module" -I"$HERE" -o "$WORK/src/daemon-srtp" "$HERE/daemon-srtp.c" \
+	"$HERE/guest/srtp-ref.c" -lcrypto >"$WORK/daemon-srtp-build.log" 2>&1 || { cat "$WORK/daemon-srtp-build.log"; echo "daemon-srtp build failed" >&2; exit 1; }
 if [ -z "${BIN:-}" ]; then
 	BIN=$WORK/src/rtpengine
 	(cd "$ROOT" && bun scripts/build.ts --outfile "$BIN") >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; echo "daemon build failed" >&2; exit 1; }
@@ -82,7 +85,7 @@ ln -s xtables-legacy-multi "$R/usr/sbin/iptables-legacy"
 cp -a "$XTDIR"/. "$R$XTDIR/"
 cp "$WORK/src/iptables-extension/libxt_RTPENGINE.so" "$R$XTDIR/"
 cp /etc/protocols /etc/services "$R/etc/" 2>/dev/null || true
-cp "$WORK/src/daemon-client" "$R/usr/bin/"
+cp "$WORK/src/daemon-client" "$WORK/src/daemon-srtp" "$R/usr/bin/"
 cp "$BIN" "$R/usr/bin/rtpengine"
 ldd "$R/usr/sbin/xtables-legacy-multi" "$R/usr/sbin/nft" "$R$XTDIR"/*.so "$BIN" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib64\//{print $1}' |
 	sort -u | while read -r lib; do mkdir -p "$R$(dirname "$lib")"; cp -L "$lib" "$R$lib"; done
