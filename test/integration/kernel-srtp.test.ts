@@ -5,7 +5,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SrtpLibrary, srtpSuiteByName, type SrtpContext } from "../../src/crypto/srtp.ts";
+import { DtlsEngine, DtlsLibrary, parseFingerprint, type DtlsConnection } from "../../src/crypto/dtls.ts";
 import { decodeAddr, encodeAddr } from "../../src/platform/shim-addr.ts";
+import dgram from "node:dgram";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { mediaOf, Phone } from "./media-helpers.ts";
 
@@ -122,6 +124,35 @@ function writeBlist(entries: { port: number; ssrc?: number; packets?: number; la
   writeFileSync(bl, b);
 }
 
+/** A DTLS-SRTP endpoint (the daemon is the DTLS client): one socket, rtcp-mux. */
+class DtlsPeer {
+  readonly got: Buffer[] = [];
+  daemon: { address: string; port: number } | null = null;
+  private readonly timer: ReturnType<typeof setInterval>;
+  constructor(readonly sock: dgram.Socket, readonly conn: DtlsConnection) {
+    sock.on("message", (data, r) => {
+      if (data[0]! >= 20 && data[0]! <= 63) {
+        this.daemon ??= { address: r.address, port: r.port };
+        this.conn.feed(data);
+        this.flush();
+      } else this.got.push(data);
+    });
+    this.timer = setInterval(() => {
+      const ms = this.conn.timeoutMs();
+      if (ms !== null && ms <= 0) this.conn.handleTimer();
+      this.flush();
+    }, 20);
+  }
+  flush(): void {
+    if (this.daemon) for (const x of this.conn.takeOutgoing()) this.sock.send(x, this.daemon.port, this.daemon.address);
+  }
+  close(): void {
+    clearInterval(this.timer);
+    this.sock.close();
+    this.conn.free();
+  }
+}
+
 const hex = (b64: string, from: number, to: number) => Buffer.from(b64, "base64").subarray(from, to).toString("hex");
 
 describe("SRTP rules for xt_RTPENGINE (stand-in /proc/rtpengine)", () => {
@@ -213,6 +244,54 @@ describe("SRTP rules for xt_RTPENGINE (stand-in /proc/rtpengine)", () => {
     bOut.free();
     bIn.free();
     await d.ng({ command: "delete", "call-id": callId });
+  }, 20_000);
+
+  test("DTLS-SRTP (rtcp-mux) <-> plain RTP: once the handshake is done the rules carry the exported keys, SRTCP muxed", async () => {
+    const dl = new DtlsLibrary();
+    expect(dl.init()).toBe(0);
+    const engine = new DtlsEngine(dl);
+    const sock = dgram.createSocket("udp4");
+    await new Promise<void>((res) => sock.bind(0, H, () => res()));
+    const a = new DtlsPeer(sock, engine.connection("passive"));
+    const b = await phone();
+    const callId = `ks-${process.pid}-${++calls}`;
+    const mux = (port: number, proto: string, extra: string[] = []) => sdp(port, proto, extra).replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:0 PCMU/8000\r\na=rtcp-mux");
+    try {
+      const o = await d.ng({ command: "offer", "call-id": callId, "from-tag": "A", "transport-protocol": "RTP/AVP",
+        sdp: mux(sock.address().port, "UDP/TLS/RTP/SAVPF", [`fingerprint:${engine.certificate.fingerprintValue("sha-256")}`, "setup:actpass"]) });
+      const an = await d.ng({ command: "answer", "call-id": callId, "from-tag": "A", "to-tag": "B", sdp: mux(b.port, "RTP/AVP") });
+      expect(an.result).toBe("ok");
+      a.conn.expect(parseFingerprint(/^a=fingerprint:(.*)$/m.exec(an.sdp as string)![1]!.trim())!);
+      const toA = mediaOf(an.sdp as string), toB = mediaOf(o.sdp as string);
+      writeBlist([{ port: toA.port }, { port: toB.port }]);
+      const before = messages().length;
+      const end = Date.now() + 3000;
+      while (a.conn.state !== "connected" && Date.now() < end) await Bun.sleep(10);
+      expect(a.conn.state).toBe("connected");
+      const k = a.conn.keys()!;
+      const aOut = lib.context(k.suite, k.localKey, k.localSalt);
+      for (let i = 0; i < 3; i++) {
+        sock.send(protect(aOut, b.rtp()), toA.port, H);
+        b.send(toB.port, b.rtp());
+        await Bun.sleep(5);
+      }
+      expect(await b.waitFor(3)).toBe(3);
+      await until("two rule messages", () => messages().slice(before).filter((x) => x.cmd === 1).length >= 2);
+      const m = messages().slice(before);
+      const fromA = m.find((x) => x.port === toA.port)!, fromB = m.find((x) => x.port === toB.port)!;
+      const kh = (x: Uint8Array) => Buffer.from(x).toString("hex");
+      // the peer's outbound keys are what the daemon decrypts with, the peer's inbound ones what it encrypts with
+      expect(fromA.decrypt).toMatchObject({ key: kh(k.localKey), salt: kh(k.localSalt), mkiLen: 0 });
+      expect(fromA.decrypt.cipher).toBeGreaterThan(0);
+      expect(fromA.encrypt.cipher).toBe(0);
+      expect(fromA.flags & 0xa).toBe(0xa); // RTP, muxed RTCP told apart
+      expect(fromB.encrypt).toMatchObject({ key: kh(k.remoteKey), salt: kh(k.remoteSalt) });
+      expect(fromB.decrypt.cipher).toBe(0);
+      aOut.free();
+    } finally {
+      a.close();
+      await d.ng({ command: "delete", "call-id": callId });
+    }
   }, 20_000);
 
   test("an MKI longer than the module takes: the rule stays in userspace, logged with the reason, media flows", async () => {
