@@ -65,7 +65,7 @@ static int ng(const char *body, int timeout_ms)
 	char msg[8192];
 	struct sockaddr_in d = { .sin_family = AF_INET, .sin_port = htons(ng_port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	uint16_t p;
-	int fd = udp_bound(&p), n = snprintf(msg, sizeof(msg), "c%d %s", ++seq, body);
+	int fd = udp_bound(&p), n = snprintf(msg, sizeof(msg), "c%d-%d %s", (int)getpid(), ++seq, body); /* the daemon caches replies by cookie */
 	ssize_t r;
 	sendto(fd, msg, n, 0, (void *)&d, sizeof(d));
 	if (!wait_readable(fd, timeout_ms)) {

@@ -57,7 +57,8 @@ static void exchange(struct dir *d, int n, unsigned step, int srtp_in, int gap_u
 			wlen = ref_protect_rtp(&d_out, want, PLEN, roc);	/* P -> daemon: plain; S must get the daemon's SRTP */
 		sendto(d->from_fd, pkt, len, 0, (void *)&to, sizeof(to));
 		d->sent++;
-		if (wait_readable(d->to_fd, 2000)) {
+		/* after a loss, do not wait the full time for every further packet */
+		if (wait_readable(d->to_fd, d->sent - 1 > d->ok + d->bad ? 100 : 2000)) {
 			struct sockaddr_in s;
 			socklen_t l = sizeof(s);
 			ssize_t r = recvfrom(d->to_fd, got, sizeof(got), 0, (void *)&s, &l);
@@ -223,8 +224,8 @@ int main(int argc, char **argv)
 	printf("DAEMONTEST srtp kernel: S->P roc %u seq %u, P->S roc %u seq %u\n", a.roc_in, a.last_seq, b.roc_out, b.last_seq);
 
 	/* withdraw both rules: userspace continues the streams with the kernel's ROCs */
-	check(ng("d7:call-id4:srtp7:command11:block DTMF8:from-tag1:Pe", 10000) == 0 && strstr(reply, "6:result2:ok"), "srtp: block DTMF (P)", "%.200s", reply);
-	check(ng("d7:call-id4:srtp7:command11:block DTMF8:from-tag1:Se", 10000) == 0 && strstr(reply, "6:result2:ok"), "srtp: block DTMF (S)", "%.200s", reply);
+	check(ng("d7:call-id4:srtp7:command10:block DTMF8:from-tag1:Pe", 10000) == 0 && strstr(reply, "6:result2:ok"), "srtp: block DTMF (P)", "%.200s", reply);
+	check(ng("d7:call-id4:srtp7:command10:block DTMF8:from-tag1:Se", 10000) == 0 && strstr(reply, "6:result2:ok"), "srtp: block DTMF (S)", "%.200s", reply);
 	kslot(table, 0, 0);
 	check(krules == 0, "srtp: block DTMF withdraws both rules (media stays in userspace)", "%d rules", krules);
 	reset(&sp); reset(&ps_);
@@ -240,8 +241,8 @@ int main(int argc, char **argv)
 	check(in0 >= 0 && in1 - in0 == 2 * total, "srtp userspace: the daemon's sockets received them", "%lld -> %lld, %d sent", in0, in1, total);
 
 	/* back to the kernel, seeded with userspace's ROCs */
-	check(ng("d7:call-id4:srtp7:command13:unblock DTMF8:from-tag1:Pe", 10000) == 0 && strstr(reply, "6:result2:ok"), "srtp: unblock DTMF (P)", "%.200s", reply);
-	check(ng("d7:call-id4:srtp7:command13:unblock DTMF8:from-tag1:Se", 10000) == 0 && strstr(reply, "6:result2:ok"), "srtp: unblock DTMF (S)", "%.200s", reply);
+	check(ng("d7:call-id4:srtp7:command12:unblock DTMF8:from-tag1:Pe", 10000) == 0 && strstr(reply, "6:result2:ok"), "srtp: unblock DTMF (P)", "%.200s", reply);
+	check(ng("d7:call-id4:srtp7:command12:unblock DTMF8:from-tag1:Se", 10000) == 0 && strstr(reply, "6:result2:ok"), "srtp: unblock DTMF (S)", "%.200s", reply);
 	RULES_WAIT(krules >= 2);
 	check(krules == 2, "srtp: unblock DTMF puts both rules back", "%d rules", krules);
 	reset(&sp); reset(&ps_);
