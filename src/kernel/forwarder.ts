@@ -33,6 +33,8 @@ export class KernelFastPath extends ShimFastPath {
   private readonly owners = new Map<string, InstalledRule>();
   private snapshot: Map<string, BlistEntry> | null = null;
   private snapshotAt = 0;
+  /** the blist SRTP hand-backs of this event-loop turn use */
+  private handBackSnap: Map<string, BlistEntry> | null = null;
   private nextCookie = 1n;
   private readonly sweeper: ReturnType<typeof setInterval>;
   /** fallback warnings: a full table (ENOSPC) at a high call rate must not flood the log */
@@ -147,10 +149,16 @@ export class KernelFastPath extends ShimFastPath {
     this.del(ir, p.key);
   }
 
-  /** SRTP: the kernel's ROCs, sequence numbers and SRTCP index go back to the rule's contexts before the rule is deleted. */
+  /** SRTP: the kernel's ROCs, sequence numbers and SRTCP index go back to the rule's contexts before the rule is deleted (src/media/secure-fast.ts passes them on). */
   private handBack(ir: InstalledRule, key: string): void {
-    this.snapshot = null;
-    const e = this.blist()?.get(key);
+    // a fresh blist, read once per event-loop turn: a call (or many) going at once costs one read, and what the
+    // kernel forwards meanwhile is covered (RTP indices come from the packets, SRTCP skips SRTCP_HANDOVER_GAP)
+    if (!this.handBackSnap) {
+      this.snapshot = null;
+      this.handBackSnap = this.blist() ?? new Map();
+      setImmediate(() => (this.handBackSnap = null));
+    }
+    const e = this.handBackSnap.get(key);
     if (!e) return;
     try {
       ir.rule.srtp!.kernel!.handBack({ ssrcs: e.ssrcs, rtcpIndex: e.rtcpIndex });
