@@ -9,6 +9,7 @@ import type { KernelTable } from "./proc.ts";
 import { decodeBlist, encodeKernelDel, encodeKernelRule, localKey, type BlistEntry } from "./rule-kernel.ts";
 import { kernelStatus } from "./status.ts";
 import type { KernelError } from "./proc.ts";
+import { kernelSrtpRefusal, type KernelSrtpIndices } from "./srtp-kernel.ts";
 
 /** Where one installed rule lives now. */
 type Plane = { kind: "kernel"; key: string } | { kind: "shim"; inner: InstalledRule };
@@ -32,6 +33,8 @@ export class KernelFastPath extends ShimFastPath {
   private readonly owners = new Map<string, InstalledRule>();
   private snapshot: Map<string, BlistEntry> | null = null;
   private snapshotAt = 0;
+  /** the blist SRTP hand-backs of this event-loop turn use */
+  private handBackSnap: Map<string, BlistEntry> | null = null;
   private nextCookie = 1n;
   private readonly sweeper: ReturnType<typeof setInterval>;
   /** fallback warnings: a full table (ENOSPC) at a high call rate must not flood the log */
@@ -52,8 +55,27 @@ export class KernelFastPath extends ShimFastPath {
     const cookie = this.nextCookie++;
     // the kernel writes the TOS byte itself; the shim would leave the socket's
     const kr: ForwardingRule = { ...rule, tos: rule.tos ?? (this.opts.tos > 0 ? this.opts.tos : null) };
+    // SRTP: the module takes the keys and continues userspace's indices; what it cannot do stays in the shim, said why
+    let ix: KernelSrtpIndices | undefined;
+    if (rule.srtp) {
+      const ks = rule.srtp.kernel;
+      let why: string | null = "no SRTP keys for the kernel";
+      if (ks) {
+        try {
+          ix = ks.current();
+          why = rule.payload === "other" ? "SRTP on a rule that is not RTP or RTCP" : kernelSrtpRefusal(ks, ix);
+        } catch (e) {
+          why = `SRTP indices unreadable (${(e as Error).message})`;
+        }
+      }
+      if (why) {
+        kernelStatus.srtpInUserspace++;
+        this.warn(`Kernel rule ${describe(rule)} stays in userspace: ${why}`);
+        return this.toShim(args);
+      }
+    }
     try {
-      this.put(kr, cookie);
+      this.put(kr, cookie, ix);
     } catch (e) {
       kernelStatus.writeFailures++;
       this.warn(`Kernel rule ${describe(rule)} not installed (${(e as Error).message}): forwarding in userspace`);
@@ -67,13 +89,13 @@ export class KernelFastPath extends ShimFastPath {
   }
 
   /** ADD, or UPDATE when the key is taken (a replaced rule keeps its counters, as in the shim). */
-  private put(rule: ForwardingRule, cookie: bigint): void {
+  private put(rule: ForwardingRule, cookie: bigint, ix?: KernelSrtpIndices): void {
     this.snapshot = null;
     try {
-      this.table.write(encodeKernelRule(rule, "add", cookie), "kernel rule add");
+      this.table.write(encodeKernelRule(rule, "add", cookie, ix), "kernel rule add");
     } catch (e) {
       if ((e as KernelError).code !== "EEXIST") throw e;
-      this.table.write(encodeKernelRule(rule, "update", cookie), "kernel rule update");
+      this.table.write(encodeKernelRule(rule, "update", cookie, ix), "kernel rule update");
     }
   }
 
@@ -98,6 +120,8 @@ export class KernelFastPath extends ShimFastPath {
       return null;
     }
     const s = e.stats;
+    // SRTP rules: failed authentication is counted apart (src/media/relay.ts credits it as the shim's)
+    if (ir.rule.srtp) return { packets: s.packets, bytes: s.bytes, errors: s.errors, lastMs: s.lastMs, authFailed: s.authFailed };
     return { packets: s.packets, bytes: s.bytes, errors: s.errors + s.authFailed, lastMs: s.lastMs };
   }
 
@@ -106,7 +130,13 @@ export class KernelFastPath extends ShimFastPath {
     if (!now) return null;
     // moved to another plane (or replaced across planes): its counters start again from zero
     if (now.packets < ir.credited.packets || now.bytes < ir.credited.bytes) ir.credited = zero();
-    const d = { packets: now.packets - ir.credited.packets, bytes: now.bytes - ir.credited.bytes, errors: Math.max(0, now.errors - ir.credited.errors), lastMs: now.lastMs };
+    const d = {
+      packets: now.packets - ir.credited.packets,
+      bytes: now.bytes - ir.credited.bytes,
+      errors: Math.max(0, now.errors - ir.credited.errors),
+      lastMs: now.lastMs,
+      authFailed: Math.max(0, (now.authFailed ?? 0) - (ir.credited.authFailed ?? 0)),
+    };
     ir.credited = now;
     return d;
   }
@@ -115,7 +145,26 @@ export class KernelFastPath extends ShimFastPath {
     const p = this.planes.get(ir);
     if (!p) return super.withdraw(ir);
     if (p.kind === "shim") return super.withdraw(p.inner);
+    if (ir.rule.srtp?.kernel && this.owners.get(p.key) === ir) this.handBack(ir, p.key);
     this.del(ir, p.key);
+  }
+
+  /** SRTP: the kernel's ROCs, sequence numbers and SRTCP index go back to the rule's contexts before the rule is deleted (src/media/secure-fast.ts passes them on). */
+  private handBack(ir: InstalledRule, key: string): void {
+    // a fresh blist, read once per event-loop turn: a call (or many) going at once costs one read, and what the
+    // kernel forwards meanwhile is covered (RTP indices come from the packets, SRTCP skips SRTCP_HANDOVER_GAP)
+    if (!this.handBackSnap) {
+      this.snapshot = null;
+      this.handBackSnap = this.blist() ?? new Map();
+      setImmediate(() => (this.handBackSnap = null));
+    }
+    const e = this.handBackSnap.get(key);
+    if (!e) return;
+    try {
+      ir.rule.srtp!.kernel!.handBack({ ssrcs: e.ssrcs, rtcpIndex: e.rtcpIndex });
+    } catch (err) {
+      this.opts.log.warning(`Kernel rule ${describe(ir.rule)}: SRTP indices not handed back (${(err as Error).message})`);
+    }
   }
 
   /** Remove a kernel rule if `ir` still owns its key (a socket closed meanwhile does not remove it, unlike the shim's). */

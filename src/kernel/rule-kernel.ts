@@ -11,7 +11,7 @@ export const KERNEL_DEL_MSG_SIZE = 40;
 /** sizeof(struct rtpe_blist_entry): rule 360 + stats 48 + ssrc 4 x 40 */
 export const BLIST_ENTRY_SIZE = 568;
 /** offsets inside struct rtpe_blist_entry */
-export const BLIST = { local: 0, cookie: 352, stats: 360, ssrc: 408, ssrcSize: 40 } as const;
+export const BLIST = { local: 0, rtcpIndex: 192 + 12, cookie: 352, stats: 360, ssrc: 408, ssrcSize: 40 } as const;
 
 /** struct rtpe_stats of one rule, as read from blist. */
 export interface KernelRuleStats {
@@ -29,8 +29,10 @@ export interface BlistEntry {
   local: Endpoint;
   cookie: bigint;
   stats: KernelRuleStats;
-  /** used SSRC slots */
-  ssrcs: { ssrc: number; packets: number; bytes: number }[];
+  /** used SSRC slots: counters, highest sequence number, current ROCs (decrypt side, encrypt side) */
+  ssrcs: { ssrc: number; packets: number; bytes: number; lastSeq: number; rocIn: number; rocOut: number }[];
+  /** next SRTCP index of the output (out.encrypt.rtcp_index) */
+  rtcpIndex: number;
 }
 
 function header(b: Uint8Array, cmd: number): DataView {
@@ -75,13 +77,14 @@ export function decodeBlist(buf: Uint8Array): BlistEntry[] {
     for (let i = 0; i < 4; i++) {
       const q = o + BLIST.ssrc + i * BLIST.ssrcSize;
       if ((dv.getUint32(q + 4, true) & 1) === 0) continue;
-      ssrcs.push({ ssrc: dv.getUint32(q, true), packets: u64(q + 8), bytes: u64(q + 16) });
+      ssrcs.push({ ssrc: dv.getUint32(q, true), packets: u64(q + 8), bytes: u64(q + 16), lastSeq: dv.getUint32(q + 24, true) & 0xffff, rocIn: dv.getUint32(q + 28, true), rocOut: dv.getUint32(q + 32, true) });
     }
     out.push({
       local,
       cookie: dv.getBigUint64(o + BLIST.cookie, true),
       stats: { packets: u64(s), bytes: u64(s + 8), errors: u64(s + 16), authFailed: u64(s + 24), toUser: u64(s + 32), lastMs: u64(s + 40) },
       ssrcs,
+      rtcpIndex: dv.getUint32(o + BLIST.rtcpIndex, true) & 0x7fffffff,
     });
   }
   return out;

@@ -1,5 +1,6 @@
 // The forwarding rule: one typed description of "packets on this local socket go out there", consumed by the shim fast path (and later the kernel).
 import { encodeAddr, type Endpoint } from "../platform/shim-addr.ts";
+import { encodeKernelSrtp, type KernelSrtp, type KernelSrtpIndices } from "./srtp-kernel.ts";
 import { ADDR_SIZE, MISMATCH_DROP, MISMATCH_PROPAGATE, RULE, RULE_MUX_RTCP, RULE_RTCP, RULE_RTP, RULE_SET_TOS, RULE_SIZE, RULE_SRTP_DECRYPT, RULE_SRTP_ENCRYPT } from "../platform/shim-abi.ts";
 
 /** A local media socket as both forwarders know it: the shim by handle, the kernel by address. */
@@ -31,9 +32,10 @@ export interface ForwardingRule {
    * SRTP done by the forwarder (names as the kernel's rtpe_rule.decrypt / rtpe_output.encrypt):
    * `key` names the keys (equal keys = same rule), the pointers are rtpe_srtp_ctx of the shim's own
    * copy of ffi/srtp (0 = that direction is plain), filled in when the rule is installed.
-   * `mux`: RTCP arrives muxed on this RTP port and leaves on the same output. Only the shim applies it.
+   * `mux`: RTCP arrives muxed on this RTP port and leaves on the same output.
+   * `kernel`: the same SRTP as keys and indices for xt_RTPENGINE (src/kernel/srtp-kernel.ts); without it the rule stays in the shim.
    */
-  readonly srtp?: { readonly key: string; readonly decrypt: number; readonly encrypt: number; readonly mux: boolean };
+  readonly srtp?: { readonly key: string; readonly decrypt: number; readonly encrypt: number; readonly mux: boolean; readonly kernel?: KernelSrtp };
   /**
    * The socket also carries STUN (ICE checks, consent) or DTLS: only RTP/RTCP may match, the rest goes up to
    * TypeScript. Rules with SRTP classify anyway; the kernel classifies by `payload`.
@@ -90,15 +92,21 @@ export function encodeShimRule(rule: ForwardingRule): Uint8Array {
 export const KERNEL_MSG_MAGIC = 0x45505452;
 export const KERNEL_UAPI_VERSION = 1;
 export const KERNEL_CMD = { add: 1, update: 2, del: 3, flush: 4 } as const;
-const RF_EXPECT_SRC = 0x1, RF_RTP = 0x2, RF_RTCP = 0x4;
+const RF_EXPECT_SRC = 0x1, RF_RTP = 0x2, RF_RTCP = 0x4, RF_MUX_RTCP = 0x8;
 /** struct rtpe_msg_hdr + struct rtpe_rule */
 export const KERNEL_RULE_MSG_SIZE = 16 + 360;
 /** offsets inside struct rtpe_rule */
-const K = { local: 0, expectSrc: 20, flags: 40, numPt: 44, outSrc: 144, outDst: 164, tos: 184, cookie: 352 } as const;
+export const KRULE = { local: 0, expectSrc: 20, flags: 40, numPt: 44, decrypt: 80, outSrc: 144, outDst: 164, tos: 184, encrypt: 192, ssrc: 296, rocIn: 312, rocOut: 328, numSsrc: 344, cookie: 352 } as const;
+const K = KRULE;
 
-/** One `struct rtpe_msg_rule` write for /proc/rtpengine/<table>/control (add or update). No SRTP, no PT filter yet. */
-export function encodeKernelRule(rule: ForwardingRule, cmd: "add" | "update" = "add", cookie = 0n): Uint8Array {
-  if (rule.srtp) throw new Error("SRTP rules are applied by the shim only");
+/**
+ * One `struct rtpe_msg_rule` write for /proc/rtpengine/<table>/control (add or update). No PT filter yet.
+ * SRTP rules need `srtp.kernel`: keys of both directions, SSRC slots pre-seeded with `ix` (default: its current indices).
+ */
+export function encodeKernelRule(rule: ForwardingRule, cmd: "add" | "update" = "add", cookie = 0n, ix?: KernelSrtpIndices): Uint8Array {
+  const ks = rule.srtp?.kernel;
+  if (rule.srtp && !ks) throw new Error("no SRTP keys for the kernel");
+  if (ks && rule.payload === "other") throw new Error("SRTP on a rule that is not RTP or RTCP");
   const b = new Uint8Array(KERNEL_RULE_MSG_SIZE);
   const dv = new DataView(b.buffer);
   dv.setUint32(0, KERNEL_MSG_MAGIC, true);
@@ -109,6 +117,8 @@ export function encodeKernelRule(rule: ForwardingRule, cmd: "add" | "update" = "
   // the kernel matches by local address, not by socket handle
   encodeAddr(b, r + K.local, rule.local.local.address, rule.local.local.port);
   let flags = rule.payload === "rtp" ? RF_RTP : rule.payload === "rtcp" ? RF_RTCP : 0;
+  // SRTCP muxed on an SRTP port is told apart per packet and leaves on the same output
+  if (ks && rule.payload === "rtp" && rule.srtp?.mux) flags |= RF_MUX_RTCP;
   if (rule.expectSrc) {
     encodeAddr(b, r + K.expectSrc, rule.expectSrc.address, rule.expectSrc.port);
     flags |= RF_EXPECT_SRC; // mismatches go up to user space, which drops them for `strict source`
@@ -117,6 +127,18 @@ export function encodeKernelRule(rule: ForwardingRule, cmd: "add" | "update" = "
   encodeAddr(b, r + K.outSrc, rule.outSrc.local.address, rule.outSrc.local.port);
   encodeAddr(b, r + K.outDst, rule.outDst.address, rule.outDst.port);
   b[r + K.tos] = rule.tos ?? 0;
+  if (ks) {
+    const seeds = ix ?? ks.current();
+    if (seeds.ssrcs.length > 4) throw new Error(`${seeds.ssrcs.length} SSRCs to seed (at most 4)`);
+    encodeKernelSrtp(b, r + K.decrypt, ks.decrypt);
+    encodeKernelSrtp(b, r + K.encrypt, ks.encrypt, ks.encrypt ? seeds.rtcpIndex : 0);
+    seeds.ssrcs.forEach((s, i) => {
+      dv.setUint32(r + K.ssrc + 4 * i, s.ssrc >>> 0, true);
+      dv.setUint32(r + K.rocIn + 4 * i, s.rocIn >>> 0, true);
+      dv.setUint32(r + K.rocOut + 4 * i, s.rocOut >>> 0, true);
+    });
+    dv.setUint32(r + K.numSsrc, seeds.ssrcs.length, true);
+  }
   dv.setBigUint64(r + K.cookie, cookie, true);
   return b;
 }

@@ -13,10 +13,12 @@ export interface KernelStatus {
   writeFailures: number;
   /** rules that vanished from the kernel (table flushed or deleted behind our back) and moved to userspace */
   lostRules: number;
+  /** SRTP rules kept in userspace because the module cannot do their suite, MKI or seeding (logged) */
+  srtpInUserspace: number;
 }
 
 /** One per process, like the table it describes. */
-export const kernelStatus: KernelStatus = { table: -1, active: false, reason: "not started", rules: 0, writeFailures: 0, lostRules: 0 };
+export const kernelStatus: KernelStatus = { table: -1, active: false, reason: "not started", rules: 0, writeFailures: 0, lostRules: 0, srtpInUserspace: 0 };
 
 /** Userspace fallbacks of single rules since start (write failures + vanished rules), for statistics. */
 export function kernelFallbacks(): number {

@@ -715,7 +715,7 @@ export class MediaRelay implements MediaHooks {
         this.opts.log?.(`fast path SRTP contexts not made (packets stay in the slow path): ${(e as Error).message}`);
         return;
       }
-      rule = { ...rule, srtp: { ...rule.srtp, decrypt: rs.decryptPtr, encrypt: rs.encryptPtr } };
+      rule = { ...rule, srtp: { ...rule.srtp, decrypt: rs.decryptPtr, encrypt: rs.encryptPtr, kernel: rs.kernel() } };
     }
     const ir = fp.install(rule, want.socket, want.output);
     if (typeof ir === "string") {

@@ -5,11 +5,13 @@
 //   rule.srtp = { key: plan.key, decrypt: rs.decryptPtr, encrypt: rs.encryptPtr, mux }
 //   ... rtpe_rule_del / replacing rtpe_rule_add / socket closed (the shim thread no longer uses them) ...
 //   rs.release()                              indices back to TypeScript's contexts, then free
+//   rule.srtp.kernel = rs.kernel()            the same for xt_RTPENGINE: keys, seeds from the rule's contexts, the kernel's indices back into them
 import type { Media } from "../call/model.ts";
 import { fileURLToPath } from "node:url";
 import type { SrtpContext } from "../crypto/srtp.ts"; // (types only: this module loads under Deno too, srtp.ts needs bun:ffi)
 import { sourceShimPath } from "../platform/ffi.ts";
 import type { SecureContexts, SecureMedia } from "./secure.ts";
+import type { KernelSrtp, KernelSrtpIndices, KernelSrtpState } from "../kernel/srtp-kernel.ts";
 
 /** DEFAULT_SRTP_LIBRARY of src/crypto/srtp.ts: the standalone library, never the shim. */
 const STANDALONE_SRTP = fileURLToPath(new URL("../../ffi/build/librtpe_srtp.so", import.meta.url));
@@ -55,6 +57,25 @@ function copyIndex(src: SrtpContext, dst: SrtpContext, ssrcs: Iterable<number>, 
   }
 }
 
+/**
+ * Indices only move forward: an SSRC's RTP index and SRTCP index become the larger of both. The RTP
+ * and RTCP rules of one stream each fork the stream's contexts and hand back in any order; one that
+ * carried only RTCP must not take the RTP index back (nor the other way round).
+ */
+function advanceIndex(dst: SrtpContext, ssrc: number, rtpIndex: bigint, srtcpIndex: number): void {
+  const cur = dst.getIndex(ssrc);
+  const rtp = cur && cur.rtpIndex > rtpIndex ? cur.rtpIndex : rtpIndex;
+  const rtcp = cur && cur.srtcpIndex > srtcpIndex ? cur.srtcpIndex : srtcpIndex;
+  if (!cur || rtp !== cur.rtpIndex || rtcp !== cur.srtcpIndex) dst.setIndex(ssrc, rtp, rtcp & 0x7fffffff);
+}
+
+function forwardIndex(src: SrtpContext, dst: SrtpContext, ssrcs: Iterable<number>): void {
+  for (const ssrc of ssrcs) {
+    const i = src.getIndex(ssrc);
+    if (i) advanceIndex(dst, ssrc, i.rtpIndex, i.srtcpIndex);
+  }
+}
+
 /** The SRTP contexts one rule owns. */
 export class RuleSrtp {
   private constructor(
@@ -63,6 +84,10 @@ export class RuleSrtp {
     readonly encrypt: SrtpContext | null,
     private readonly ssrcs: ReadonlySet<number>,
   ) {}
+
+  /** SSRCs the kernel forwarded that userspace had not seen: their indices go back too */
+  private readonly kernelSsrcs = new Set<number>();
+  private released = false;
 
   /** Fresh contexts with the plan's keys; the rollover counters and SRTCP indices of known SSRCs continue TypeScript's. Throws when a context cannot be made. */
   static make(plan: SrtpPlan, ssrcs: ReadonlySet<number>): RuleSrtp {
@@ -99,14 +124,60 @@ export class RuleSrtp {
 
   /** Only once the shim cannot use them any more: hand the indices back (the slow path continues the streams), free. */
   release(): void {
-    const list = [...this.ssrcs];
+    if (this.released) return;
+    this.released = true;
+    const list = [...new Set([...this.ssrcs, ...this.kernelSsrcs])];
     try {
-      if (this.decrypt && this.plan.from) copyIndex(this.decrypt, this.plan.from.inbound, list);
-      if (this.encrypt && this.plan.to) copyIndex(this.encrypt, this.plan.to.outbound, list);
+      if (this.decrypt && this.plan.from) forwardIndex(this.decrypt, this.plan.from.inbound, list);
+      if (this.encrypt && this.plan.to) forwardIndex(this.encrypt, this.plan.to.outbound, list);
     } catch {
       /* TypeScript's contexts are gone already (new keys, the call ended): nothing to continue */
     }
     this.decrypt?.free();
     this.encrypt?.free();
+  }
+
+  /** The rule's SRTP for the kernel: the plan's keys; seeds and hand-back go through this rule's contexts (release() passes them on). */
+  kernel(): KernelSrtp {
+    return {
+      decrypt: this.decrypt && this.plan.from ? this.plan.from.keys.inbound : null,
+      encrypt: this.encrypt && this.plan.to ? this.plan.to.keys.outbound : null,
+      current: () => this.kernelSeeds(),
+      handBack: (st) => this.fromKernel(st),
+    };
+  }
+
+  /** Userspace's indices in this rule's contexts: per known SSRC the ROCs (the plain side follows the other's) and the highest sequence number; the next SRTCP index. */
+  private kernelSeeds(): KernelSrtpIndices {
+    const ssrcs: { ssrc: number; rocIn: number; rocOut: number; seq: number }[] = [];
+    let rtcpIndex = 0;
+    for (const ssrc of new Set([...this.ssrcs, ...this.kernelSsrcs])) {
+      const d = this.decrypt?.getIndex(ssrc), e = this.encrypt?.getIndex(ssrc);
+      if (e && e.srtcpIndex > rtcpIndex) rtcpIndex = e.srtcpIndex;
+      const i = d ?? e;
+      if (!i) continue;
+      const rocIn = Number((i.rtpIndex >> 16n) & 0xffffffffn);
+      ssrcs.push({ ssrc, rocIn, rocOut: e ? Number((e.rtpIndex >> 16n) & 0xffffffffn) : rocIn, seq: Number(i.rtpIndex & 0xffffn) });
+    }
+    return { ssrcs, rtcpIndex };
+  }
+
+  /** The kernel's indices into this rule's contexts (before release() hands them on); the SRTCP index skips what may have left after blist was read. */
+  private fromKernel(st: KernelSrtpState): void {
+    if (this.released) return;
+    for (const x of st.ssrcs) {
+      if (x.packets <= 0) continue;
+      this.kernelSsrcs.add(x.ssrc >>> 0);
+      const seq = BigInt(x.lastSeq & 0xffff);
+      if (this.decrypt) advanceIndex(this.decrypt, x.ssrc >>> 0, (BigInt(x.rocIn >>> 0) << 16n) | seq, this.decrypt.getIndex(x.ssrc >>> 0)?.srtcpIndex ?? 0);
+      if (this.encrypt) advanceIndex(this.encrypt, x.ssrc >>> 0, (BigInt(x.rocOut >>> 0) << 16n) | seq, 0);
+    }
+    if (this.encrypt) {
+      const next = (st.rtcpIndex + SRTCP_HANDOVER_GAP) & 0x7fffffff;
+      for (const ssrc of new Set([...this.ssrcs, ...this.kernelSsrcs])) {
+        const i = this.encrypt.getIndex(ssrc);
+        if (i) advanceIndex(this.encrypt, ssrc, i.rtpIndex, next);
+      }
+    }
   }
 }

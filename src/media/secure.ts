@@ -14,6 +14,7 @@ import type { SdesCrypto } from "../crypto/sdes-sdp.ts";
 import type { SecureLibraries } from "../crypto/session.ts";
 import { SRTP_MAX_OVERHEAD, srtpFlags, srtpSuiteByName, type SrtpContext } from "../crypto/srtp.ts";
 import type { Endpoint } from "../platform/shim-addr.ts";
+import type { SrtpKeyMaterial } from "../kernel/srtp-kernel.ts";
 import type { MediaSocket } from "./socket.ts";
 
 /** The contexts of one port towards one endpoint; `fork` makes fresh ones with the same keys (secure-fast: a rule's own). */
@@ -23,6 +24,8 @@ export interface SecureContexts {
   /** unique per key set: a fast-path rule made from other keys is another rule */
   readonly id: number;
   readonly fork: () => { inbound: SrtpContext; outbound: SrtpContext };
+  /** the keys themselves (kernel rules carry them: src/kernel/srtp-kernel.ts) */
+  readonly keys: { readonly inbound: SrtpKeyMaterial; readonly outbound: SrtpKeyMaterial };
 }
 type Contexts = SecureContexts;
 let nextContextsId = 1;
@@ -251,8 +254,9 @@ export class SecureMedia {
     this.streams.set(m, s);
     if (spec.kind === "sdes") {
       try {
-        const fork = () => ({ inbound: this.sdesContext(spec.inbound), outbound: this.sdesContext(spec.outbound) });
-        s.ctx[0] = { ...fork(), id: nextContextsId++, fork };
+        const keys = { inbound: this.sdesKeys(spec.inbound), outbound: this.sdesKeys(spec.outbound) };
+        const fork = () => ({ inbound: this.context(keys.inbound), outbound: this.context(keys.outbound) });
+        s.ctx[0] = { ...fork(), id: nextContextsId++, fork, keys };
       } catch (e) {
         this.opts.log?.(`SRTP context for ${spec.inbound.suite} not created: ${(e as Error).message}`);
       }
@@ -281,16 +285,20 @@ export class SecureMedia {
     return true;
   }
 
-  private sdesContext(c: SdesCrypto): SrtpContext {
+  private sdesKeys(c: SdesCrypto): SrtpKeyMaterial {
     const suite = srtpSuiteByName(c.suite);
     if (!suite) throw new Error(`unknown suite ${c.suite}`);
     const raw = Buffer.from(c.key, "base64");
     if (raw.length < suite.keyLength + suite.saltLength) throw new Error("key too short");
     const p = c.params.toUpperCase();
     const flags = srtpFlags({ unencryptedSrtp: p.includes("UNENCRYPTED_SRTP"), unencryptedSrtcp: p.includes("UNENCRYPTED_SRTCP"), unauthenticatedSrtp: p.includes("UNAUTHENTICATED_SRTP") });
-    const ctx = this.libs.srtp.context(suite, raw.subarray(0, suite.keyLength), raw.subarray(suite.keyLength, suite.keyLength + suite.saltLength), flags);
-    const mki = mkiOf(c.keyTail);
-    if (mki) ctx.setMki(mki);
+    const key = Uint8Array.from(raw.subarray(0, suite.keyLength)), salt = Uint8Array.from(raw.subarray(suite.keyLength, suite.keyLength + suite.saltLength));
+    return { suite, key, salt, mki: mkiOf(c.keyTail), flags };
+  }
+
+  private context(k: SrtpKeyMaterial): SrtpContext {
+    const ctx = this.libs.srtp.context(k.suite, k.key, k.salt, k.flags);
+    if (k.mki) ctx.setMki(k.mki);
     return ctx;
   }
 
@@ -356,8 +364,9 @@ export class SecureMedia {
     const k = leg.conn.keys();
     if (!k) return;
     try {
-      const fork = () => ({ inbound: this.libs.srtp.context(k.suite, k.remoteKey, k.remoteSalt), outbound: this.libs.srtp.context(k.suite, k.localKey, k.localSalt) });
-      s.ctx[comp] = { ...fork(), id: nextContextsId++, fork };
+      const keys = { inbound: { suite: k.suite, key: k.remoteKey, salt: k.remoteSalt, mki: null, flags: 0 }, outbound: { suite: k.suite, key: k.localKey, salt: k.localSalt, mki: null, flags: 0 } };
+      const fork = () => ({ inbound: this.context(keys.inbound), outbound: this.context(keys.outbound) });
+      s.ctx[comp] = { ...fork(), id: nextContextsId++, fork, keys };
       this.counters.handshakes++;
     } catch (e) {
       this.counters.handshakeFailures++;

@@ -65,7 +65,7 @@ static int ng(const char *body, int timeout_ms)
 	char msg[8192];
 	struct sockaddr_in d = { .sin_family = AF_INET, .sin_port = htons(ng_port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	uint16_t p;
-	int fd = udp_bound(&p), n = snprintf(msg, sizeof(msg), "c%d %s", ++seq, body);
+	int fd = udp_bound(&p), n = snprintf(msg, sizeof(msg), "c%d-%d %s", (int)getpid(), ++seq, body); /* the daemon caches replies by cookie */
 	ssize_t r;
 	sendto(fd, msg, n, 0, (void *)&d, sizeof(d));
 	if (!wait_readable(fd, timeout_ms)) {
@@ -193,6 +193,7 @@ static struct kstats blist(int table, uint16_t port_a, uint16_t port_b)
 	return k;
 }
 
+#ifndef DAEMON_CLIENT_LIB	/* daemon-srtp.c includes the helpers above */
 int main(int argc, char **argv)
 {
 	uint16_t pa, pb;
@@ -298,3 +299,4 @@ int main(int argc, char **argv)
 	check(k1.rules == 0, "delete withdraws the kernel rules", "%d rules left", k1.rules);
 	return failures ? 1 : 0;
 }
+#endif

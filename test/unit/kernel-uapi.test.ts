@@ -34,6 +34,10 @@ int main(void) {
   P("ssrc.flags", offsetof(struct rtpe_ssrc_stats, flags));
   P("ssrc.packets", offsetof(struct rtpe_ssrc_stats, packets));
   P("ssrc.bytes", offsetof(struct rtpe_ssrc_stats, bytes));
+  P("ssrc.last_seq", offsetof(struct rtpe_ssrc_stats, last_seq));
+  P("ssrc.roc_in", offsetof(struct rtpe_ssrc_stats, roc_in));
+  P("ssrc.roc_out", offsetof(struct rtpe_ssrc_stats, roc_out));
+  P("blist.rtcp_index", offsetof(struct rtpe_blist_entry, rule.out.encrypt.rtcp_index));
   P("magic", RTPE_MSG_MAGIC);
   P("version", RTPE_UAPI_VERSION);
   P("cmd.add", RTPE_CMD_ADD);
@@ -109,6 +113,10 @@ describe.skipIf(!hasCc)("kernel uapi messages (compiled header probe; skipped wh
       dv.setUint32(s + off["ssrc.flags"]!, 1, true);
       dv.setBigUint64(s + off["ssrc.packets"]!, BigInt(packets), true);
       dv.setBigUint64(s + off["ssrc.bytes"]!, 99n, true);
+      dv.setUint32(s + off["ssrc.last_seq"]!, 65534, true);
+      dv.setUint32(s + off["ssrc.roc_in"]!, 7, true);
+      dv.setUint32(s + off["ssrc.roc_out"]!, 9, true);
+      dv.setUint32(o + off["blist.rtcp_index"]!, 4242, true);
     };
     put(0, 30000, 7);
     put(1, 30002, 1 << 20);
@@ -117,7 +125,8 @@ describe.skipIf(!hasCc)("kernel uapi messages (compiled header probe; skipped wh
     expect(e[1]).toEqual({
       local: { address: "127.0.0.1", port: 30002, family: 4 }, cookie: 300020n,
       stats: { packets: 1 << 20, bytes: (1 << 20) * 172, errors: 3, authFailed: 4, toUser: 5, lastMs: 1700000000123 },
-      ssrcs: [{ ssrc: 0xdeadbeef, packets: 1 << 20, bytes: 99 }],
+      ssrcs: [{ ssrc: 0xdeadbeef, packets: 1 << 20, bytes: 99, lastSeq: 65534, rocIn: 7, rocOut: 9 }],
+      rtcpIndex: 4242,
     });
     expect(e[0]!.stats.packets).toBe(7);
   });
