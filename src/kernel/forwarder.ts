@@ -47,6 +47,8 @@ export class KernelFastPath extends ShimFastPath {
 
   override install(...args: Parameters<ShimFastPath["install"]>): InstalledRule | string {
     const [rule, socket, output] = args;
+    // the kernel module has no RTCP demux (muxed RTCP out of another socket): the shim forwards those, quietly
+    if (rule.rtcpDemux) return this.toShim(args);
     const key = localKey(rule.local.local);
     // the cookie only tells installations apart in N/list; the table is ours alone, so the key identifies the rule
     const cookie = this.nextCookie++;
@@ -106,7 +108,9 @@ export class KernelFastPath extends ShimFastPath {
     if (!now) return null;
     // moved to another plane (or replaced across planes): its counters start again from zero
     if (now.packets < ir.credited.packets || now.bytes < ir.credited.bytes) ir.credited = zero();
-    const d = { packets: now.packets - ir.credited.packets, bytes: now.bytes - ir.credited.bytes, errors: Math.max(0, now.errors - ir.credited.errors), lastMs: now.lastMs };
+    const d = { packets: now.packets - ir.credited.packets, bytes: now.bytes - ir.credited.bytes, errors: Math.max(0, now.errors - ir.credited.errors), lastMs: now.lastMs,
+      // shim-plane rules on an rtcp-mux port (demux): their RTCP share
+      muxRtcpPackets: Math.max(0, (now.muxRtcpPackets ?? 0) - (ir.credited.muxRtcpPackets ?? 0)), muxRtcpBytes: Math.max(0, (now.muxRtcpBytes ?? 0) - (ir.credited.muxRtcpBytes ?? 0)) };
     ir.credited = now;
     return d;
   }
