@@ -23,7 +23,7 @@ _Static_assert(offsetof(struct rtpe_rule, rtcp_output) == 88, "rtpe_rule.rtcp_ou
 _Static_assert(sizeof(struct rtpe_sock_stats) == 64, "rtpe_sock_stats layout");
 _Static_assert(sizeof(struct rtpe_global_stats) == 64, "rtpe_global_stats layout");
 _Static_assert(offsetof(struct rtpe_rule, decrypt) == 112, "rtpe_rule.decrypt");
-_Static_assert(sizeof(struct rtpe_rule_stats) == 48, "rtpe_rule_stats layout");
+_Static_assert(sizeof(struct rtpe_rule_stats) == 64, "rtpe_rule_stats layout");
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
@@ -36,6 +36,7 @@ struct shim_rule {
 	uint32_t rtcp_output_gen;
 	uint64_t packets, bytes, errors, last_ns;
 	uint64_t auth_failed;   /* SRTP: rule_srtp.c */
+	uint64_t mux_rtcp_packets, mux_rtcp_bytes;   /* RTCP told apart on an rtcp-mux port (rule_accepts) */
 };
 
 /* One socket slot. Slots are allocated once and reused; `lock` guards fd, gen and rules, and is
@@ -90,6 +91,6 @@ int io_rx_socket(struct rx_scratch *sc, unsigned ring, uint32_t idx, uint32_t ge
 struct shim_rule *rule_match(struct shim_sock *s, const struct rtpe_addr *src, int *drop);
 /* Whether the matched rule forwards this payload (else it goes to JS); *rtcp_demux is set when
  * it leaves through the rule's RTCP output. */
-int rule_accepts(const struct shim_rule *r, const uint8_t *d, uint32_t n, int *rtcp_demux);
+int rule_accepts(struct shim_rule *r, const uint8_t *d, uint32_t n, int *rtcp_demux);
 
 #endif

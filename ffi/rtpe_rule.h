@@ -40,7 +40,8 @@ extern "C" {
 #define RTPE_RULE_SET_TOS 0x0100u      /* send with `tos` (cmsg) instead of the output socket's */
 /* SRTP (ffi/rule_srtp.c; only in a shim built with RTPE_SHIM_WITH=srtp, else rtpe_rule_add says
  * -EOPNOTSUPP). Needs RTP or RTCP: a packet is SRTCP on an RTCP rule or, with MUX_RTCP, when it
- * reads as RTCP; else SRTP. Names follow the kernel's rtpe_rule.decrypt / rtpe_output.encrypt. */
+ * reads as RTCP; else SRTP. With RTCP_DEMUX the same contexts apply to the SRTCP that leaves out of
+ * rtcp_output (one key set per rule); RTCP_TO_USER is refused with SRTP. Names follow the kernel's rtpe_rule.decrypt / rtpe_output.encrypt. */
 #define RTPE_RULE_SRTP_DECRYPT 0x0200u /* unprotect arriving packets with `decrypt`; a packet failing
                                          * authentication or replay is dropped, counted in auth_failed */
 #define RTPE_RULE_SRTP_ENCRYPT 0x0400u /* protect forwarded packets with `encrypt` (failure: errors) */
@@ -74,6 +75,8 @@ struct rtpe_rule_stats {
 	uint64_t last_ns;       /* CLOCK_REALTIME of the last forwarded packet */
 	uint64_t mismatch_drops; /* socket-wide: packets dropped by strict source */
 	uint64_t auth_failed;   /* SRTP/SRTCP that failed authentication or replay (dropped) */
+	uint64_t mux_rtcp_packets; /* MUX_RTCP: of `packets`, those that read as RTCP (forwarded or demuxed) */
+	uint64_t mux_rtcp_bytes;
 };
 
 /* Add or replace (same local + expect_src) a rule. Returns 0, -ENOSPC when the socket has

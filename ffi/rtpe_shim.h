@@ -9,7 +9,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature or a struct layout below changes; TypeScript refuses other versions. */
-#define RTPE_SHIM_API_VERSION 6
+#define RTPE_SHIM_API_VERSION 7
 
 /* Sockets are identified by small non-negative handles; every call returning int returns a
  * negative errno on failure. */

@@ -66,7 +66,9 @@ static int rtp_ok(const struct rtpe_rule *r, const uint8_t *d, uint32_t n)
 	return 0;
 }
 
-int rule_accepts(const struct shim_rule *sr, const uint8_t *d, uint32_t n, int *rtcp_demux)
+/* Counts the muxed RTCP it accepts (a subset of the rule's packets/bytes, which the caller adds): the
+ * control plane credits those to the RTCP stream, as the slow path does. */
+int rule_accepts(struct shim_rule *sr, const uint8_t *d, uint32_t n, int *rtcp_demux)
 {
 	const struct rtpe_rule *r = &sr->r;
 
@@ -77,6 +79,8 @@ int rule_accepts(const struct shim_rule *sr, const uint8_t *d, uint32_t n, int *
 		if (r->flags & RTPE_RULE_RTCP_TO_USER)
 			return 0;
 		*rtcp_demux = (r->flags & RTPE_RULE_RTCP_DEMUX) != 0;
+		CNT_ADD(sr->mux_rtcp_packets, 1);
+		CNT_ADD(sr->mux_rtcp_bytes, n);
 		return 1;
 	}
 	if (r->flags & RTPE_RULE_RTP)
@@ -207,6 +211,8 @@ SHIM_EXPORT int rtpe_rule_stats(int local, const struct rtpe_addr *expect_src,
 		out->last_ns = CNT_GET(sr->last_ns);
 		out->mismatch_drops = CNT_GET(s->mismatch_drops);
 		out->auth_failed = CNT_GET(sr->auth_failed);
+		out->mux_rtcp_packets = CNT_GET(sr->mux_rtcp_packets);
+		out->mux_rtcp_bytes = CNT_GET(sr->mux_rtcp_bytes);
 		r = 0;
 		break;
 	}

@@ -27,8 +27,9 @@ int rule_srtp_check(const struct rtpe_rule *r)
 		return -EINVAL;
 	if (((f & RTPE_RULE_SRTP_DECRYPT) && !r->decrypt) || ((f & RTPE_RULE_SRTP_ENCRYPT) && !r->encrypt))
 		return -EINVAL;
-	/* RTCP towards JS or out of a second socket is not covered: keep SRTP rules simple */
-	if (f & (RTPE_RULE_RTCP_DEMUX | RTPE_RULE_RTCP_TO_USER))
+	/* muxed SRTCP demuxed out of rtcp_output uses the rule's contexts like the rest; towards JS it
+	 * would interleave with JS's own indices for the same SSRCs: not covered */
+	if (f & RTPE_RULE_RTCP_TO_USER)
 		return -EINVAL;
 #ifdef RTPE_SHIM_SRTP
 	return 0;

@@ -50,6 +50,8 @@ export class KernelFastPath extends ShimFastPath {
 
   override install(...args: Parameters<ShimFastPath["install"]>): InstalledRule | string {
     const [rule, socket, output] = args;
+    // the kernel module has no RTCP demux (muxed RTCP out of another socket): the shim forwards those, quietly
+    if (rule.rtcpDemux) return this.toShim(args);
     const key = localKey(rule.local.local);
     // the cookie only tells installations apart in N/list; the table is ours alone, so the key identifies the rule
     const cookie = this.nextCookie++;
@@ -136,6 +138,9 @@ export class KernelFastPath extends ShimFastPath {
       errors: Math.max(0, now.errors - ir.credited.errors),
       lastMs: now.lastMs,
       authFailed: Math.max(0, (now.authFailed ?? 0) - (ir.credited.authFailed ?? 0)),
+      // shim-plane rules on an rtcp-mux port (demux): their RTCP share
+      muxRtcpPackets: Math.max(0, (now.muxRtcpPackets ?? 0) - (ir.credited.muxRtcpPackets ?? 0)),
+      muxRtcpBytes: Math.max(0, (now.muxRtcpBytes ?? 0) - (ir.credited.muxRtcpBytes ?? 0)),
     };
     ir.credited = now;
     return d;

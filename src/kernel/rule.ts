@@ -1,7 +1,7 @@
 // The forwarding rule: one typed description of "packets on this local socket go out there", consumed by the shim fast path (and later the kernel).
 import { encodeAddr, type Endpoint } from "../platform/shim-addr.ts";
 import { encodeKernelSrtp, type KernelSrtp, type KernelSrtpIndices } from "./srtp-kernel.ts";
-import { ADDR_SIZE, MISMATCH_DROP, MISMATCH_PROPAGATE, RULE, RULE_MUX_RTCP, RULE_RTCP, RULE_RTP, RULE_SET_TOS, RULE_SIZE, RULE_SRTP_DECRYPT, RULE_SRTP_ENCRYPT } from "../platform/shim-abi.ts";
+import { ADDR_SIZE, MISMATCH_DROP, MISMATCH_PROPAGATE, RULE, RULE_MUX_RTCP, RULE_RTCP, RULE_RTCP_DEMUX, RULE_RTP, RULE_SET_TOS, RULE_SIZE, RULE_SRTP_DECRYPT, RULE_SRTP_ENCRYPT } from "../platform/shim-abi.ts";
 
 /** A local media socket as both forwarders know it: the shim by handle, the kernel by address. */
 export interface RuleSocket {
@@ -41,6 +41,11 @@ export interface ForwardingRule {
    * TypeScript. Rules with SRTP classify anyway; the kernel classifies by `payload`.
    */
   readonly mediaOnly?: boolean;
+  /**
+   * rtcp-mux towards a side without it: RTCP arriving muxed on this RTP port (RFC 5761 payload types) leaves from `out`
+   * (the other side's RTCP socket) to `dst` (its RTCP endpoint); RTP still goes to outSrc/outDst. Only the shim applies it.
+   */
+  readonly rtcpDemux?: { readonly out: RuleSocket; readonly dst: Endpoint };
 }
 
 /** Two rules are the same installation (nothing to update) when every field matches. */
@@ -48,7 +53,8 @@ export function sameRule(a: ForwardingRule | null, b: ForwardingRule | null): bo
   if (a === null || b === null) return a === b;
   return a.local.handle === b.local.handle && a.outSrc.handle === b.outSrc.handle && sameEndpoint(a.expectSrc, b.expectSrc) &&
     sameEndpoint(a.outDst, b.outDst) && a.dropMismatch === b.dropMismatch && a.tos === b.tos && a.payload === b.payload &&
-    (a.srtp?.key ?? null) === (b.srtp?.key ?? null) && !!a.mediaOnly === !!b.mediaOnly;
+    (a.srtp?.key ?? null) === (b.srtp?.key ?? null) && !!a.mediaOnly === !!b.mediaOnly &&
+    (a.rtcpDemux?.out.handle ?? -1) === (b.rtcpDemux?.out.handle ?? -1) && sameEndpoint(a.rtcpDemux?.dst ?? null, b.rtcpDemux?.dst ?? null);
 }
 
 function sameEndpoint(a: Endpoint | null, b: Endpoint | null): boolean {
@@ -76,7 +82,13 @@ export function encodeShimRule(rule: ForwardingRule): Uint8Array {
   let flags = rule.tos === null ? 0 : RULE_SET_TOS;
   const s = rule.srtp;
   // SRTP rules and those of ICE ports classify: only RTP (or RTCP) is forwarded, STUN/DTLS still go up to TypeScript
-  if (s || rule.mediaOnly) flags |= rule.payload === "rtcp" ? RULE_RTCP : RULE_RTP | (s?.mux ? RULE_MUX_RTCP : 0);
+  const d = rule.payload === "rtp" ? rule.rtcpDemux : undefined;
+  if (s || rule.mediaOnly || d) flags |= rule.payload === "rtcp" ? RULE_RTCP : RULE_RTP | (s?.mux || d ? RULE_MUX_RTCP : 0);
+  if (d) {
+    flags |= RULE_RTCP_DEMUX;
+    dv.setInt32(RULE.rtcpOutput, d.out.handle, true);
+    encodeAddr(b, RULE.rtcpDst, d.dst.address, d.dst.port);
+  }
   if (s) {
     if (s.decrypt) flags |= RULE_SRTP_DECRYPT;
     if (s.encrypt) flags |= RULE_SRTP_ENCRYPT;
@@ -105,6 +117,7 @@ const K = KRULE;
  */
 export function encodeKernelRule(rule: ForwardingRule, cmd: "add" | "update" = "add", cookie = 0n, ix?: KernelSrtpIndices): Uint8Array {
   const ks = rule.srtp?.kernel;
+  if (rule.rtcpDemux) throw new Error("RTCP demux rules are applied by the shim only");
   if (rule.srtp && !ks) throw new Error("no SRTP keys for the kernel");
   if (ks && rule.payload === "other") throw new Error("SRTP on a rule that is not RTP or RTCP");
   const b = new Uint8Array(KERNEL_RULE_MSG_SIZE);

@@ -11,6 +11,9 @@ export interface RuleCounters {
   lastMs: number;
   /** SRTP rules: packets that failed authentication or replay (dropped; ffi/rule_srtp.c) */
   authFailed?: number;
+  /** rules on an rtcp-mux port: of packets/bytes, the RTCP (ffi/rule.c rule_accepts) */
+  muxRtcpPackets?: number;
+  muxRtcpBytes?: number;
 }
 
 /** A rule as installed, with the counters already credited to the stream. */
@@ -44,7 +47,7 @@ export class ShimFastPath {
     if (ir.socket.isClosed) return null;
     const out = new BigUint64Array(RULE_STATS_WORDS);
     if (this.raw.rtpe_rule_stats(ir.rule.local.handle, encodeExpectedSrc(ir.rule), out) < 0) return null;
-    return { packets: Number(out[0]), bytes: Number(out[1]), errors: Number(out[2]), lastMs: Math.floor(Number(out[3]) / 1e6), authFailed: Number(out[5] ?? 0n) };
+    return { packets: Number(out[0]), bytes: Number(out[1]), errors: Number(out[2]), lastMs: Math.floor(Number(out[3]) / 1e6), authFailed: Number(out[5] ?? 0n), muxRtcpPackets: Number(out[6] ?? 0n), muxRtcpBytes: Number(out[7] ?? 0n) };
   }
 
   /** The counter increase since the last call, credited now. */
@@ -57,6 +60,8 @@ export class ShimFastPath {
       errors: now.errors - ir.credited.errors,
       lastMs: now.lastMs,
       authFailed: (now.authFailed ?? 0) - (ir.credited.authFailed ?? 0),
+      muxRtcpPackets: (now.muxRtcpPackets ?? 0) - (ir.credited.muxRtcpPackets ?? 0),
+      muxRtcpBytes: (now.muxRtcpBytes ?? 0) - (ir.credited.muxRtcpBytes ?? 0),
     };
     ir.credited = now;
     return d;

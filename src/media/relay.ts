@@ -48,6 +48,8 @@ export interface StreamState {
   rule: InstalledRule | null;
   /** secure-fast: the SRTP contexts `rule` carries (freed only after the rule is gone) */
   srtp?: RuleSrtp | null;
+  /** RTP stream: its media's RTCP stream, credited with the RTCP the rule forwarded from an rtcp-mux port */
+  rtcpSide?: StreamState;
 }
 
 export interface MediaState {
@@ -168,6 +170,7 @@ export class MediaRelay implements MediaHooks {
     if (!st) return null;
     const s = rtcp ? st.rtcp : st.rtp;
     if (s.rule) this.credit(s, s.rule); // fresh fast-path counters for the reply
+    if (rtcp && st.rtp.rule) this.credit(st.rtp, st.rtp.rule); // muxed RTCP the RTP port's rule forwarded
     const flags: string[] = [];
     if (s.learner.confirmed) flags.push("confirmed");
     if (s.rule && !s.rule.socket.isClosed) {
@@ -342,6 +345,7 @@ export class MediaRelay implements MediaHooks {
       srtp: null,
     });
     st = { rtp: mk(false, md.stats), rtcp: mk(true, { packets: 0, bytes: 0, errors: 0, lastPacket: 0 }), createdMs: Date.now() };
+    st.rtp.rtcpSide = st.rtcp;
     this.states.set(md, st);
     return st;
   }
@@ -616,12 +620,14 @@ export class MediaRelay implements MediaHooks {
   /** The rule this stream should have now, or null when its packets need TypeScript. */
   private desiredRule(call: Call, mono: Monologue, from: Media, st: MediaState, s: StreamState, evenWithoutFastPath = false): WantedRule | null {
     if ((!this.opts.fastPath && !evenWithoutFastPath) || from.port === null) return null;
-    // muxed RTCP arrives on the RTP port; a muxed port facing a non-muxed side must be split per packet
+    // muxed RTCP arrives on the RTP port (the RTP stream's rule carries it): the RTCP port has nothing to forward
     if (s.rtcp && from.rtcpMuxActive) return null;
     const to = this.counterpart(mono, from);
     const toSt = to ? this.states.get(to) : undefined;
     if (!to || !toSt) return null;
-    if (!s.rtcp && from.rtcpMuxActive && !to.rtcpMuxActive) return null;
+    // a muxed port facing a side without rtcp-mux: the shim tells RTCP apart per packet and sends it out of the RTCP port
+    const demux = !s.rtcp && from.rtcpMuxActive && !to.rtcpMuxActive;
+    if (demux && !isRtpProto(from.proto)) return null;
     // ice: a stream doing ICE is forwarded once its pair is selected: from that pair's peer (others, and STUN, go up), to
     // the other side's selected pair; STUN and DTLS never match a rule, so checks, consent and handshakes stay in TypeScript
     const inIce = this.iceRoute(from, s.rtcp);
@@ -642,6 +648,9 @@ export class MediaRelay implements MediaHooks {
       if (s.rtcp && st.rtp.ssrcs.size === 0) return null;
       plan = srtpPlan(sec, from, s.rtcp, to, outRtcp);
       if (!plan) return null;
+      // demux: one rule has one encrypt context, so the other side's RTCP port must use the keys of its RTP port
+      // (SDES, or DTLS before an RTCP-port handshake of its own; after one, its RTCP needs TypeScript's contexts)
+      if (demux && plan.to && sec.ready(to, true)?.id !== plan.to.id) return null;
     }
     const ctl = effectiveControls(call, mono);
     if (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia || echoMode(mono) !== null || dropTraffic(call)) return null;
@@ -653,6 +662,17 @@ export class MediaRelay implements MediaHooks {
     const srcEp = s.learner.fixed ? s.sdp : s.learner.endpoint;
     const local = inIce ? inIce.sock : this.socketOf(from, srcEp?.family, s.rtcp);
     if (!out || !local) return null;
+    let rtcpDemux: ForwardingRule["rtcpDemux"];
+    if (demux) {
+      // where the slow path sends demuxed RTCP: the other side's RTCP pair (ICE) or its learned/signalled RTCP endpoint
+      const rIce = this.iceRoute(to, true);
+      if (rIce === null) return null;
+      const rs = toSt.rtcp;
+      const rDst = rIce ? rIce.dst : rs.learner.fixed ? rs.sdp : (rs.learner.endpoint ?? rs.sdp);
+      const rOut = rIce ? rIce.sock : rDst ? this.socketOf(to, rDst.family, true) : undefined;
+      if (!rDst || !rOut) return null;
+      rtcpDemux = { out: { handle: rOut.handle, local: rOut.local }, dst: rDst };
+    }
     const watch = !inIce && !s.learner.fixed && (s.learner.opts.strictSource || s.learner.opts.mediaHandover);
     return {
       socket: local,
@@ -669,6 +689,7 @@ export class MediaRelay implements MediaHooks {
         ...(plan ? { srtp: { key: plan.key, decrypt: 0, encrypt: 0, mux: !s.rtcp && from.rtcpMuxActive } } : {}),
         // ice: the peer's checks and its answers to our consent checks arrive here too, and must reach the agent
         ...(inIce || from.iceEnabled ? { mediaOnly: true } : {}),
+        ...(rtcpDemux ? { rtcpDemux } : {}),
       },
       plan,
       ssrcs: st.rtp.ssrcs,
@@ -733,11 +754,21 @@ export class MediaRelay implements MediaHooks {
   private credit(s: StreamState, ir: InstalledRule): void {
     const d = this.opts.fastPath?.delta(ir);
     if (!d) return;
-    s.counters.packets += d.packets;
-    s.counters.bytes += d.bytes;
+    // RTCP the rule told apart on an rtcp-mux port belongs to the RTCP stream, as in the slow path
+    const r = s.rtcpSide;
+    const rp = r ? Math.min(d.muxRtcpPackets ?? 0, d.packets) : 0, rb = r ? Math.min(d.muxRtcpBytes ?? 0, d.bytes) : 0;
+    if (r && rp > 0) {
+      r.counters.packets += rp;
+      r.counters.bytes += rb;
+      r.fast.packets += rp;
+      r.fast.bytes += rb;
+      if (d.lastMs > r.counters.lastPacket) r.counters.lastPacket = d.lastMs;
+    }
+    s.counters.packets += d.packets - rp;
+    s.counters.bytes += d.bytes - rb;
     s.counters.errors += d.errors;
-    s.fast.packets += d.packets;
-    s.fast.bytes += d.bytes;
+    s.fast.packets += d.packets - rp;
+    s.fast.bytes += d.bytes - rb;
     s.fast.errors += d.errors;
     if (d.authFailed) {
       // secure-fast: SRTP that failed authentication in the shim, an error of the stream as in the slow path

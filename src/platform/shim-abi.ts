@@ -1,7 +1,7 @@
 // The typed seam to librtpe_shim: symbol signatures and struct layouts mirrored from ffi/rtpe_shim.h and ffi/rtpe_rule.h.
 
 /** Must equal RTPE_SHIM_API_VERSION in ffi/rtpe_shim.h; the loader refuses any other library. */
-export const SHIM_API_VERSION = 6;
+export const SHIM_API_VERSION = 7;
 
 /** Argument/return kinds, mapped to bun:ffi or Deno FFI types by the runtime loaders. */
 export type AbiType = "i32" | "u32" | "u16" | "buf" | "fn" | "void";
@@ -126,7 +126,7 @@ export const MISMATCH_DROP = 1;
 /** u64 counts in struct rtpe_sock_stats, rtpe_global_stats, rtpe_rule_stats */
 export const SOCK_STATS_WORDS = 8;
 export const GLOBAL_STATS_WORDS = 8;
-export const RULE_STATS_WORDS = 6;
+export const RULE_STATS_WORDS = 8;
 export const SOCK_REUSEADDR = 0x1;
 /** rtpe_start: call the wake callback from a thread of its own */
 export const START_WAKER_THREAD = 0x1;

@@ -28,7 +28,7 @@ class IcePeer {
   private timer: ReturnType<typeof setInterval> | null = null;
   readonly ufrag = `u${Math.random().toString(36).slice(2, 8)}`;
   readonly pwd = `p${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
-  private readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
+  readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
   private seq = 0;
   constructor(readonly sock: dgram.Socket) {
     sock.on("message", (data, r) => {
@@ -60,8 +60,8 @@ class IcePeer {
   get port(): number {
     return this.sock.address().port;
   }
-  sdpLines(): string[] {
-    const ice = [`ice-ufrag:${this.ufrag}`, `ice-pwd:${this.pwd}`, `candidate:1 1 UDP 2130706431 ${H} ${this.port} typ host`];
+  sdpLines(withIce = true): string[] {
+    const ice = withIce ? [`ice-ufrag:${this.ufrag}`, `ice-pwd:${this.pwd}`, `candidate:1 1 UDP 2130706431 ${H} ${this.port} typ host`] : [];
     return this.dtls ? [`fingerprint:${dtlsEngine.certificate.fingerprintValue("sha-256")}`, "setup:actpass", ...ice] : ice;
   }
   start(answer: string): void {
@@ -128,6 +128,31 @@ function unprotect(c: SrtpContext, p: Buffer): Buffer | null {
   const n = c.unprotect(buf, buf.length);
   return n < 0 ? null : Buffer.from(buf.subarray(0, n));
 }
+
+function protectRtcp(c: SrtpContext, p: Buffer): Buffer {
+  const buf = new Uint8Array(p.length + 64);
+  buf.set(p);
+  return Buffer.from(buf.subarray(0, c.protectRtcp(buf, p.length)));
+}
+
+function unprotectRtcp(c: SrtpContext, p: Buffer): Buffer | null {
+  const buf = new Uint8Array(p);
+  const n = c.unprotectRtcp(buf, buf.length);
+  return n < 0 ? null : Buffer.from(buf.subarray(0, n));
+}
+
+/** An RTCP sender report; `n` makes each one differ. */
+function rtcpSr(ssrc: number, n: number): Buffer {
+  const b = Buffer.alloc(28);
+  b[0] = 0x80;
+  b[1] = 200;
+  b.writeUInt16BE(6, 2);
+  b.writeUInt32BE(ssrc, 4);
+  b.writeUInt32BE(n, 20);
+  return b;
+}
+/** On an rtcp-mux port: RTCP reads as payload type 64..95 (RFC 5761 4). */
+const isMuxRtcp = (b: Buffer) => b.length >= 8 && (b[1]! & 0x7f) >= 64 && (b[1]! & 0x7f) <= 95;
 
 const hex = (l: (Buffer | null)[]) => l.map((x) => (x ? x.toString("hex") : "undecryptable")).sort();
 const seqOf = (b: Buffer) => b.readUInt16BE(2);
@@ -386,5 +411,69 @@ for (const fast of [true, false]) {
       }
       await d.ng({ command: "delete", "call-id": callId });
     }, 20_000);
+    // WebRTC browser (rtcp-mux, optionally ICE and DTLS-SRTP) <-> SIP phone (plain RTP/AVP, RTCP on its own port)
+    for (const [ice, dtls] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+      const what = `${dtls ? "DTLS-SRTP" : "plain RTP"}${ice ? " + ICE" : ""} with rtcp-mux <-> plain RTP without`;
+      test(`${what}: RTP and RTCP both ways, muxed RTCP demuxed (decrypted) to the phone's RTCP port and back`, async () => {
+        const a = await IcePeer.open(dtls);
+        const b = await Phone.open(H), bRtcp = await Phone.open(H);
+        closers.push(a, b, bRtcp);
+        const callId = `icefp-mux-${process.pid}-${++seq}`;
+        const o = await d.ng({ command: "offer", "call-id": callId, "from-tag": "A", "rtcp-mux": ["demux"], ...(ice ? { ICE: "remove" } : {}),
+          ...(dtls ? { "transport-protocol": "RTP/AVP" } : {}), sdp: sdp(a.port, a.sdpLines(ice), dtls ? "UDP/TLS/RTP/SAVPF" : "RTP/AVP") });
+        expect(o.result).toBe("ok");
+        expect(o.sdp as string).not.toContain("a=rtcp-mux");
+        const an = await d.ng({ command: "answer", "call-id": callId, "from-tag": "A", "to-tag": "B",
+          sdp: sdp(b.port, [`rtcp:${bRtcp.port}`]).replace("a=rtcp-mux\r\n", "") });
+        expect(an.result).toBe("ok");
+        expect(an.sdp as string).toContain("a=rtcp-mux");
+        const toA = mediaOf(an.sdp as string), toB = mediaOf(o.sdp as string);
+        if (ice) {
+          a.start(an.sdp as string);
+          expect(await a.selected()).toBe(true);
+        } else if (dtls) a.dtls!.expect(parseFingerprint(/^a=fingerprint:(.*)$/m.exec(an.sdp as string)![1]!.trim())!);
+        if (dtls) expect(await until(() => a.dtls!.state === "connected", 5000)).toBe(true);
+        await Bun.sleep(50);
+        const k = dtls ? a.dtls!.keys()! : null;
+        const aOut = k ? srtp.context(k.suite, k.localKey, k.localSalt) : null, aIn = k ? srtp.context(k.suite, k.remoteKey, k.remoteSalt) : null;
+        const aSent: Buffer[] = [], bSent: Buffer[] = [], aRtcpSent: Buffer[] = [], bRtcpSent: Buffer[] = [];
+        let reports = 0;
+        const round = async () => {
+          const pa = a.rtp(), pb = b.rtp(), ra = rtcpSr(a.ssrc, ++reports), rb = rtcpSr(b.ssrc, reports);
+          aSent.push(pa); bSent.push(pb); aRtcpSent.push(ra); bRtcpSent.push(rb);
+          a.sock.send(aOut ? protect(aOut, pa) : pa, toA.port, H);
+          b.send(toB.port, pb);
+          a.sock.send(aOut ? protectRtcp(aOut, ra) : ra, toA.port, H); // muxed: on the RTP port
+          bRtcp.send(toB.port + 1, rb);
+          await Bun.sleep(3);
+        };
+        for (let i = 0; i < 3; i++) await round();
+        expect(await b.waitFor(3)).toBe(3);
+        expect(await until(() => a.media.length >= 6)).toBe(true);
+        await Bun.sleep(100);
+        const before = await totals(d, callId);
+        for (let i = 0; i < 40; i++) await round();
+        const n = aSent.length;
+        expect(await b.waitFor(n)).toBe(n);
+        expect(await bRtcp.waitFor(n)).toBe(n);
+        expect(await until(() => a.media.length >= 2 * n)).toBe(true);
+        await Bun.sleep(50);
+        // the phone: A's RTP on its RTP port, A's RTCP in the clear on its RTCP port, from our RTCP port
+        expect(hex(b.got.map((g) => g.data))).toEqual(hex(aSent));
+        expect(hex(bRtcp.got.map((g) => g.data))).toEqual(hex(aRtcpSent));
+        expect(bRtcp.got.every((g) => g.from.port === toB.port + 1)).toBe(true);
+        // the browser: B's RTP and RTCP muxed on its one port (protected when DTLS-SRTP)
+        const aRtp = a.media.filter((m) => !isMuxRtcp(m)), aRtcp = a.media.filter(isMuxRtcp);
+        expect(hex(aRtp.map((m) => (aIn ? unprotect(aIn, m) : m)))).toEqual(hex(bSent));
+        expect(hex(aRtcp.map((m) => (aIn ? unprotectRtcp(aIn, m) : m)))).toEqual(hex(bRtcpSent));
+        expectPlane(before, await totals(d, callId), 4 * 40);
+        // counters: the same in both planes, muxed RTCP counted as A's RTCP
+        type Q = Record<string, { medias: { streams: { flags?: string[]; stats: { packets: number } }[] }[] }>;
+        const q = (await d.ng({ command: "query", "call-id": callId })).tags as Q;
+        for (const t of ["A", "B"]) expect(q[t]!.medias[0]!.streams.map((s) => s.stats.packets)).toEqual([n, n]);
+        if (fast || !dtls) expect(q["A"]!.medias[0]!.streams[0]!.flags).toContain("kernelized");
+        await d.ng({ command: "delete", "call-id": callId });
+      });
+    }
   });
 }

@@ -457,6 +457,10 @@ describe("forwarding rules", () => {
     expect(rtcpGot.packets[0]!.src.port).toBe(rtcpOut.local.port);
     expect(destGot.packets[1]!.src.port).toBe(out.local.port);
     expect(inGot.packets.length).toBe(1);
+    // the rule counts all it forwarded, and apart the muxed RTCP among them (the control plane credits it to RTCP)
+    const rs = new BigUint64Array(RULE_STATS_WORDS);
+    expect(shim.raw.rtpe_rule_stats(inSock.handle, new Uint8Array(ADDR_SIZE), rs)).toBe(0);
+    expect([rs[0], rs[6], rs[7]]).toEqual([3n, 1n, BigInt(rtcp.length)]); // packets (a replaced rule keeps them); mux_rtcp packets, bytes (TO_USER's RTCP went up)
 
     for (const bad of [
       { flags: RULE_RTP | RULE_RTCP }, { flags: RULE_MUX_RTCP }, { flags: RULE_RTP | RULE_RTCP_TO_USER },
