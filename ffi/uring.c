@@ -189,8 +189,10 @@ int uring_bufs_init(struct uring *u, struct uring_bufs *b, uint16_t bgid, unsign
 		b->br = NULL;
 		return -ENOMEM;
 	}
-	b->mem = malloc((size_t)entries * size);
-	if (!b->mem) {
+	b->mem = mmap(NULL, (size_t)entries * size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (b->mem == MAP_FAILED) {
+		b->mem = NULL;
 		munmap(b->br, ring_len);
 		b->br = NULL;
 		return -ENOMEM;
@@ -204,7 +206,7 @@ int uring_bufs_init(struct uring *u, struct uring_bufs *b, uint16_t bgid, unsign
 	reg.bgid = bgid;
 	r = sys_register(u->fd, IORING_REGISTER_PBUF_RING, &reg, 1);
 	if (r < 0) {
-		free(b->mem);
+		munmap(b->mem, (size_t)entries * size);
 		munmap(b->br, ring_len);
 		memset(b, 0, sizeof(*b));
 		return r;
@@ -227,7 +229,7 @@ void uring_bufs_free(struct uring *u, struct uring_bufs *b)
 		sys_register(u->fd, IORING_UNREGISTER_PBUF_RING, &reg, 1);
 	}
 	munmap(b->br, (size_t)b->entries * sizeof(struct io_uring_buf));
-	free(b->mem);
+	munmap(b->mem, (size_t)b->entries * b->size);
 	memset(b, 0, sizeof(*b));
 }
 
