@@ -405,6 +405,6 @@ SHIM_EXPORT void rtpe_global_stats(struct rtpe_global_stats *out)
 	ring_stats(out);
 	out->loop_iterations = CNT_GET(iterations);
 	out->sockets_open = shim_sockets_open();
-	out->reserved[0] = __atomic_load_n(&uring_threads, __ATOMIC_RELAXED);   /* threads on io_uring */
-	out->reserved[1] = uring_trunc_drops();   /* io_uring: datagrams larger than its buffers */
+	out->uring_threads = __atomic_load_n(&uring_threads, __ATOMIC_RELAXED);
+	out->uring_trunc_drops = uring_trunc_drops();
 }

@@ -2,23 +2,12 @@
 // RTPE_SHIM_ENGINE=epoll) relay the same media through the fast path: order per stream, large datagrams,
 // ports freed on delete and reusable at once; the daemon really runs the engine asked for.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
-import { release } from "node:os";
+import { readdirSync, readlinkSync } from "node:fs";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { uringAvailable } from "../helpers/uring.ts";
 import { Phone, portFree, setupCall } from "./media-helpers.ts";
 
 const H = "127.0.0.1";
-
-/** io_uring with DEFER_TASKRUN needs Linux 6.1 and io_uring not disabled by sysctl. */
-function uringAvailable(): boolean {
-  const [maj = 0, min = 0] = release().split(".").map((x) => parseInt(x, 10));
-  if (maj < 6 || (maj === 6 && min < 1)) return false;
-  try {
-    return readFileSync("/proc/sys/kernel/io_uring_disabled", "utf8").trim() === "0";
-  } catch {
-    return true; // no such sysctl before 6.6: io_uring is on
-  }
-}
 
 function uringRings(pid: number): number {
   let n = 0;
