@@ -100,6 +100,7 @@ unsigned shim_thread_for(int handle)
 
 void loop_round_done(int queued)
 {
+	CNT_ADD(iterations, 1);
 	/* one wake per round at most, and none while JS has not drained the last one */
 	if (queued && wake_cb && ring_take_wake())
 		wake_js();
@@ -133,7 +134,6 @@ static void *rx_main(void *arg)
 				continue;
 			break;
 		}
-		CNT_ADD(iterations, 1);
 		for (int i = 0; i < n; i++) {
 			uint64_t tok = ev[i].data.u64;
 			if (tok == STOP_TOKEN) {
