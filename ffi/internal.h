@@ -46,6 +46,7 @@ struct shim_sock {
 	int fd;                 /* -1 when closed */
 	int epfd;               /* the epoll set it was added to */
 	int in_use;             /* reserved in the table (guarded by the table lock) */
+	int uring_armed;        /* engine_uring.c: a multishot receive reads it (not the epoll set) */
 	uint32_t gen;           /* bumped at every open: stale epoll events and rules are ignored */
 	struct rtpe_addr local;
 	struct rtpe_sock_stats st;
@@ -66,8 +67,21 @@ void shim_close_all(void);
 uint64_t shim_sockets_open(void);
 
 /* loop.c */
+#define SHIM_STOP_TOKEN UINT64_MAX    /* epoll token of the stop eventfd */
 int shim_epoll_fd_for(int handle);   /* the epoll set of the thread that reads this socket */
+unsigned shim_thread_for(int handle); /* the receive thread that reads this socket */
 uint64_t shim_now_ns(void);
+void loop_round_done(int queued);    /* after a receive round: wake JS when packets were queued */
+
+/* engine_uring.c: the receive threads on io_uring (loop.c falls back to epoll without it) */
+int uring_engine_probe(void);        /* 0 when this kernel and process can run it, else -errno */
+/* Run receive thread me until the stop token shows in epfd; -errno when its ring could not be
+ * set up (nothing was touched: run the epoll loop instead). */
+int uring_rx_run(unsigned me, int epfd, unsigned ring);
+/* socket.c, between marking slot idx closed and closing its descriptor (armed: s->uring_armed) */
+void uring_before_close(uint32_t idx, uint32_t gen, int armed);
+void uring_settle(void);             /* wait (bounded) until closed sockets' receives are cancelled */
+uint64_t uring_trunc_drops(void);
 
 /* ring.c */
 int ring_init(unsigned nrings, uint32_t bytes_each);
@@ -79,11 +93,35 @@ void ring_stats(struct rtpe_global_stats *out);
 int ring_take_wake(void);                 /* 1 when the caller should call the wake callback */
 
 /* io.c */
+#define CTRL_BUF 128u
+union ctrl_buf {
+	char buf[CTRL_BUF];
+	size_t align;              /* struct cmsghdr's alignment (it ends in a flexible array) */
+};
+_Static_assert(_Alignof(struct cmsghdr) <= _Alignof(size_t), "ctrl_buf alignment");
+/* A received packet a rule forwards: where it goes. */
+struct fwd_item {
+	struct shim_rule *rule;    /* for error counts; slot storage is never freed */
+	int32_t out;
+	uint32_t out_gen;
+	struct rtpe_addr dst;
+	uint32_t pkt;              /* index into the receive batch (io.c) */
+	uint8_t tos;
+	uint8_t set_tos;
+};
 struct rx_scratch;
 struct rx_scratch *rx_scratch_new(void);
 void rx_scratch_free(struct rx_scratch *sc);
 /* read one batch from socket idx (generation gen) into ring; returns packets queued to JS */
 int io_rx_socket(struct rx_scratch *sc, unsigned ring, uint32_t idx, uint32_t gen);
+/* one received packet of slot s (locked): -1 dropped, 0 queued to JS, 1 forward as *f says */
+int io_rx_packet(struct shim_sock *s, uint32_t idx, unsigned ring, uint8_t *d, uint32_t *len,
+		uint32_t cap, struct msghdr *mh, uint64_t now, struct fwd_item *f);
+/* Local destination address and TOS of a received packet, from its control messages. */
+void io_parse_cmsgs(struct msghdr *mh, const struct shim_sock *s, struct rtpe_addr *dst, uint8_t *tos);
+/* Fill one outgoing message; returns 0 or -EAFNOSUPPORT. ctrl may be NULL (no TOS override). */
+int io_fill_tx(struct mmsghdr *m, struct iovec *iov, struct sockaddr_storage *name,
+		union ctrl_buf *ctrl, const struct rtpe_addr *dst, const void *data, uint32_t len, int tos);
 
 /* rule.c */
 /* Match a packet against the socket's rules (slot locked). Returns the rule or NULL; sets *drop

@@ -9,23 +9,6 @@
 #include "rule_srtp.h"
 
 #define DGRAM_BUF 65536u
-#define CTRL_BUF 128u
-
-union ctrl_buf {
-	char buf[CTRL_BUF];
-	struct cmsghdr align;
-};
-
-struct fwd_item {
-	struct shim_rule *rule;    /* for error counts; slot storage is never freed */
-	int32_t out;
-	uint32_t out_gen;
-	struct rtpe_addr dst;
-	uint32_t pkt;              /* index into the receive batch */
-	uint8_t tos;
-	uint8_t set_tos;
-};
-
 /* Per-thread buffers of the receive path: one batch of datagrams and its send-side mirror. */
 struct rx_scratch {
 	struct mmsghdr msgs[RTPE_MAX_BATCH];
@@ -62,8 +45,7 @@ void rx_scratch_free(struct rx_scratch *sc)
 	free(sc);
 }
 
-/* Local destination address and TOS of a received packet, from its control messages. */
-static void parse_cmsgs(struct msghdr *mh, const struct shim_sock *s, struct rtpe_addr *dst,
+void io_parse_cmsgs(struct msghdr *mh, const struct shim_sock *s, struct rtpe_addr *dst,
 		uint8_t *tos)
 {
 	struct cmsghdr *cm;
@@ -96,8 +78,7 @@ static void parse_cmsgs(struct msghdr *mh, const struct shim_sock *s, struct rtp
 	}
 }
 
-/* Fill one outgoing message; returns 0 or -EAFNOSUPPORT. ctrl may be NULL (no TOS override). */
-static int fill_tx(struct mmsghdr *m, struct iovec *iov, struct sockaddr_storage *name,
+int io_fill_tx(struct mmsghdr *m, struct iovec *iov, struct sockaddr_storage *name,
 		union ctrl_buf *ctrl, const struct rtpe_addr *dst, const void *data, uint32_t len,
 		int tos)
 {
@@ -172,7 +153,7 @@ static void forward_batch(struct rx_scratch *sc, unsigned nfwd)
 		}
 		for (unsigned k = i; k < j; k++) {
 			struct fwd_item *f = &sc->fwd[k];
-			if (fill_tx(&sc->tx[cnt], &sc->txiov[cnt], &sc->txnames[cnt], &sc->txctrl[cnt],
+			if (io_fill_tx(&sc->tx[cnt], &sc->txiov[cnt], &sc->txnames[cnt], &sc->txctrl[cnt],
 					&f->dst, sc->iov[f->pkt].iov_base, sc->msgs[f->pkt].msg_len,
 					f->set_tos ? f->tos : -1) < 0) {
 				CNT_ADD(f->rule->errors, 1);
@@ -189,6 +170,66 @@ static void forward_batch(struct rx_scratch *sc, unsigned nfwd)
 			CNT_ADD(sc->fwd[i].rule->errors, cnt - sent);
 		i = j;
 	}
+}
+
+/* One received packet of slot s (locked, handle idx): dropped (strict source, SRTP failure, full
+ * ring: returns -1), queued to JS in ring `ring` (0; the caller commits the ring), or to be forwarded
+ * by a rule (1, *f filled but for f->pkt). d[0..*len) may be rewritten in place (SRTP) within cap
+ * bytes; mh carries the sender's address (msg_name/msg_namelen) and the control messages. */
+int io_rx_packet(struct shim_sock *s, uint32_t idx, unsigned ring, uint8_t *d, uint32_t *len,
+		uint32_t cap, struct msghdr *mh, uint64_t now, struct fwd_item *f)
+{
+	struct rtpe_rx_hdr h;
+	struct shim_rule *rule;
+	uint32_t rec_len, n = *len;
+	uint8_t *p;
+	int drop = 0, demux = 0;
+
+	memset(&h, 0, sizeof(h));
+	shim_sa_to_addr((struct sockaddr *)mh->msg_name, mh->msg_namelen, &h.src);
+
+	rule = rule_match(s, &h.src, &drop);
+	if (drop) {
+		CNT_ADD(s->mismatch_drops, 1);
+		return -1;
+	}
+	if (rule && !rule_accepts(rule, d, n, &demux))
+		rule = NULL;   /* STUN, DTLS, a filtered payload type...: up to JS */
+	if (rule && (rule->r.flags & RTPE_RULE_SRTP) && rule_srtp_apply(rule, d, len, cap) < 0) {
+		CNT_ADD(rule->packets, 1);   /* rule_srtp.c: arrived for this rule, dropped, counted */
+		CNT_ADD(rule->bytes, n);
+		return -1;
+	}
+	if (rule) {
+		f->rule = rule;
+		f->out = demux ? rule->r.rtcp_output : rule->r.output;
+		f->out_gen = demux ? rule->rtcp_output_gen : rule->output_gen;
+		f->dst = demux ? rule->r.rtcp_dst : rule->r.dst;
+		f->tos = rule->r.tos;
+		f->set_tos = (rule->r.flags & RTPE_RULE_SET_TOS) != 0;
+		CNT_ADD(rule->packets, 1);
+		CNT_ADD(rule->bytes, n);
+		__atomic_store_n(&rule->last_ns, now, __ATOMIC_RELAXED);
+		CNT_ADD(s->st.fwd_packets, 1);
+		CNT_ADD(s->st.fwd_bytes, n);
+		return 1;
+	}
+
+	rec_len = (RTPE_RX_HDR_SIZE + n + 7u) & ~7u;
+	p = ring_reserve(ring, rec_len);
+	if (!p) {
+		CNT_ADD(s->st.rx_ring_drops, 1);
+		ring_note_drop();
+		return -1;
+	}
+	h.rec_len = rec_len;
+	h.handle = (int32_t)idx;
+	h.ts_ns = now;
+	h.len = n;
+	io_parse_cmsgs(mh, s, &h.dst, &h.tos);
+	memcpy(p, &h, sizeof(h));
+	memcpy(p + RTPE_RX_HDR_SIZE, d, n);
+	return 0;
 }
 
 int io_rx_socket(struct rx_scratch *sc, unsigned ring, uint32_t idx, uint32_t gen)
@@ -229,66 +270,21 @@ int io_rx_socket(struct rx_scratch *sc, unsigned ring, uint32_t idx, uint32_t ge
 	now = shim_now_ns();
 
 	for (int i = 0; i < n; i++) {
-		struct msghdr *mh = &sc->msgs[i].msg_hdr;
 		uint32_t len = sc->msgs[i].msg_len;
-		struct rtpe_rx_hdr h;
-		struct shim_rule *rule;
-		uint32_t rec_len;
-		uint8_t *p;
-		int drop = 0, demux = 0;
+		int r;
 
 		if (len > DGRAM_BUF)
 			len = DGRAM_BUF;
 		sc->msgs[i].msg_len = len;
 		bytes += len;
-		memset(&h, 0, sizeof(h));
-		shim_sa_to_addr((struct sockaddr *)&sc->names[i], mh->msg_namelen, &h.src);
-
-		rule = rule_match(s, &h.src, &drop);
-		if (drop) {
-			CNT_ADD(s->mismatch_drops, 1);
-			continue;
+		r = io_rx_packet(s, idx, ring, sc->iov[i].iov_base, &sc->msgs[i].msg_len, DGRAM_BUF,
+				&sc->msgs[i].msg_hdr, now, &sc->fwd[nfwd]);
+		if (r > 0) {
+			sc->fwd[nfwd].pkt = (uint32_t)i;
+			nfwd++;
+		} else if (r == 0) {
+			queued++;
 		}
-		if (rule && !rule_accepts(rule, sc->iov[i].iov_base, len, &demux))
-			rule = NULL;   /* STUN, DTLS, a filtered payload type...: up to JS */
-		if (rule && (rule->r.flags & RTPE_RULE_SRTP) &&
-				rule_srtp_apply(rule, sc->iov[i].iov_base, &sc->msgs[i].msg_len, DGRAM_BUF) < 0) {
-			CNT_ADD(rule->packets, 1);   /* rule_srtp.c: arrived for this rule, dropped, counted */
-			CNT_ADD(rule->bytes, len);
-			continue;
-		}
-		if (rule) {
-			struct fwd_item *f = &sc->fwd[nfwd++];
-			f->rule = rule;
-			f->out = demux ? rule->r.rtcp_output : rule->r.output;
-			f->out_gen = demux ? rule->rtcp_output_gen : rule->output_gen;
-			f->dst = demux ? rule->r.rtcp_dst : rule->r.dst;
-			f->pkt = (uint32_t)i;
-			f->tos = rule->r.tos;
-			f->set_tos = (rule->r.flags & RTPE_RULE_SET_TOS) != 0;
-			CNT_ADD(rule->packets, 1);
-			CNT_ADD(rule->bytes, len);
-			__atomic_store_n(&rule->last_ns, now, __ATOMIC_RELAXED);
-			CNT_ADD(s->st.fwd_packets, 1);
-			CNT_ADD(s->st.fwd_bytes, len);
-			continue;
-		}
-
-		rec_len = (RTPE_RX_HDR_SIZE + len + 7u) & ~7u;
-		p = ring_reserve(ring, rec_len);
-		if (!p) {
-			CNT_ADD(s->st.rx_ring_drops, 1);
-			ring_note_drop();
-			continue;
-		}
-		h.rec_len = rec_len;
-		h.handle = (int32_t)idx;
-		h.ts_ns = now;
-		h.len = len;
-		parse_cmsgs(mh, s, &h.dst, &h.tos);
-		memcpy(p, &h, sizeof(h));
-		memcpy(p + RTPE_RX_HDR_SIZE, sc->iov[i].iov_base, len);
-		queued++;
 	}
 	if (queued)
 		ring_commit(ring);
@@ -383,7 +379,7 @@ SHIM_EXPORT int rtpe_send_batch(const uint8_t *buf, uint32_t buf_len)
 			if (h.handle != handle)
 				break;
 			if (s)
-				fill_tx(&msgs[cnt], &iov[cnt], &names[cnt], NULL, &h.dst,
+				io_fill_tx(&msgs[cnt], &iov[cnt], &names[cnt], NULL, &h.dst,
 						buf + off + RTPE_TX_HDR_SIZE, h.len, -1);
 			cnt++;
 			off += h.rec_len;

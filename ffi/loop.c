@@ -12,7 +12,7 @@
 
 #include "internal.h"
 
-#define STOP_TOKEN UINT64_MAX
+#define STOP_TOKEN SHIM_STOP_TOKEN
 #define MAX_EVENTS 128
 
 /* Receive coalescing (off by default): after a round that found several sockets ready, pause
@@ -25,6 +25,13 @@
 #define COALESCE_US_DEFAULT 0u
 #define COALESCE_MIN_EVENTS 2
 static unsigned coalesce_us = COALESCE_US_DEFAULT;
+
+/* Forwarding engine of the receive threads, chosen at rtpe_start: io_uring (engine_uring.c) when
+ * this kernel and process allow it (Linux 6.1+, io_uring not disabled by sysctl or seccomp), else
+ * epoll. RTPE_SHIM_ENGINE=epoll forces epoll; =uring or =auto (default) try io_uring first. A
+ * thread whose ring cannot be set up runs the epoll loop on its own. */
+static int engine_uring;
+static unsigned uring_threads;   /* receive threads running on io_uring */
 
 /* One epoll set per receive thread; a socket joins set (handle % nthreads) when it opens, so each
  * socket is read by exactly one thread and its packets stay in order. */
@@ -86,12 +93,34 @@ static void wake_js(void)
 	pthread_mutex_unlock(&wk_lock);
 }
 
+unsigned shim_thread_for(int handle)
+{
+	return (unsigned)handle % nthreads;
+}
+
+void loop_round_done(int queued)
+{
+	CNT_ADD(iterations, 1);
+	/* one wake per round at most, and none while JS has not drained the last one */
+	if (queued && wake_cb && ring_take_wake())
+		wake_js();
+}
+
 static void *rx_main(void *arg)
 {
 	unsigned me = (unsigned)(uintptr_t)arg;
 	struct epoll_event ev[MAX_EVENTS];
 	struct timespec pause = { 0, (long)coalesce_us * 1000L };
 	int epfd = ep_fds[me], stop = 0, busy = 0;
+
+	if (engine_uring) {
+		__atomic_fetch_add(&uring_threads, 1, __ATOMIC_RELAXED);
+		if (uring_rx_run(me, epfd, me) == 0) {
+			__atomic_fetch_sub(&uring_threads, 1, __ATOMIC_RELAXED);
+			return NULL;
+		}
+		__atomic_fetch_sub(&uring_threads, 1, __ATOMIC_RELAXED);
+	}
 
 	while (!stop) {
 		int n, queued = 0;
@@ -105,7 +134,6 @@ static void *rx_main(void *arg)
 				continue;
 			break;
 		}
-		CNT_ADD(iterations, 1);
 		for (int i = 0; i < n; i++) {
 			uint64_t tok = ev[i].data.u64;
 			if (tok == STOP_TOKEN) {
@@ -115,9 +143,7 @@ static void *rx_main(void *arg)
 			queued += io_rx_socket(scratch[me], me, (uint32_t)(tok & 0xffffffffu),
 					(uint32_t)(tok >> 32));
 		}
-		/* one wake per iteration at most, and none while JS has not drained the last one */
-		if (queued && wake_cb && ring_take_wake())
-			wake_js();
+		loop_round_done(queued);
 	}
 	return NULL;
 }
@@ -241,6 +267,10 @@ SHIM_EXPORT int rtpe_start(rtpe_wake_fn wake, uint32_t ring_bytes, uint32_t flag
 			unsigned long v = strtoul(c, NULL, 10);
 			coalesce_us = v > 1000ul ? 1000u : (unsigned)v;
 		}
+	}
+	{
+		const char *e = getenv("RTPE_SHIM_ENGINE");
+		engine_uring = !(e && !strcmp(e, "epoll")) && uring_engine_probe() == 0;
 	}
 	use_waker = wake && (flags & RTPE_START_WAKER_THREAD);
 	waker_joined = !use_waker;
@@ -375,4 +405,6 @@ SHIM_EXPORT void rtpe_global_stats(struct rtpe_global_stats *out)
 	ring_stats(out);
 	out->loop_iterations = CNT_GET(iterations);
 	out->sockets_open = shim_sockets_open();
+	out->uring_threads = __atomic_load_n(&uring_threads, __ATOMIC_RELAXED);
+	out->uring_trunc_drops = uring_trunc_drops();
 }

@@ -51,7 +51,8 @@ struct rtpe_global_stats {
 	uint64_t polls;
 	uint64_t loop_iterations;
 	uint64_t sockets_open;
-	uint64_t reserved[2];
+	uint64_t uring_threads;     /* receive threads forwarding on io_uring (ffi/engine_uring.c) */
+	uint64_t uring_trunc_drops; /* io_uring: datagrams larger than a receive buffer (never for UDP) */
 };
 
 /* One received packet as rtpe_poll() writes it: a 64-byte header then len bytes of payload,

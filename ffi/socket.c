@@ -216,6 +216,11 @@ SHIM_EXPORT int rtpe_socket_open(const struct rtpe_addr *local, int tos, int rcv
 		return epfd;
 	}
 	fd = make_socket(local, tos, rcvbuf, flags, &bound);
+	if (fd == -EADDRINUSE && local->port) {
+		/* io_uring engine: a just-closed socket holds its port until its receive is cancelled */
+		uring_settle();
+		fd = make_socket(local, tos, rcvbuf, flags, &bound);
+	}
 	if (fd < 0) {
 		slot_release(idx);
 		return fd;
@@ -248,14 +253,22 @@ SHIM_EXPORT int rtpe_socket_open(const struct rtpe_addr *local, int tos, int rcv
 SHIM_EXPORT int rtpe_socket_close(int handle)
 {
 	struct shim_sock *s = shim_sock_lock(handle);
+	int fd, armed;
+	uint32_t gen;
 
 	if (!s)
 		return -EBADF;
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
-	close(s->fd);
+	fd = s->fd;
+	gen = s->gen;
+	armed = s->uring_armed;
+	s->uring_armed = 0;
 	s->fd = -1;
 	s->nrules = 0;
 	shim_sock_unlock(s);
+	/* io_uring engine: cancel the socket's receive, and let no prepared send outlive the fd */
+	uring_before_close((uint32_t)handle, gen, armed);
+	close(fd);
 	slot_release(handle);
 	__atomic_fetch_sub(&open_count, 1, __ATOMIC_RELAXED);
 	return 0;

@@ -27,6 +27,8 @@ export interface ShimGlobalStats {
   polls: number;
   loopIterations: number;
   socketsOpen: number;
+  /** receive threads forwarding on io_uring (the rest, or all with RTPE_SHIM_ENGINE=epoll, use epoll) */
+  uringThreads: number;
 }
 
 export interface ShimOptions {
@@ -197,6 +199,7 @@ export class Shim {
       polls: Number(w[3]),
       loopIterations: Number(w[4]),
       socketsOpen: Number(w[5]),
+      uringThreads: Number(w[6]),
     };
   }
 

@@ -3,7 +3,10 @@
 //
 //   bun test/bench/media-bench.ts [--mode media|ramp] [--ours CMD] [--reference PATH] [--reps 3] [--calls 500]
 //                                 [--pps 50] [--duration 10] [--warmup 4] [--threads 1[,2...]]
-//                                 [--only ours-fast,ours-nocoal,ours-slow,reference] [--ramp-start 40000]
+//                                 [--only ours-fast,ours-epoll,ours-nocoal,ours-slow,reference] [--ramp-start 40000]
+//
+// ours-fast runs the shim's default forwarding engine (io_uring where the kernel allows it), ours-epoll the
+// epoll fallback (RTPE_SHIM_ENGINE=epoll).
 //
 // --threads 1,2 measures every daemon at each --num-threads, all interleaved. Ramp: 4 s steps (--duration
 // defaults to 4 there), x1.25 until a step loses >0.1%, 3 bisections. The reference gets fresh calls every
@@ -76,6 +79,7 @@ for (const th of threadCounts) {
   const tn = threadCounts.length > 1 ? `, ${th} thread${th === "1" ? "" : "s"}` : "";
   const extra = [`--num-threads=${th}`];
   if (only.has("ours-fast")) targets.push({ id: `ours-fast/${th}`, name: `ours, fast path${tn}`, cmd: opt.ours!, extra, env: { RTPENGINE_TS_FASTPATH: "1" } });
+  if (only.has("ours-epoll")) targets.push({ id: `ours-epoll/${th}`, name: `ours, fast path, epoll engine${tn}`, cmd: opt.ours!, extra, env: { RTPENGINE_TS_FASTPATH: "1", RTPE_SHIM_ENGINE: "epoll" } });
   // the shim's receive coalescing off (RTPE_SHIM_COALESCE_US=0), to measure what it buys
   if (only.has("ours-nocoal")) targets.push({ id: `ours-nocoal/${th}`, name: `ours, fast path, no coalescing${tn}`, cmd: opt.ours!, extra, env: { RTPENGINE_TS_FASTPATH: "1", RTPE_SHIM_COALESCE_US: "0" } });
   if (only.has("ours-slow")) targets.push({ id: `ours-slow/${th}`, name: `ours, slow path only${tn}`, cmd: opt.ours!, extra, env: { RTPENGINE_TS_FASTPATH: "0" } });

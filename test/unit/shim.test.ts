@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { initMediaSockets, MediaSocket, shutdownMediaSockets, ShimError, type RxPacket } from "../../src/media/socket.ts";
 import { SendBatch } from "../../src/media/socket-batch.ts";
 import { sdNotify, type Shim } from "../../src/platform/shim.ts";
+import { uringExpected } from "../helpers/uring.ts";
 import { canonicalAddress, decodeAddr, encodeAddr } from "../../src/platform/shim-addr.ts";
 import {
   ADDR_SIZE, SHIM_API_VERSION, MISMATCH_DROP, RULE_MUX_RTCP, RULE_RTCP, RULE_RTCP_DEMUX, RULE_RTCP_TO_USER, RULE_RTP, MISMATCH_PROPAGATE, RULE, RULE_SET_TOS, RULE_SIZE, RULE_STATS_WORDS,
@@ -535,6 +536,8 @@ describe("lifecycle", () => {
       for (let i = 0; i < 3; i++) tx.send(`via${i}`, socks[i]!.local.port, "127.0.0.1");
       await waitFor(() => sinkGot.packets.length === 3);
       expect(sinkGot.packets.map((p) => p.src.port).sort()).toEqual([1, 2, 3].map((i) => socks[i]!.local.port).sort());
+      // every thread runs the engine this process gets (io_uring here unless RTPE_SHIM_ENGINE=epoll)
+      expect(shim.globalStats().uringThreads).toBe(uringExpected() ? 3 : 0);
       tx.close();
     } finally {
       for (const s of open) s.close();
