@@ -141,7 +141,7 @@ export class IceMedia {
     const sel = s.runner.agent.selectedPair(s.components === 2 && sock.local.port === s.port + 1 ? 2 : 1);
     // nearly every packet comes from the selected pair (with the fast path on, the rule takes those: they never get here)
     if (sel && sel.remote.port === src.port && sel.remote.address === src.address && sel.local.port === sock.local.port) return;
-    s.runner.media(src, sock.local);
+    if (s.runner.media(src, sock.local)) this.opts.log?.(`ICE: call ${s.call.callId}: media from ${src.address}:${src.port} on another validated pair, selected it (the peer's choice)`);
   }
 
   /**
