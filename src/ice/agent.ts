@@ -14,6 +14,7 @@
 //   ice.takeEvents()                   IceEvent[] (validated, selected, completed, role-conflict,
 //                                      consent-expired, failed, remote-candidate)
 //   ice.isValidated(addr, component?)  may media go to addr?  ice.selectedPair(component)
+//   ice.mediaFrom(from, to, nowMs)     authenticated media arrived: a controlled agent follows the peer's pair
 //   ice.restart(credentials)           ICE restart on a re-offer (new ufrag/pwd); then setRemote()
 // After every call that takes `now`, drain transmits and events and re-arm a timer at
 // nextTimeout(). All time is in milliseconds on a clock the caller chooses (tests use a fake one).
@@ -173,6 +174,8 @@ export interface IceCounters {
 }
 
 const MAX_PAIRS = 100;
+/** after a switch to the pair media comes from, stray packets of the old pair (reordering) do not switch back for this long */
+const MEDIA_SWITCH_HOLD_MS = 1000;
 /** bounds what authenticated peers can make us remember (prflx candidates, lite sources) */
 const MAX_REMOTES = 64;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -201,6 +204,9 @@ export class IceAgent {
   private txs = new Map<string, Tx>();
   private seen = new Map<string, Seen>(); // lite: component|addrKey
   private selected = new Map<number, Pair | Seen>();
+  /** controlled: the validated pair the peer's media showed it uses (overrides priority until the next new nomination) */
+  private chosen = new Map<number, Pair | Seen>();
+  private lastMediaSwitch = new Map<number, number>();
   /** selected pairs from before an ICE restart, usable until the new session selects */
   private previous = new Map<number, Pair | Seen>();
   /** when `previous` stops being usable (set by the first tick after a restart) */
@@ -292,6 +298,8 @@ export class IceAgent {
     this.txs.clear();
     this.seen.clear();
     this.selected.clear();
+    this.chosen.clear();
+    this.lastMediaSwitch.clear();
     this.firstValidAt.clear();
     this.failedComponents.clear();
     this.completed = false;
@@ -367,7 +375,7 @@ export class IceAgent {
     if (ipFamily(from.address) === 0 || !(from.port > 0 && from.port < 65536)) return this.reject("malformed", `bad source ${from.address}`);
     const src = { address: canonicalIp(from.address), port: from.port };
     const dst = { address: canonicalIp(to.address), port: to.port };
-    const local = this.locals.find((l) => sameAddr(l, dst)) ?? this.locals.find((l) => l.port === dst.port && ipFamily(l.address) === ipFamily(dst.address));
+    const local = this.localAt(dst);
     if (!local) return this.reject("no-local-socket", `to ${fmtAddr(dst)}`);
     if (msg.method !== METHOD_BINDING) return this.reject("not-binding", `method ${msg.method} from ${fmtAddr(src)}`);
     let res: "handled" | "rejected";
@@ -391,6 +399,52 @@ export class IceAgent {
     return res;
   }
 
+  /**
+   * Media (RTP/RTCP, SRTP after authentication; never STUN or DTLS) arrived from `from` on our socket `to`.
+   * A controlled agent whose peer sends from another validated pair of that component than the selected one
+   * makes that pair the selected one (returns true; a "selected" event follows).
+   *
+   * Why, with RFC 8445: the controlling agent chooses the pair. RFC 8445 8.1.1 has it nominate one and, if it
+   * nominated several, both sides use the highest-priority one. Peers do not all keep to that: Chromium nominates
+   * every pair that looks better than the one it has (its "semi-aggressive" nomination) and then picks by its own
+   * network preferences (a loopback candidate is costlier than the same host's other address, whatever the
+   * priorities say), and renomination (draft-thatcher-ice-renomination) moves the pair on purpose. Media it sends
+   * is the peer's actual choice: answering on that pair keeps the path symmetric and lets the fast-path rule,
+   * which only accepts the selected pair's source, match. It stays within RFC 8445's safety rule (12.1: data only
+   * to valid pairs) and RFC 7675 (only while our consent on the pair is fresh; a stale pair is re-checked first).
+   * A controlling agent does not move: it nominated the pair and must stick to it (8.1.1); a controlled peer sends
+   * on it, so media from elsewhere is a leftover from before the nomination.
+   */
+  mediaFrom(from: IceAddr, to: IceAddr, now: number): boolean {
+    if (this.controlling) return false;
+    const local = this.localAt({ address: canonicalIp(to.address), port: to.port });
+    if (!local) return false;
+    const comp = local.component;
+    const cur = this.selected.get(comp);
+    // nothing selected yet: the nomination decides first (media waits for it anyway)
+    if (!cur) return false;
+    const src = { address: canonicalIp(from.address), port: from.port };
+    if (sameAddr(cur.remote, src) && sameAddr(cur.local, local)) return false;
+    if (now < (this.lastMediaSwitch.get(comp) ?? -Infinity) + MEDIA_SWITCH_HOLD_MS) return false;
+    let next: Pair | Seen | undefined;
+    if (this.lite) {
+      const s = this.seen.get(`${comp}|${addrKey(src)}`);
+      if (s && !s.expired && sameAddr(s.local, local)) next = s;
+    } else {
+      const p = this.pairs.get(`${addrKey(local)}>${addrKey(src)}`);
+      if (p && p.valid && !p.expired) {
+        if (now < p.lastConsent + this.t.consentTimeout) next = p;
+        // consent on it has lapsed: ask again, the next packet after the answer switches
+        else if (!this.hasConsentCheck(p)) this.sendCheck(p, now, false, true);
+      }
+    }
+    if (!next) return false;
+    this.lastMediaSwitch.set(comp, now);
+    this.chosen.set(comp, next);
+    this.updateSelected(comp);
+    return true;
+  }
+
   /** Drive pacing, retransmissions, nomination and consent. Call at nextTimeout(). */
   tick(now: number): void {
     this.expirePrevious(now);
@@ -404,6 +458,16 @@ export class IceAgent {
   }
 
   // ---- internals: candidates and pairs ----
+
+  /** Our candidate a datagram to `dst` arrived on (an address-less match on the port when bound to a wildcard). */
+  private localAt(dst: IceAddr): LocalCand | undefined {
+    return this.locals.find((l) => sameAddr(l, dst)) ?? this.locals.find((l) => l.port === dst.port && ipFamily(l.address) === ipFamily(dst.address));
+  }
+
+  private hasConsentCheck(p: Pair): boolean {
+    for (const tx of this.txs.values()) if (tx.pair === p && tx.consent) return true;
+    return false;
+  }
 
   private setLocal(ifs: readonly LocalInterface[]): void {
     this.locals = [];
@@ -535,6 +599,7 @@ export class IceAgent {
     }
     if (msg.useCandidate && !s.nominated) {
       s.nominated = true;
+      this.chosen.delete(local.component); // a new nomination: the controlling agent speaks again
       this.updateSelected(local.component);
     }
   }
@@ -630,21 +695,20 @@ export class IceAgent {
     if (p.nominated) return;
     p.nominated = true;
     p.consentNextAt = now + this.consentDelay();
+    // a new nomination: the controlling agent speaks again, its nominations decide (until its media shows otherwise)
+    this.chosen.delete(p.component);
     this.updateSelected(p.component);
   }
 
-  /** Selected pair = highest-priority nominated pair of the component. */
+  /**
+   * Selected pair = the pair the peer's media chose (mediaFrom), while usable; else the highest-priority
+   * nominated pair of the component (RFC 8445 8.1.1).
+   */
   private updateSelected(component: number): void {
-    let best: Pair | Seen | null = null;
-    let bestPrio = -1n;
-    for (const p of this.pairs.values()) {
-      if (p.component === component && p.nominated && p.valid && !p.expired && p.priority > bestPrio) { best = p; bestPrio = p.priority; }
-    }
-    for (const s of this.seen.values()) {
-      if (s.component !== component || !s.nominated || s.expired) continue;
-      const prio = pairPriority(s.priority, s.local.priority);
-      if (prio > bestPrio) { best = s; bestPrio = prio; }
-    }
+    const chosen = this.chosen.get(component);
+    const usable = chosen && !chosen.expired && (!("key" in chosen) || chosen.valid);
+    if (!usable) this.chosen.delete(component);
+    const best = usable ? chosen : this.bestNominated(component);
     const cur = this.selected.get(component) ?? null;
     if (best === cur) return;
     if (!best) {
@@ -663,6 +727,20 @@ export class IceAgent {
       this.previous.clear();
       this.events.push({ type: "completed" });
     }
+  }
+
+  private bestNominated(component: number): Pair | Seen | null {
+    let best: Pair | Seen | null = null;
+    let bestPrio = -1n;
+    for (const p of this.pairs.values()) {
+      if (p.component === component && p.nominated && p.valid && !p.expired && p.priority > bestPrio) { best = p; bestPrio = p.priority; }
+    }
+    for (const s of this.seen.values()) {
+      if (s.component !== component || !s.nominated || s.expired) continue;
+      const prio = pairPriority(s.priority, s.local.priority);
+      if (prio > bestPrio) { best = s; bestPrio = prio; }
+    }
+    return best;
   }
 
   private checkFailed(component: number): void {

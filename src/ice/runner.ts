@@ -2,6 +2,7 @@
 //
 //   const run = new IceRunner(agent, { send: (t) => socketFor(t.from).send(t.data, t.to), onEvent });
 //   run.receive(data, src, dst)        for every datagram on the stream's sockets; "not-stun" = media
+//   run.media(src, dst)                authenticated media on the stream's sockets (the peer's choice of pair)
 //   run.update((a) => a.setRemote(...)) for anything else done to the agent (then it sends and re-arms)
 //   run.close()
 // Times are Date.now() milliseconds unless a `now` function is given.
@@ -29,6 +30,13 @@ export class IceRunner {
     const r = this.agent.receive(data, from, to, this.now());
     if (r !== "not-stun") this.pump();
     return r;
+  }
+
+  /** Media arrived (see IceAgent.mediaFrom); true when the selected pair moved (its event is out already). */
+  media(from: IceAddr, to: IceAddr): boolean {
+    const moved = this.agent.mediaFrom(from, to, this.now());
+    this.pump(); // (also sends a consent check mediaFrom may have queued)
+    return moved;
   }
 
   /** Apply a change to the agent (setRemote, addRemoteCandidate, restart...), then send and re-arm. */

@@ -132,6 +132,19 @@ export class IceMedia {
   }
 
   /**
+   * Media (decrypted if SRTP, so authentic) from `src` on m's socket: a controlled agent takes a switch of the
+   * peer to another validated pair as its choice (IceAgent.mediaFrom), and onSelected moves the rules along.
+   */
+  media(m: Media, sock: MediaSocket, src: Endpoint): void {
+    const s = this.streams.get(m);
+    if (!s) return;
+    const sel = s.runner.agent.selectedPair(s.components === 2 && sock.local.port === s.port + 1 ? 2 : 1);
+    // nearly every packet comes from the selected pair (with the fast path on, the rule takes those: they never get here)
+    if (sel && sel.remote.port === src.port && sel.remote.address === src.address && sel.local.port === sock.local.port) return;
+    if (s.runner.media(src, sock.local)) this.opts.log?.(`ICE: call ${s.call.callId}: media from ${src.address}:${src.port} on another validated pair, selected it (the peer's choice)`);
+  }
+
+  /**
    * Where media for m's endpoint may go: undefined = m does not do ICE (the relay decides),
    * null = no pair validated yet (drop), else the selected pair's remote address.
    */

@@ -508,6 +508,9 @@ export class MediaRelay implements MediaHooks {
         }
         data = plain;
       }
+      // ice: media (authenticated when SRTP) from another validated pair of a controlled agent is the peer's choice of
+      // pair: the agent selects it and the rules follow (IceAgent.mediaFrom says why)
+      if (r.media.iceEnabled) this.ice?.media(r.media, sock, p.src);
       if (rtp && (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia)) {
         const codec = codecName(r.media, payloadType(data));
         const dtmf = codec === "TELEPHONE-EVENT";

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { addrKey, type IceAddr } from "../../src/ice/addr.ts";
 import { IceAgent, type IceAgentOptions, type IceEvent } from "../../src/ice/agent.ts";
 import { candidatePriority, formatCandidate, pairPriority, parseCandidate } from "../../src/ice/candidate.ts";
-import { StunClass, attrUsername, buildStun, parseStun } from "../../src/ice/stun.ts";
+import { StunClass, attrPriority, attrRole, attrUseCandidate, attrUsername, buildStun, parseStun } from "../../src/ice/stun.ts";
 
 interface Packet { at: number; from: IceAddr; to: IceAddr; data: Uint8Array }
 
@@ -446,5 +446,88 @@ describe("ICE over an in-memory network", () => {
       expect(() => a.receive(b, from, to, i)).not.toThrow();
     }
     expect(a.isValidated(from)).toBe(false);
+  });
+});
+
+describe("which pair the controlled agent uses: the controlling agent's nomination, then the pair its media comes from", () => {
+  /** A: two host addresses (10.0.0.1 ranks first, higher priority; 10.0.0.3 second), rtcp-mux. B: one. */
+  function twoHomed(o: { aControlling: boolean; nomination?: "regular" | "aggressive"; bLite?: boolean }) {
+    const net = new Net();
+    const a = new IceAgent({
+      components: 1, local: [{ address: "10.0.0.1", ports: [4000], foundation: "A1" }, { address: "10.0.0.3", ports: [4000], foundation: "A3" }],
+      credentials: { ufrag: "Aufrag", pwd: "A-password-0123456789" }, controlling: o.aControlling, nomination: o.nomination, timing: FAST, label: "A",
+    });
+    const b = new IceAgent({
+      components: 1, local: [{ address: "10.0.0.2", ports: [5000], foundation: "B" }],
+      credentials: { ufrag: "Bufrag", pwd: "B-password-0123456789" }, controlling: !o.aControlling, lite: o.bLite, timing: FAST, label: "B",
+    });
+    net.attach(a); net.attach(b);
+    connect(a, b, { bLite: o.bLite });
+    net.run(net.now + 2000);
+    return { net, a, b, bSock: { address: "10.0.0.2", port: 5000 }, a1: { address: "10.0.0.1", port: 4000 }, a3: { address: "10.0.0.3", port: 4000 } };
+  }
+
+  /** A (controlling) also nominates its pair from `from`, as Chromium does with every pair better than none (its own check, with USE-CANDIDATE). */
+  function nominateAlso(net: Net, b: IceAgent, from: IceAddr, to: IceAddr): void {
+    const attrs = [attrUsername("Bufrag:Aufrag"), attrPriority(1845501695), attrRole(true, 0xffffffffffffn), attrUseCandidate()];
+    const req = buildStun({ cls: StunClass.Request, tid: new Uint8Array(12).fill(7), attrs, integrityKey: "B-password-0123456789" });
+    expect(b.receive(req, from, to, net.now)).toBe("handled");
+    net.run(net.now + 500); // B's triggered check on that pair succeeds: nominated
+  }
+
+  test("the controlling agent nominates one pair and sticks to it; the controlled agent selects exactly that one", () => {
+    const { a, b, bSock, a1, a3 } = twoHomed({ aControlling: false }); // B controls
+    expect(b.isControlling).toBe(true);
+    expect(b.pairStates().filter((p) => p.nominated).length).toBe(1);
+    const chosen = b.selectedPair(1)!;
+    expect(a.selectedPair(1)).toEqual({ local: chosen.remote, remote: chosen.local });
+    // media from A's other (validated or not) address does not move the controlling side
+    for (const from of [a1, a3]) expect(b.mediaFrom(from, bSock, 1e9)).toBe(false);
+    expect(b.selectedPair(1)).toEqual(chosen);
+  });
+
+  test("several nominations: the highest-priority nominated pair; media from another validated pair moves the selection", () => {
+    const { net, a, b, bSock, a1, a3 } = twoHomed({ aControlling: true, nomination: "aggressive" });
+    nominateAlso(net, b, a3, bSock);
+    const nominated = b.pairStates().filter((p) => p.nominated && p.valid);
+    expect(nominated.map((p) => p.remote.address).sort()).toEqual(["10.0.0.1", "10.0.0.3"]);
+    expect(b.selectedPair(1)).toEqual({ local: bSock, remote: a1 });
+    const before = net.eventsOf(b, "selected").length;
+    // A sends its media from 10.0.0.3 (its choice): B follows, so B's media and a rule on the pair match A's
+    expect(b.mediaFrom(a3, bSock, net.now)).toBe(true);
+    expect(b.selectedPair(1)).toEqual({ local: bSock, remote: a3 });
+    expect(b.takeEvents().filter((e) => e.type === "selected")).toEqual([{ type: "selected", component: 1, local: bSock, remote: a3 }]);
+    expect(net.eventsOf(b, "selected").length).toBe(before);
+    // a stray late packet of the old pair right after does not flip it back; from the selected pair nothing changes
+    expect(b.mediaFrom(a1, bSock, net.now + 10)).toBe(false);
+    expect(b.mediaFrom(a3, bSock, net.now + 10)).toBe(false);
+    expect(b.selectedPair(1)!.remote).toEqual(a3);
+    // never to an address no check validated (a spoofed or unknown source), and never on another socket's pair
+    expect(b.mediaFrom({ address: "10.0.0.9", port: 4000 }, bSock, net.now + 5000)).toBe(false);
+    expect(b.mediaFrom(a1, { address: "10.0.0.2", port: 5999 }, net.now + 5000)).toBe(false);
+    expect(b.selectedPair(1)!.remote).toEqual(a3);
+    // consent freshness runs on the pair now selected
+    net.run(net.now + 3 * FAST.consentTimeout);
+    expect(b.selectedPair(1)!.remote).toEqual(a3);
+    expect(net.eventsOf(b, "consent-expired").length).toBe(0);
+    // the old pair's consent is stale by now: it is checked again first, and the switch comes with the next packet after that
+    expect(b.mediaFrom(a1, bSock, net.now)).toBe(false);
+    const check = b.takeTransmits();
+    expect(check.map((t) => t.to)).toEqual([a1]);
+    expect(parseStun(check[0]!.data).ok).toBe(true);
+    for (const t of check) a.receive(t.data, t.from, t.to, net.now + 5);
+    for (const t of a.takeTransmits()) if (addrKey(t.to) === addrKey(bSock)) b.receive(t.data, t.from, t.to, net.now + 10);
+    expect(b.mediaFrom(a1, bSock, net.now + 20)).toBe(true);
+    expect(b.selectedPair(1)!.remote).toEqual(a1);
+  });
+
+  test("lite controlled agent: media from another address that checked in moves the selection too", () => {
+    const { net, b, bSock, a1, a3 } = twoHomed({ aControlling: true, nomination: "aggressive", bLite: true });
+    expect(b.isValidated(a1, 1) && b.isValidated(a3, 1)).toBe(true);
+    const first = b.selectedPair(1)!.remote;
+    const other = addrKey(first) === addrKey(a1) ? a3 : a1;
+    expect(b.mediaFrom(other, bSock, net.now)).toBe(true);
+    expect(b.selectedPair(1)!.remote).toEqual(other);
+    expect(b.mediaFrom({ address: "10.0.0.9", port: 4000 }, bSock, net.now + 5000)).toBe(false);
   });
 });

@@ -231,6 +231,10 @@ async function mediaPhase(name: string, callId: string, ep: RtpEndpoint, daemonS
   let outAt = 0;
   let rtcpInAt = 0;
   let rtcpOutAt = 0;
+  // the fast path's share of browser->phone media is measured from one second after its first packet (ICE, DTLS and
+  // the rule's setup are over by then) to the end of the call
+  let shareFrom: { at: number; relayed: { kernel: number; user: number } | null; atEndpoint: number } | null = null;
+  const browserAtEndpoint = () => ep.rx.packets + ep.rx.rtcpDemuxed + ep.rx.rtcpPackets;
   while (performance.now() < deadline) {
     if (!alive(daemon)) throw new Error(`daemon exited (${daemon?.exitCode ?? daemon?.signalCode}) during the call\n${tail(daemonLog, 20)}`);
     s = await cdp!.evaluate<Stats>(`window.e2e.stats(${JSON.stringify(name)})`, 5000);
@@ -242,8 +246,13 @@ async function mediaPhase(name: string, callId: string, ep: RtpEndpoint, daemonS
     if (!outAt && ep.rx.packets > 0) outAt = now;
     if (!rtcpInAt && s.remoteOutbound) rtcpInAt = now;
     if (!rtcpOutAt && ep.rx.rtcpDemuxed > 0) rtcpOutAt = now;
+    if (expectFastPath && outAt && !shareFrom && now >= outAt + 1000) {
+      await ng!.request({ command: "query", "call-id": callId }, "bencode", 3000).catch(() => undefined); // credits the rules' counters now
+      shareFrom = { at: now, relayed: await relayed(), atEndpoint: browserAtEndpoint() };
+    }
     const rtpDone = (s.inbound?.packetsReceived ?? 0) >= NEED && (s.outbound?.packetsSent ?? 0) >= NEED && ep.rx.packets >= NEED && s.peakRms > 0.01 && ep.rx.nonSilent > 0;
-    if (rtpDone && rtcpInAt && rtcpOutAt) break;
+    const shareDone = !expectFastPath || (shareFrom !== null && now >= shareFrom.at + 1000);
+    if (rtpDone && rtcpInAt && rtcpOutAt && shareDone) break;
     await Bun.sleep(200);
   }
   if (holdS > 0) {
@@ -293,6 +302,7 @@ async function mediaPhase(name: string, callId: string, ep: RtpEndpoint, daemonS
 
   // the daemon's own view, for the report; with this project's daemon: the fast path carried the media
   let browserFlags: string[] | null = null;
+  let phoneKernelized = false;
   try {
     const q = await ng!.request({ command: "query", "call-id": callId }, "bencode", 3000);
     const tags = (q.tags ?? {}) as Record<string, { medias?: { streams?: { flags?: string[]; stats?: { packets?: number }; endpoint?: { address?: string; port?: number } }[] }[] }>;
@@ -301,6 +311,7 @@ async function mediaPhase(name: string, callId: string, ep: RtpEndpoint, daemonS
       console.log(`  daemon query ${tag}: ${streams.map((x) => `${x.endpoint?.address ?? "?"}:${x.endpoint?.port ?? "?"} in=${x.stats?.packets ?? "?"}${x.flags?.includes("kernelized") ? " kernelized" : ""}`).join(", ")}`);
     }
     browserFlags = tags["browser-tag"]?.medias?.[0]?.streams?.[0]?.flags ?? [];
+    phoneKernelized = !!tags["plain-tag"]?.medias?.[0]?.streams?.some((x) => x.flags?.includes("kernelized"));
   } catch (e) {
     console.log(`  daemon query failed: ${e}`);
   }
@@ -313,9 +324,17 @@ async function mediaPhase(name: string, callId: string, ep: RtpEndpoint, daemonS
     // SRTP decrypted and RTCP demuxed in the shim. (The phone's direction waits for delayed endpoint learning, 3 s,
     // longer than this call: until then TypeScript relays it, so the fast path's packets here are the browser's.)
     check("daemon: the browser->phone stream is in the fast path (kernelized)", !!browserFlags?.includes("kernelized"), JSON.stringify(browserFlags));
-    // reported, not judged: the rule only matches the browser's packets when the daemon's selected ICE pair is the one the
-    // browser sends on; with several host candidates (127.0.0.1, 192.0.2.2 here) they can differ, and TypeScript relays
     console.log(`  daemon: fast path share of the call: ${fastN} of ${fastN + userN} relayed packets`);
+    // The rule only matches the browser's packets when the daemon's selected ICE pair is the one the browser sends on.
+    // Chromium offers several host candidates (127.0.0.1 and 192.0.2.2 here), nominates more than one and sends on the
+    // one it prefers, not always the highest-priority one: the daemon follows its media (IceAgent.mediaFrom).
+    // Until the phone's stream is kernelized (delayed learning, 3 s) every fast-path packet is the browser's.
+    const fastSince = shareFrom?.relayed && relayedAfter ? relayedAfter.kernel - shareFrom.relayed.kernel : -1;
+    const browserSince = shareFrom ? browserAtEndpoint() - shareFrom.atEndpoint : 0;
+    const share = browserSince > 0 && fastSince >= 0 ? fastSince / browserSince : 0;
+    const detail = `${fastSince} of the ${browserSince} packets the phone got from the browser after the first second`;
+    if (phoneKernelized) console.log(`  daemon: fast path share of browser->phone not judged (the phone's stream is in the fast path too): ${detail}`);
+    else check("daemon: the fast path carried >= 80% of browser->phone media after the first second", browserSince >= 25 && share >= 0.8, `${(share * 100).toFixed(0)}%: ${detail}`);
   }
   try {
     const d = await ng!.request({ command: "delete", "call-id": callId }, "bencode", 3000);
