@@ -149,7 +149,9 @@ describe("DTLS-SRTP media", () => {
         await Bun.sleep(2);
       }
       expect(await b.waitFor(5)).toBe(5);
-      for (let i = 0; i < 5; i++) expect(b.got[i]!.data).toEqual(sent[i]!);
+      // by sequence number: at the handover to the fast path a packet still queued for TypeScript can be overtaken
+      const bySeq = b.got.map((g) => g.data).sort((x, y) => x.readUInt16BE(2) - y.readUInt16BE(2));
+      for (let i = 0; i < 5; i++) expect(bySeq[i]!).toEqual(sent[i]!);
       const back = b.rtp();
       b.send(toB.port, Buffer.from(back));
       const end = Date.now() + 2000;
