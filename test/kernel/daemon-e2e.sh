@@ -91,7 +91,8 @@ ldd "$R/usr/sbin/xtables-legacy-multi" "$R/usr/sbin/nft" "$R$XTDIR"/*.so "$BIN" 
 	sort -u | while read -r lib; do mkdir -p "$R$(dirname "$lib")"; cp -L "$lib" "$R$lib"; done
 # the daemon dlopens OpenSSL for SRTP/DTLS (ffi/srtp/ossl.c): not in its ldd output
 for lib in libcrypto.so.3 libssl.so.3; do
-	f=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
+	# awk reads to the end: an early exit would SIGPIPE ldconfig, and pipefail + set -e would end the script silently
+	f=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ && !f {print $NF; f = 1}')
 	[ -n "$f" ] || { echo "no $lib on this machine (libssl3)" >&2; exit 1; }
 	mkdir -p "$R$(dirname "$f")"; cp -L "$f" "$R$f"
 done
