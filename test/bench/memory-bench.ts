@@ -6,7 +6,8 @@
 //                                  [--env-ours K=V,K=V]
 //
 //   idle: the daemon started and answering ping, nothing else (RSS after 5 s).
-//   held: 2000 calls, 5 pps per stream for 30 s (defaults); "held RSS" is the last sample before the calls end.
+//   held: 2000 calls, 5 pps per stream for 90 s (defaults); "held RSS" is the median of the samples after
+//         the first 10 s (the ng reply caches of both daemons expire after 60 s).
 //   soak: 4000 calls, 5 pps per stream for 300 s; RSS sampled every 10 s; growth after the first minute.
 //
 // 5 pps per stream (one packet every 200 ms): 4000 calls are 8000 streams, 40k packets/s in total,
@@ -48,8 +49,8 @@ if (!["idle", "held", "soak"].includes(mode)) {
   process.exit(2);
 }
 const calls = Number(opt.calls ?? (mode === "soak" ? 4000 : 2000));
-const duration = Number(opt.duration ?? (mode === "soak" ? 300 : 30));
-const sampleEvery = Number(opt.sample ?? (mode === "soak" ? 10 : 2));
+const duration = Number(opt.duration ?? (mode === "soak" ? 300 : 90));
+const sampleEvery = Number(opt.sample ?? (mode === "soak" ? 10 : 5));
 if (process.getuid?.() !== 0) {
   console.error("memory-bench: needs root (ip netns)");
   process.exit(2);
@@ -199,15 +200,13 @@ async function measure(t: Target, i: number): Promise<Run> {
       // stop at the end of the hold: afterwards rtpload deletes the calls
       if (t > duration - 0.5) return;
       run.samples.push({ t, ...mem(d.pid) });
-      if (t > duration - 0.5 - sampleEvery) {
-        run.held = mem(d.pid);
-        ({ fds: run.heldFds, ports: run.heldPorts } = fdsAndPorts(d.pid));
-      }
+      if (t > duration - 0.5 - sampleEvery) ({ fds: run.heldFds, ports: run.heldPorts } = fdsAndPorts(d.pid));
     }, sampleEvery * 1000);
     const out = await new Response(p.stdout).text();
     await p.exited;
     await errDone;
     clearInterval(sampler);
+    run.held = heldMem(run.samples);
     const failed = /(\d+) calls failed to set up/.exec(errText);
     if (failed) run.setupFailed = failed[1];
     const line = out.split("\n").find((l) => l.startsWith("RESULT "));
@@ -225,6 +224,22 @@ async function measure(t: Target, i: number): Promise<Run> {
   }
 }
 
+/**
+ * Memory of the held calls: the median of each measure over the samples after the first 10 s (or the
+ * second half of a shorter hold). A garbage-collected heap swings by several MiB between collections;
+ * one sample would measure where the collector happened to be.
+ */
+function heldMem(samples: Sample[]): Mem | undefined {
+  const from = Math.min(10, duration / 2);
+  const xs = samples.filter((s) => s.t >= from);
+  if (!xs.length) return undefined;
+  const med = (k: keyof Mem) => {
+    const v = xs.map((s) => s[k]).sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  return { rssKib: med("rssKib"), anonKib: med("anonKib"), pssKib: med("pssKib") };
+}
+
 function pingScript(): string {
   return `import { NgClient, waitForPing } from ${JSON.stringify(join(REPO, "test/conformance/ng-client.ts"))};
 const c = await NgClient.open({ host: "127.0.0.1", port: 2223 });
@@ -238,11 +253,19 @@ function perCall(held: number | undefined, idle: number): string {
   return held !== undefined && Number.isFinite(held) && Number.isFinite(idle) ? ((held - idle) / calls).toFixed(1) : "n/a";
 }
 
-/** RSS growth from the sample nearest 60 s to the last sample (soak: no growth after the first minute). */
+/**
+ * RSS growth after the first minute: median of the last minute's samples minus the median of the second
+ * minute's (medians, because a collected heap swings between collections).
+ */
 function growthAfterMinute(r: Run): string {
-  const late = r.samples.filter((s) => s.t >= 60);
-  if (late.length < 2) return "n/a";
-  return ((late[late.length - 1]!.rssKib - late[0]!.rssKib) / 1024).toFixed(1);
+  const med = (xs: number[]) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  const second = r.samples.filter((s) => s.t >= 60 && s.t < 120).map((s) => s.rssKib);
+  const last = r.samples.filter((s) => s.t >= duration - 60).map((s) => s.rssKib);
+  if (duration < 180 || !second.length || !last.length) return "n/a";
+  return ((med(last) - med(second)) / 1024).toFixed(1);
 }
 
 function summary(r: Run): string {
@@ -268,7 +291,7 @@ function printReport(): void {
   console.log("\nRSS over the hold (MiB; t = seconds since every call was set up):\n");
   for (const r of runs) {
     if (r.error) continue;
-    console.log(`- ${r.target}: ${r.samples.map((s) => `${s.t.toFixed(0)}s ${mib(s.rssKib)}`).join(", ")}; growth after the first minute ${growthAfterMinute(r)} MiB; ` +
+    console.log(`- ${r.target}: ${r.samples.map((s) => `${s.t.toFixed(0)}s ${mib(s.rssKib)}`).join(", ")}; growth after the first minute (median of the last minute − median of minute 2) ${growthAfterMinute(r)} MiB; max ${mib(Math.max(...r.samples.map((s) => s.rssKib)))} MiB; ` +
       `forwarded ${r.result?.forwarded_pps} of ${r.result?.offered_pps} pps, dead streams ${r.result?.dead_streams}, proxy CPU ${r.result?.proxy_cpu_pct}%`);
   }
 }
