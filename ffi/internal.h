@@ -52,7 +52,11 @@ struct shim_sock {
 	struct rtpe_sock_stats st;
 	uint64_t mismatch_drops;
 	int nrules;
-	struct shim_rule rules[RTPE_RULES_PER_SOCKET];
+	/* Rules live out of line and grow on demand (1, then RTPE_RULES_PER_SOCKET): almost every socket
+	 * carries one rule or none, and eight inline rules were 1.4 KB per socket (5.6 KB per call). The
+	 * array may move when a rule is added, so it is only ever touched with `lock` held, like the rest. */
+	int rules_cap;
+	struct shim_rule *rules;
 };
 
 extern struct shim_sock *shim_socks[RTPE_MAX_SOCKETS];

@@ -1,5 +1,6 @@
 /* rule.c - forwarding rules: per-socket table the receive thread consults before queueing to JS. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -126,6 +127,20 @@ static int rule_valid(const struct rtpe_rule *rule)
 	return 1;
 }
 
+/* Room for one more rule (slot locked): the first rule gets a one-entry array, a second one the full
+ * RTPE_RULES_PER_SOCKET. Kept when the socket closes, for the slot's next socket. */
+static int rules_grow(struct shim_sock *s)
+{
+	int cap = s->rules_cap ? RTPE_RULES_PER_SOCKET : 1;
+	struct shim_rule *n = realloc(s->rules, (size_t)cap * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	s->rules = n;
+	s->rules_cap = cap;
+	return 0;
+}
+
 SHIM_EXPORT int rtpe_rule_add(const struct rtpe_rule *rule)
 {
 	struct shim_sock *s;
@@ -158,6 +173,10 @@ SHIM_EXPORT int rtpe_rule_add(const struct rtpe_rule *rule)
 		if (s->nrules >= RTPE_RULES_PER_SOCKET) {
 			shim_sock_unlock(s);
 			return -ENOSPC;
+		}
+		if (s->nrules >= s->rules_cap && (r = rules_grow(s)) < 0) {
+			shim_sock_unlock(s);
+			return r;
 		}
 		slot = s->nrules++;
 		memset(&s->rules[slot], 0, sizeof(s->rules[slot]));

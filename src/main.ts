@@ -12,6 +12,7 @@ import { getLogger, initLogging, shutdownLogging, sinkDescription } from "./log/
 import { closeKernelTable, openKernelTable } from "./kernel/setup.ts";
 import { installNftRule, removeNftRule } from "./kernel/nft.ts";
 import { programName, runtimeVersion, selfCommand, userArgs } from "./platform/runtime.ts";
+import { applyHeapSizing } from "./platform/heap-sizing.ts";
 
 
 /** Set in the re-spawned child so it knows it is the daemonized copy; fd 3 is then its status pipe to the parent. */
@@ -41,6 +42,8 @@ async function main(): Promise<number> {
   const argv = userArgs();
   if (programName() === "rtpengine-ctl") return runCtl(argv);
   if (argv[0] === "ctl") return runCtl(argv.slice(1));
+  // memory: the daemon runs with a GC heap sized for its working set (re-executes once; src/platform/heap-sizing.ts)
+  applyHeapSizing();
   // hidden: packaging and CI prove the C shim works in this very binary (exit 0 = packet went through)
   if (argv.length === 1 && argv[0] === "--self-test-shim") {
     const { runShimSelfTest } = await import("./platform/selftest.ts");

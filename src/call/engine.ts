@@ -56,6 +56,24 @@ export class CallEngine {
   // ---------------------------------------------------------------- offer
 
   offer(f: CallFlags): OfferResult {
+    const prior = this.calls.get(f.callId);
+    try {
+      return this.offerCall(f);
+    } catch (e) {
+      // like 10.5: a call created by an offer whose ports (or descriptors) ran out is not kept, so nothing leaks
+      const created = this.calls.get(f.callId);
+      if (created && created !== prior && e instanceof NgError && e.message === OUT_OF_PORTS) this.abandon(created);
+      throw e;
+    }
+  }
+
+  /** Forget a call the media plane never saw (its first offer failed): ports back, no deletion counted. */
+  private abandon(call: Call): void {
+    for (const m of call.all) for (const md of m.medias) this.freeMedia(md);
+    if (this.calls.get(call.callId) === call) this.calls.delete(call.callId);
+  }
+
+  private offerCall(f: CallFlags): OfferResult {
     if (f.sdp === null) throw new NgError("No SDP body in message");
     if (!f.fromTag) throw new NgError("No from-tag in message");
     const sdp = parseSdp(f.sdp, { rejectInvalid: this.opts.rejectInvalidSdp });
@@ -188,7 +206,7 @@ export class CallEngine {
         m.addrs.map((x) => x.address),
         2,
       );
-      if (port === null) throw new NgError("Ran out of ports");
+      if (port === null) throw new NgError(OUT_OF_PORTS);
       m.port = port;
     }
   }
@@ -660,6 +678,9 @@ function passthroughOut(p: PeerMedia, sessConn: { addrType: "IP4" | "IP6"; addre
     passthrough: true,
   };
 }
+
+/** rtpengine's error-reason when no port pair (or no descriptor) is left */
+const OUT_OF_PORTS = "Ran out of ports";
 
 export const VERSION_TAG = "10.5.3.5-ts";
 

@@ -54,6 +54,10 @@ export class NgDispatcher {
     this.maxEntries = opts.maxCacheEntries ?? 100_000;
     this.maxBytes = opts.maxCacheBytes ?? 64 * 1024 * 1024;
     if (!lookupCommand("ping")) registerCommand("ping", () => ({ result: "pong" }));
+    // expired replies also go when no new command arrives (held calls would otherwise keep their
+    // offer and answer replies, ~2.5 KiB per call, for as long as the control plane stays quiet)
+    const sweep = setInterval(() => this.evict(Date.now(), 0), Math.min(this.ttl, 10_000));
+    (sweep as { unref?: () => void }).unref?.();
   }
 
   /** Make requests wait until release() (startup: sockets bound, handlers not registered yet). */
@@ -162,11 +166,22 @@ export class NgDispatcher {
       this.cache.delete(cookie);
       this.cacheBytes -= old.reply.length;
     }
+    this.evict(now, reply.length);
+    const entry = { reply, expires: now + this.ttl };
+    this.cache.set(cookie, entry);
+    this.order.push({ cookie, entry });
+    this.cacheBytes += reply.length;
+  }
+
+  /** Drop expired entries and, for an incoming reply of `incoming` bytes, the oldest ones until it fits. */
+  private evict(now: number, incoming: number): void {
     // `order` is insertion order, so the oldest entries are at the front.
     while (this.orderHead < this.order.length) {
       const front = this.order[this.orderHead]!;
       const live = this.cache.get(front.cookie) === front.entry;
-      if (live && front.entry.expires > now && this.cache.size < this.maxEntries && this.cacheBytes + reply.length <= this.maxBytes) break;
+      // room is made only for an incoming reply (incoming > 0); the sweep only expires
+      const full = incoming > 0 && (this.cache.size >= this.maxEntries || this.cacheBytes + incoming > this.maxBytes);
+      if (live && front.entry.expires > now && !full) break;
       this.orderHead++;
       if (live) {
         this.cache.delete(front.cookie);
@@ -177,10 +192,11 @@ export class NgDispatcher {
       this.order = this.order.slice(this.orderHead);
       this.orderHead = 0;
     }
-    const entry = { reply, expires: now + this.ttl };
-    this.cache.set(cookie, entry);
-    this.order.push({ cookie, entry });
-    this.cacheBytes += reply.length;
+    // everything expired: let go of the array too
+    if (this.orderHead === this.order.length && this.orderHead > 0) {
+      this.order = [];
+      this.orderHead = 0;
+    }
   }
 
   /** Number of cached replies (for tests and statistics). */

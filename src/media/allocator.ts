@@ -12,6 +12,17 @@ export interface ShimAllocatorOptions {
   tos: number;
   /** bind attempts for multi-address streams whose port is busy on another address */
   attempts?: number;
+  /** told why a reservation failed (ports or file descriptors exhausted), for the error log */
+  onFailure?: (message: string) => void;
+}
+
+/** Why binding failed, in words an operator recognises (rtpengine logs strerror). */
+function reason(e: unknown, min: number, max: number): string {
+  if (!(e instanceof ShimError)) return e instanceof Error ? e.message : String(e);
+  if (e.code === "EADDRINUSE") return `every port pair in ${min}-${max} is in use`;
+  if (e.code === "EMFILE") return "Too many open files (RLIMIT_NOFILE reached)";
+  if (e.code === "ENFILE") return "Too many open files in system";
+  return e.message;
 }
 
 const key = (address: string, port: number): string => `${address}|${port}`;
@@ -49,12 +60,16 @@ export class ShimPortAllocator implements PortAllocator {
         return base;
       } catch (e) {
         for (const [, s] of opened) s.close();
-        this.lastError = e instanceof Error ? e.message : String(e);
-        // the whole range is busy on the first address: no retry can help
-        if (e instanceof ShimError && e.code === "EADDRINUSE" && opened.length === 0) return null;
-        if (!(e instanceof ShimError && e.code === "EADDRINUSE")) return null;
+        this.lastError = reason(e, this.opts.minPort, this.opts.maxPort);
+        // the whole range is busy on the first address (no retry can help), or not a busy port at all
+        if (!(e instanceof ShimError && e.code === "EADDRINUSE") || opened.length === 0) return this.failed(addresses);
       }
     }
+    return this.failed(addresses);
+  }
+
+  private failed(addresses: readonly string[]): null {
+    this.opts.onFailure?.(`Failed to get 2 consecutive ports on interface ${addresses.join(", ")} for media relay (last error: ${this.lastError ?? "unknown"})`);
     return null;
   }
 

@@ -17,7 +17,7 @@ export type MediaConfig = Pick<Config, "portMin" | "portMax" | "tos" | "endpoint
   Partial<Pick<Config, "dtlsMtu" | "dtlsCertCipher" | "dtlsRsaKeySize" | "dtlsSignature" | "dtlsCiphers" | "numThreads">>;
 
 export interface MediaPlaneOptions {
-  log?: { info(m: string): void; warning(m: string): void };
+  log?: { info(m: string): void; warning(m: string): void; err?(m: string): void };
   /** false = slow path only (default: RTPENGINE_TS_FASTPATH, on unless "0") */
   fastPath?: boolean;
   /** how often rule counters are read and timeouts judged, ms */
@@ -68,7 +68,11 @@ export class MediaPlane {
   static async start(config: MediaConfig, opts: MediaPlaneOptions = {}): Promise<MediaPlane> {
     // `--num-threads`: rtpengine's worker threads read media; ours are the shim's receive threads
     const shim = await initMediaSockets({ threads: Math.min(16, Math.max(1, config.numThreads ?? 1)) });
-    const ports = new ShimPortAllocator({ minPort: config.portMin, maxPort: config.portMax, tos: config.tos });
+    const ports = new ShimPortAllocator({
+      minPort: config.portMin, maxPort: config.portMax, tos: config.tos,
+      // ports or descriptors ran out: the offer gets "Ran out of ports", the log says which
+      onFailure: (m) => (opts.log?.err ?? opts.log?.warning)?.call(opts.log, m),
+    });
     const fast = opts.fastPath ?? fastPathEnabled();
     // kernel: with a table every rule goes to the kernel (falling back to the shim per rule), else to the shim
     const kernel = fast && opts.kernel ? new KernelFastPath(shim.raw, opts.kernel, { tos: config.tos, log: opts.log ?? { info: console.log, warning: console.warn } }) : null;

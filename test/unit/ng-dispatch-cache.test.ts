@@ -38,3 +38,21 @@ test("expired replies are evicted and the cache keeps answering fresh ones", asy
   expect(await ask(d, "fresh")).toBe(r);
   expect(await ask(d, "x1")).toBe(r + 1);
 });
+
+test("expired replies go without new commands: a quiet control plane keeps no replies", async () => {
+  // the sweep runs every min(ttl, 10 s): with a 40 ms TTL it has run several times 200 ms later
+  const d = new NgDispatcher({ cacheTtlMs: 40 });
+  for (let i = 0; i < 50; i++) await ask(d, `q${i}`);
+  expect(d.cacheSize).toBe(50);
+  await Bun.sleep(200);
+  expect(d.cacheSize).toBe(0);
+});
+
+test("the sweep does not evict live replies from a cache that is exactly full", async () => {
+  // sweep at 1 s; the replies were cached at 0.5 s, so they are live (until 1.5 s) when it runs
+  const d = new NgDispatcher({ maxCacheEntries: 10, cacheTtlMs: 1000 });
+  await Bun.sleep(500);
+  for (let i = 0; i < 10; i++) await ask(d, `f${i}`);
+  await Bun.sleep(650);
+  expect(d.cacheSize).toBe(10);
+});

@@ -610,3 +610,33 @@ print(s.recv(4096).decode(), flush=True)
     }
   });
 });
+
+describe("rule storage per socket", () => {
+  // rules are allocated on demand (one, then eight): every one of the eight still matches and counts,
+  // the ninth is refused, and a socket's slot reused after close starts empty
+  test("eight sources on one socket forward, the ninth rule is ENOSPC, a reused slot has no rules", async () => {
+    const inSock = bind(), outSock = bind(), dest = bind();
+    const destGot = collect(dest);
+    const senders = await Promise.all(Array.from({ length: 9 }, () => udp()));
+    const eps = senders.map((s) => ({ address: "127.0.0.1", port: s.address().port }));
+    for (let i = 0; i < 8; i++) expect(shim.raw.rtpe_rule_add(rule(inSock, outSock, dest.local, { src: eps[i]!, drop: true }))).toBe(0);
+    expect(shim.raw.rtpe_rule_add(rule(inSock, outSock, dest.local, { src: eps[8]!, drop: true }))).toBe(-28);
+    // replacing an existing source's rule is not a new rule
+    expect(shim.raw.rtpe_rule_add(rule(inSock, outSock, dest.local, { src: eps[7]!, drop: true }))).toBe(0);
+    for (let i = 0; i < 8; i++) senders[i]!.send(`s${i}`, inSock.local.port, "127.0.0.1");
+    await waitFor(() => destGot.packets.length === 8);
+    expect(destGot.packets.map((p) => p.data).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `s${i}`));
+    const rs = new BigUint64Array(RULE_STATS_WORDS);
+    for (let i = 0; i < 8; i++) {
+      expect(shim.raw.rtpe_rule_stats(inSock.handle, src(eps[i]!.address, eps[i]!.port), rs)).toBe(0);
+      expect(Number(rs[0])).toBe(1);
+    }
+    expect(shim.raw.rtpe_rule_del(inSock.handle, null)).toBe(8);
+    expect(shim.raw.rtpe_rule_add(rule(inSock, outSock, dest.local, { src: eps[8]!, drop: true }))).toBe(0);
+    inSock.close();
+    const again = bind();
+    expect(shim.raw.rtpe_rule_stats(again.handle, src(eps[8]!.address, eps[8]!.port), rs)).toBe(-2);
+    for (const s of senders) s.close();
+    for (const s of [outSock, dest, again]) s.close();
+  });
+});

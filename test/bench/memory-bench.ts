@@ -1,0 +1,297 @@
+// Memory and soak benchmark: idle RSS, RSS with N calls carrying media, KB per call, RSS over time, loss,
+// and descriptors/ports before and after, for our compiled daemon and the reference, interleaved.
+//
+//   bun test/bench/memory-bench.ts [--mode idle|held|soak] [--calls N] [--pps P] [--duration S]
+//                                  [--reps 1] [--sample S] [--ours CMD] [--reference PATH] [--only ours,reference]
+//                                  [--env-ours K=V,K=V]
+//
+//   idle: the daemon started and answering ping, nothing else (RSS after 5 s).
+//   held: 2000 calls, 5 pps per stream for 90 s (defaults); "held RSS" is the median of the samples after
+//         the first 10 s (the ng reply caches of both daemons expire after 60 s).
+//   soak: 4000 calls, 5 pps per stream for 300 s; RSS sampled every 10 s; growth after the first minute.
+//
+// 5 pps per stream (one packet every 200 ms): 4000 calls are 8000 streams, 40k packets/s in total,
+// which this shared 2-vCPU machine sustains for both daemons next to the generator (50 pps, the
+// real 20 ms ptime, would be 400k pps). Memory per call does not depend on the rate; the rate only
+// has to keep every stream alive and exercised (learning, fast path, timeouts).
+//
+// Benchmark only, not part of the test run; needs root (each daemon runs in its own throw-away
+// network namespace, rtpload inside it). RSS is VmRSS (file pages of the executable included);
+// "anon" is the Anonymous line of smaps_rollup: the process's own memory. Ports are the daemon's
+// UDP sockets in /proc/PID/net/udp{,6}; fds are the entries of /proc/PID/fd.
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { parseArgs } from "node:util";
+import { REFERENCE, REPO, daemonArgv, daemonMissing } from "../conformance/daemon.ts";
+import { cleanupOnExit, createNetns, destroyNetns, nsName } from "../conformance/netns.ts";
+
+const RTPLOAD_SRC = "/work/shared/tools/rtpload";
+const { values: opt } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    mode: { type: "string", default: "held" },
+    ours: { type: "string", default: existsSync(join(REPO, "dist/rtpengine")) ? "dist/rtpengine" : "bun src/main.ts" },
+    reference: { type: "string", default: REFERENCE },
+    only: { type: "string", default: "ours,reference" },
+    reps: { type: "string", default: "1" },
+    calls: { type: "string" },
+    pps: { type: "string", default: "5" },
+    duration: { type: "string" },
+    sample: { type: "string" },
+    "env-ours": { type: "string", default: "" },
+  },
+});
+
+const mode = opt.mode!;
+if (!["idle", "held", "soak"].includes(mode)) {
+  console.error(`memory-bench: --mode idle, held or soak, not ${mode}`);
+  process.exit(2);
+}
+const calls = Number(opt.calls ?? (mode === "soak" ? 4000 : 2000));
+const duration = Number(opt.duration ?? (mode === "soak" ? 300 : 90));
+const sampleEvery = Number(opt.sample ?? (mode === "soak" ? 10 : 5));
+if (process.getuid?.() !== 0) {
+  console.error("memory-bench: needs root (ip netns)");
+  process.exit(2);
+}
+const missing = daemonMissing(opt.ours!);
+if (missing) {
+  console.error(`memory-bench: ${missing}`);
+  process.exit(2);
+}
+const work = mkdtempSync(join(tmpdir(), "memorybench-"));
+const rtpload = mode === "idle" ? "" : build();
+cleanupOnExit();
+
+interface Target {
+  id: string;
+  cmd: string;
+  env: Record<string, string>;
+}
+const only = new Set(opt.only!.split(","));
+const targets: Target[] = [];
+const envOurs = Object.fromEntries(opt["env-ours"]!.split(",").filter(Boolean).map((kv) => kv.split("=", 2) as [string, string]));
+if (only.has("ours")) targets.push({ id: "ours", cmd: opt.ours!, env: envOurs });
+if (only.has("reference")) {
+  if (existsSync(opt.reference!)) targets.push({ id: "reference", cmd: opt.reference!, env: {} });
+  else console.error(`memory-bench: reference ${opt.reference} not installed; measuring ours only`);
+}
+
+interface Mem {
+  rssKib: number;
+  anonKib: number;
+  pssKib: number;
+}
+interface Sample extends Mem {
+  t: number;
+}
+interface Run {
+  target: string;
+  error?: string;
+  idle: Mem;
+  idleFds: number;
+  idlePorts: number;
+  samples: Sample[];
+  held?: Mem;
+  heldFds?: number;
+  heldPorts?: number;
+  afterFds?: number;
+  afterPorts?: number;
+  after?: Mem;
+  result?: Record<string, string>;
+  setupFailed?: string;
+}
+
+const runs: Run[] = [];
+let n = 0;
+for (let rep = 1; rep <= Number(opt.reps); rep++) {
+  for (const t of targets) {
+    const r = await measure(t, n++);
+    runs.push(r);
+    console.error(`rep ${rep} ${t.id}: ${r.error ?? summary(r)}`);
+  }
+}
+printReport();
+process.exit(0);
+
+function build(): string {
+  for (const f of ["rtpload.c", "Makefile"]) copyFileSync(join(RTPLOAD_SRC, f), join(work, f));
+  const r = Bun.spawnSync(["make", "-s", "-C", work], { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) {
+    console.error(`memory-bench: building rtpload failed:\n${r.stderr.toString()}`);
+    process.exit(2);
+  }
+  return join(work, "rtpload");
+}
+
+function mem(pid: number): Mem {
+  try {
+    const s = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+    const get = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(s)?.[1] ?? NaN);
+    return { rssKib: get("Rss"), anonKib: get("Anonymous"), pssKib: get("Pss") };
+  } catch {
+    return { rssKib: NaN, anonKib: NaN, pssKib: NaN };
+  }
+}
+
+/** Open descriptors and, of those, UDP sockets (bound ports) of pid, seen from its own namespace. */
+function fdsAndPorts(pid: number): { fds: number; ports: number } {
+  try {
+    const inodes = new Set<string>();
+    const names = readdirSync(`/proc/${pid}/fd`);
+    for (const f of names) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${f}`));
+        if (m) inodes.add(m[1]!);
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+    let ports = 0;
+    for (const table of ["udp", "udp6"]) {
+      for (const line of readFileSync(`/proc/${pid}/net/${table}`, "utf8").split("\n").slice(1)) {
+        const cols = line.trim().split(/\s+/);
+        if (cols.length > 9 && inodes.has(cols[9]!)) ports++;
+      }
+    }
+    // minus the ng control socket(s): the ports of media, not of control
+    return { fds: names.length, ports };
+  } catch {
+    return { fds: NaN, ports: NaN };
+  }
+}
+
+function daemonArgs(): string[] {
+  return ["--config-file=none", "--table=-1", "--interface=127.0.0.1", "--listen-ng=127.0.0.1:2223", "--foreground", "--log-stderr", "--log-level=5", "--port-min=20000", "--port-max=60000", "--delete-delay=0"];
+}
+
+async function measure(t: Target, i: number): Promise<Run> {
+  const ns = nsName("membench", i);
+  createNetns(ns, []);
+  const log = Bun.file(join(work, `${t.id}-${i}.log`));
+  const d = Bun.spawn(["ip", "netns", "exec", ns, ...daemonArgv(t.cmd), ...daemonArgs()], { cwd: REPO, stdout: log, stderr: log, env: { ...process.env, ...t.env } });
+  const run: Run = { target: t.id, idle: { rssKib: NaN, anonKib: NaN, pssKib: NaN }, idleFds: NaN, idlePorts: NaN, samples: [] };
+  try {
+    const ping = Bun.spawn(["ip", "netns", "exec", ns, process.execPath, "-e", pingScript()], { stdout: "pipe", stderr: "inherit" });
+    if ((await ping.exited) !== 0) return { ...run, error: "daemon did not answer ping" };
+    // the daemon's pid: `ip netns exec` execs, so the spawned pid is the daemon's
+    await Bun.sleep(5000);
+    run.idle = mem(d.pid);
+    ({ fds: run.idleFds, ports: run.idlePorts } = fdsAndPorts(d.pid));
+    if (mode === "idle") return run;
+
+    const total = duration + 300;
+    const p = Bun.spawn(["timeout", String(total), "ip", "netns", "exec", ns, rtpload, "--mode", "media", "--ng", "127.0.0.1:2223", "--pid", String(d.pid),
+      "--calls", String(calls), "--pps", opt.pps!, "--duration", String(duration), "--warmup", "0", "--tag", `mem${i}`], { stdout: "pipe", stderr: "pipe" });
+    // rtpload prints "setup: N calls in ..." on stderr when every call is up: the hold starts there
+    let t0 = 0;
+    let errText = "";
+    const errDone = (async () => {
+      const dec = new TextDecoder();
+      for await (const chunk of p.stderr as ReadableStream<Uint8Array>) {
+        errText += dec.decode(chunk);
+        if (!t0 && /setup: \d+ calls/.test(errText)) t0 = performance.now();
+      }
+    })();
+    const sampler = setInterval(() => {
+      if (!t0) return;
+      const t = (performance.now() - t0) / 1000;
+      // stop at the end of the hold: afterwards rtpload deletes the calls
+      if (t > duration - 0.5) return;
+      run.samples.push({ t, ...mem(d.pid) });
+      if (t > duration - 0.5 - sampleEvery) ({ fds: run.heldFds, ports: run.heldPorts } = fdsAndPorts(d.pid));
+    }, sampleEvery * 1000);
+    const out = await new Response(p.stdout).text();
+    await p.exited;
+    await errDone;
+    clearInterval(sampler);
+    run.held = heldMem(run.samples);
+    const failed = /(\d+) calls failed to set up/.exec(errText);
+    if (failed) run.setupFailed = failed[1];
+    const line = out.split("\n").find((l) => l.startsWith("RESULT "));
+    if (!line) return { ...run, error: `no RESULT line (exit ${p.exitCode}): ${errText.trim().split("\n").slice(-2).join(" / ")}` };
+    run.result = Object.fromEntries(line.slice(7).trim().split(/\s+/).map((kv) => kv.split("=", 2) as [string, string]));
+    // the calls are deleted (delete-delay 0): give both daemons a moment to close what they hold
+    await Bun.sleep(5000);
+    run.after = mem(d.pid);
+    ({ fds: run.afterFds, ports: run.afterPorts } = fdsAndPorts(d.pid));
+    return run;
+  } finally {
+    d.kill("SIGKILL");
+    await d.exited;
+    destroyNetns(ns);
+  }
+}
+
+/**
+ * Memory of the held calls: the median of each measure over the samples after the first 10 s (or the
+ * second half of a shorter hold). A garbage-collected heap swings by several MiB between collections;
+ * one sample would measure where the collector happened to be.
+ */
+function heldMem(samples: Sample[]): Mem | undefined {
+  const from = Math.min(10, duration / 2);
+  const xs = samples.filter((s) => s.t >= from);
+  if (!xs.length) return undefined;
+  const med = (k: keyof Mem) => {
+    const v = xs.map((s) => s[k]).sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  return { rssKib: med("rssKib"), anonKib: med("anonKib"), pssKib: med("pssKib") };
+}
+
+function pingScript(): string {
+  return `import { NgClient, waitForPing } from ${JSON.stringify(join(REPO, "test/conformance/ng-client.ts"))};
+const c = await NgClient.open({ host: "127.0.0.1", port: 2223 });
+process.exit((await waitForPing(c, 20000)) ? 0 : 1);`;
+}
+
+function mib(kib: number | undefined): string {
+  return kib !== undefined && Number.isFinite(kib) ? (kib / 1024).toFixed(1) : "n/a";
+}
+function perCall(held: number | undefined, idle: number): string {
+  return held !== undefined && Number.isFinite(held) && Number.isFinite(idle) ? ((held - idle) / calls).toFixed(1) : "n/a";
+}
+
+/**
+ * RSS growth after the first minute: median of the last minute's samples minus the median of the second
+ * minute's (medians, because a collected heap swings between collections).
+ */
+function growthAfterMinute(r: Run): string {
+  const med = (xs: number[]) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  const second = r.samples.filter((s) => s.t >= 60 && s.t < 120).map((s) => s.rssKib);
+  const last = r.samples.filter((s) => s.t >= duration - 60).map((s) => s.rssKib);
+  if (duration < 180 || !second.length || !last.length) return "n/a";
+  return ((med(last) - med(second)) / 1024).toFixed(1);
+}
+
+function summary(r: Run): string {
+  if (mode === "idle") return `idle RSS ${mib(r.idle.rssKib)} MiB (anon ${mib(r.idle.anonKib)}), ${r.idleFds} fds`;
+  return `idle ${mib(r.idle.rssKib)} MiB, held ${mib(r.held?.rssKib)} MiB (${perCall(r.held?.rssKib, r.idle.rssKib)} KiB/call, anon ${perCall(r.held?.anonKib, r.idle.anonKib)}), ` +
+    `loss ${r.result?.loss_pct}%, fds ${r.idleFds}/${r.heldFds}/${r.afterFds}, ports ${r.idlePorts}/${r.heldPorts}/${r.afterPorts}` +
+    (r.setupFailed ? `, ${r.setupFailed} calls failed to set up` : "");
+}
+
+function printReport(): void {
+  const what = mode === "idle" ? "idle daemon" : `${calls} calls, ${opt.pps} pps per stream (${calls * 2 * Number(opt.pps)} pps in total), held ${duration} s`;
+  console.log(`\nmemory (${mode}): ${what}; ours: \`${opt.ours}\`${Object.keys(envOurs).length ? ` with ${opt["env-ours"]}` : ""}\n`);
+  console.log("| daemon | idle RSS MiB | idle anon MiB | held RSS MiB | RSS KiB/call | anon KiB/call | loss % | fds idle/held/after | ports idle/held/after | RSS MiB after delete |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---|---|---:|");
+  for (const r of runs) {
+    if (r.error) {
+      console.log(`| ${r.target} | ${r.error} |||||||||`);
+      continue;
+    }
+    console.log(`| ${r.target} | ${mib(r.idle.rssKib)} | ${mib(r.idle.anonKib)} | ${mib(r.held?.rssKib)} | ${perCall(r.held?.rssKib, r.idle.rssKib)} | ${perCall(r.held?.anonKib, r.idle.anonKib)} | ${r.result?.loss_pct ?? "n/a"} | ${r.idleFds}/${r.heldFds ?? "-"}/${r.afterFds ?? "-"} | ${r.idlePorts}/${r.heldPorts ?? "-"}/${r.afterPorts ?? "-"} | ${mib(r.after?.rssKib)} |`);
+  }
+  if (mode === "idle") return;
+  console.log("\nRSS over the hold (MiB; t = seconds since every call was set up):\n");
+  for (const r of runs) {
+    if (r.error) continue;
+    console.log(`- ${r.target}: ${r.samples.map((s) => `${s.t.toFixed(0)}s ${mib(s.rssKib)}`).join(", ")}; growth after the first minute (median of the last minute − median of minute 2) ${growthAfterMinute(r)} MiB; max ${mib(Math.max(...r.samples.map((s) => s.rssKib)))} MiB; ` +
+      `forwarded ${r.result?.forwarded_pps} of ${r.result?.offered_pps} pps, dead streams ${r.result?.dead_streams}, proxy CPU ${r.result?.proxy_cpu_pct}%`);
+  }
+}

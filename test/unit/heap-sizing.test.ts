@@ -1,0 +1,20 @@
+// heapRamSetting: the JSC heap option the daemon re-executes with, and the operator's ways to turn it off.
+import { expect, test } from "bun:test";
+import { HEAP_RAM_ENV, HEAP_RAM_OVERRIDE, heapRamSetting } from "../../src/platform/heap-sizing.ts";
+
+test("64 MB by default", () => {
+  expect(heapRamSetting({})).toBe(String(64 * 1024 * 1024));
+});
+
+test("already set (e.g. after the re-exec, or by the operator): nothing to do, so no exec loop", () => {
+  expect(heapRamSetting({ [HEAP_RAM_ENV]: "123456789" })).toBeNull();
+});
+
+test("RTPENGINE_TS_HEAP_RAM: 0 or host leaves JSC's own sizing, a byte count replaces the default", () => {
+  expect(heapRamSetting({ [HEAP_RAM_OVERRIDE]: "0" })).toBeNull();
+  expect(heapRamSetting({ [HEAP_RAM_OVERRIDE]: "host" })).toBeNull();
+  expect(heapRamSetting({ [HEAP_RAM_OVERRIDE]: "268435456" })).toBe("268435456");
+  // nonsense or too small to hold a daemon: the default
+  expect(heapRamSetting({ [HEAP_RAM_OVERRIDE]: "1k" })).toBe(String(64 * 1024 * 1024));
+  expect(heapRamSetting({ [HEAP_RAM_OVERRIDE]: "1000" })).toBe(String(64 * 1024 * 1024));
+});
