@@ -52,9 +52,9 @@ struct shim_sock {
 	struct rtpe_sock_stats st;
 	uint64_t mismatch_drops;
 	int nrules;
-	/* Rules live out of line and grow on demand (1, then RTPE_RULES_PER_SOCKET): almost every socket
-	 * carries one rule or none, and eight inline rules were 1.4 KB per socket (5.6 KB per call). The
-	 * array may move when a rule is added, so it is only ever touched with `lock` held, like the rest. */
+	/* Rules live out of line, allocated at a socket's first rule (rule.c rules_grow) and never moved:
+	 * many sockets (RTCP, idle) carry none, and eight inline rules were 1.4 KB per socket (5.6 KB per
+	 * call). Touched with `lock` held, but for the counters of a matched rule during its sends. */
 	int rules_cap;
 	struct shim_rule *rules;
 };

@@ -127,17 +127,21 @@ static int rule_valid(const struct rtpe_rule *rule)
 	return 1;
 }
 
-/* Room for one more rule (slot locked): the first rule gets a one-entry array, a second one the full
- * RTPE_RULES_PER_SOCKET. Kept when the socket closes, for the slot's next socket. */
+/* The socket's rule array (slot locked), allocated at its first rule with room for all
+ * RTPE_RULES_PER_SOCKET and never moved or freed (kept for the slot's next socket): forwarding threads
+ * hold pointers to a matched rule past the slot lock (sends, io_uring completions), so growing it by
+ * realloc would leave them pointing at freed memory. Sockets that never carry a rule cost nothing. */
 static int rules_grow(struct shim_sock *s)
 {
-	int cap = s->rules_cap ? RTPE_RULES_PER_SOCKET : 1;
-	struct shim_rule *n = realloc(s->rules, (size_t)cap * sizeof(*n));
+	struct shim_rule *n;
 
+	if (s->rules)
+		return -ENOSPC;
+	n = calloc(RTPE_RULES_PER_SOCKET, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	s->rules = n;
-	s->rules_cap = cap;
+	s->rules_cap = RTPE_RULES_PER_SOCKET;
 	return 0;
 }
 
