@@ -41,13 +41,10 @@
 
 #define U_SQ 2048u
 #define U_CQ 8192u
-/* 256, not 1024: every buffer ends up touched, so this is the resident cost per thread (1 MiB, not 4;
- * 2,000 held calls: 121 vs 132 MB RSS) and 50k pps lost nothing and cost no more CPU
- * (test/bench/media-bench.ts, test/bench/memory-bench.ts). */
-#define U_NBUF 256u
+#define U_NBUF 1024u
 /* every buffer takes a whole datagram (65535) plus SRTP growth after its header, so nothing is
  * ever truncated; 17 pages each, mapped without reserve: a small packet touches one page, so the
- * resident cost is about U_NBUF pages per thread (17 MiB of address space). */
+ * resident cost is about U_NBUF pages per thread (68 MiB of address space). */
 #define U_BUFSZ (17u * 4096u)
 /* >= sizeof(struct sockaddr_in6) and a multiple of 8, so the control messages after it are aligned */
 #define U_NAMELEN 32u
