@@ -3,6 +3,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
+# every tool the tests need is installed by the setup stage: a test that would skip for a missing one fails instead (test/helpers/requires.ts)
+export RTPENGINE_TS_REQUIRE_ALL=1
 LOG_DIR=${LOG_DIR:-test-results}
 mkdir -p "$LOG_DIR"
 

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { missing } from "../helpers/requires.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const bin = join(root, "node_modules/.bin");
@@ -53,7 +54,7 @@ describe("single executable", () => {
   }, 120_000);
 
   const wired = existsSync(join(root, "src/main.ts")) && readFileSync(join(root, "src/main.ts"), "utf8").includes("self-test-shim");
-  test.skipIf(!wired || !existsSync(dist))(
+  test.skipIf(missing(!wired || !existsSync(dist), "binary self-test: main.ts lacks --self-test-shim or dist/ is not built"))(
     "dist/rtpengine --self-test-shim from an empty directory under env -i (skipped when main.ts lacks the flag or dist/ is not built)",
     () => {
       const empty = mkdtempSync(join(work, "dist-"));

@@ -3,12 +3,13 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { existsSync } from "node:fs";
 import net from "node:net";
 import { cliCommand, freePort, rawUdp, spawnDaemon, splitReply, type TestDaemon } from "../helpers/daemon.ts";
+import { missing } from "../helpers/requires.ts";
 
 // daemons start in ~1 s (shim, media plane) but much slower on a loaded CI box
 setDefaultTimeout(30_000);
 
 const REFERENCE = "/usr/bin/rtpengine";
-const have = existsSync(REFERENCE);
+const have = !missing(!existsSync(REFERENCE), `${REFERENCE} not installed (apt-get install rtpengine-daemon)`);
 
 let ours: TestDaemon;
 let ref: { proc: ReturnType<typeof Bun.spawn>; ng: number; tcp: number; cli: number; http: number } | null = null;

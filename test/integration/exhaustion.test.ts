@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { freePort, ngUdp, spawnDaemon } from "../helpers/daemon.ts";
 import type { NgDict } from "../../src/control/types.ts";
 import { Phone, portFree, setupCall } from "./media-helpers.ts";
+import { missing } from "../helpers/requires.ts";
 
 setDefaultTimeout(60_000);
 
@@ -96,7 +97,7 @@ async function flows(c: Held): Promise<boolean> {
 }
 
 const daemons: Array<[string, (args: string[]) => Promise<Under>]> = [["ours", ours]];
-if (existsSync(REFERENCE)) daemons.push(["rtpengine 10.5", reference]);
+if (!missing(!existsSync(REFERENCE), `exhaustion vs rtpengine 10.5: ${REFERENCE} not installed`)) daemons.push(["rtpengine 10.5", reference]);
 
 for (const [name, start] of daemons) {
   describe(`exhaustion (${name})`, () => {

@@ -10,11 +10,11 @@ import { tmpdir } from "node:os";
 import { createSocket } from "node:dgram";
 import { bdecode, bencode, NgClient, waitForPing, type NgDict } from "../conformance/ng-client.ts";
 import { REPO, startDaemon, type Daemon } from "../conformance/daemon.ts";
+import { missing } from "../helpers/requires.ts";
 
 const DAEMON = process.env.HOSTILE_DAEMON ?? "bun src/main.ts";
 const FROM_SOURCE = DAEMON === "bun src/main.ts";
-const MAIN_MISSING = FROM_SOURCE && !existsSync(join(REPO, "src/main.ts"));
-if (MAIN_MISSING) console.warn("hostile: SKIPPED, src/main.ts does not exist yet (nothing to start)");
+const MAIN_MISSING = missing(FROM_SOURCE && !existsSync(join(REPO, "src/main.ts")), "hostile: src/main.ts does not exist (nothing to start)");
 
 const SEED = Number(process.env.HOSTILE_SEED ?? Date.now() % 1_000_000);
 console.log(`hostile: daemon '${DAEMON}', seed ${SEED} (HOSTILE_SEED=${SEED} to repeat)`);

@@ -3,11 +3,12 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync } from "node:fs";
 import { freePort, ngUdp, rawUdp, spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { audioSdp, mediaOf, Phone, setupCall } from "./media-helpers.ts";
+import { missing } from "../helpers/requires.ts";
 
 setDefaultTimeout(30_000);
 
 const REFERENCE = "/usr/bin/rtpengine";
-const have = existsSync(REFERENCE);
+const have = !missing(!existsSync(REFERENCE), `${REFERENCE} not installed (apt-get install rtpengine-daemon)`);
 type Ng = Pick<TestDaemon, "ng">;
 
 let ref: { proc: ReturnType<typeof Bun.spawn>; d: Ng } | null = null;

@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import dgram from "node:dgram";
 import { BINARY, REPO } from "../helpers/daemon.ts";
+import { missing } from "../helpers/requires.ts";
 
 const haveDpkg = spawnSync("dpkg-deb", ["--version"]).status === 0;
-const ready = haveDpkg && existsSync(BINARY);
-if (!ready) console.log(`package-deb: skipped: ${haveDpkg ? "dist/rtpengine not built (run npm run build)" : "dpkg-deb missing"}`);
+const ready = !missing(!haveDpkg || !existsSync(BINARY), `package-deb: ${haveDpkg ? "dist/rtpengine not built (run npm run build)" : "dpkg-deb missing"}`);
 
 function ping(port: number): Promise<string | null> {
   return new Promise((res) => {

@@ -6,11 +6,11 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadConfig } from "../../src/config/index.ts";
+import { missing } from "../helpers/requires.ts";
 
 const REF = "/usr/bin/rtpengine";
 const refVersion = existsSync(REF) ? spawnSync(REF, ["--version"], { encoding: "utf8" }).stderr : "";
-const haveRef = refVersion.includes("10.5.");
-if (!haveRef) console.warn("config-reference: skipped, Debian's rtpengine-daemon 10.5 is not installed (apt-get install -y rtpengine-daemon)");
+const haveRef = !missing(!refVersion.includes("10.5."), "config-reference: Debian's rtpengine-daemon 10.5 is not installed (apt-get install -y rtpengine-daemon)");
 
 const tmp = mkdtempSync(join(tmpdir(), "rtpe-config-ref-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -2,9 +2,10 @@
 import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { missing } from "../helpers/requires.ts";
 
 const root = join(import.meta.dir, "..", "..");
-const haveTools = Bun.which("gcc") !== null && existsSync("/usr/include/openssl/ssl.h");
+const haveTools = !missing(Bun.which("gcc") === null || !existsSync("/usr/include/openssl/ssl.h"), "dtls-c: gcc or the OpenSSL headers (libssl-dev) are missing");
 
 test.skipIf(!haveTools)("ffi/dtls/test/run.sh: ABI check and sanitized fuzz pass", () => {
   const r = Bun.spawnSync(["bash", join(root, "ffi/dtls/test/run.sh")], { stdout: "pipe", stderr: "pipe" });

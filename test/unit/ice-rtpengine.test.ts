@@ -8,9 +8,10 @@ import { addrKey } from "../../src/ice/addr.ts";
 import { IceAgent, type IceEvent } from "../../src/ice/agent.ts";
 import { formatCandidate, parseCandidate } from "../../src/ice/candidate.ts";
 import { IceRunner } from "../../src/ice/runner.ts";
+import { missing } from "../helpers/requires.ts";
 
 const RTPENGINE = "/usr/bin/rtpengine";
-const have = existsSync(RTPENGINE);
+const have = !missing(!existsSync(RTPENGINE), `ICE against rtpengine 10.5: ${RTPENGINE} not installed (apt-get install rtpengine-daemon)`);
 const base = 52000 + Math.floor(Math.random() * 6000);
 const NG_PORT = base;
 const MEDIA = "127.0.0.3";

@@ -10,6 +10,7 @@ import {
 } from "../../src/kernel/srtp-kernel.ts";
 import { RuleSrtp, SRTCP_HANDOVER_GAP, type SrtpPlan } from "../../src/media/secure-fast.ts";
 import type { SecureContexts } from "../../src/media/secure.ts";
+import { missing } from "../helpers/requires.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 const PROBE = `#include <stddef.h>
@@ -34,7 +35,7 @@ int main(void) {
 `;
 
 const off: Record<string, number> = {};
-const hasCc = Bun.spawnSync(["sh", "-c", "command -v cc"]).exitCode === 0;
+const hasCc = !missing(Bun.spawnSync(["sh", "-c", "command -v cc"]).exitCode !== 0, "kernel-srtp: no cc to compile the uapi probe");
 let tmp = "";
 let lib: SrtpLibrary | null = null;
 

@@ -8,6 +8,7 @@ import {
 } from "../../src/kernel/rule-kernel.ts";
 import type { ForwardingRule } from "../../src/kernel/rule.ts";
 import { decodeAddr, encodeAddr } from "../../src/platform/shim-addr.ts";
+import { missing } from "../helpers/requires.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 const PROBE = `#include <stddef.h>
@@ -49,7 +50,7 @@ int main(void) {
 `;
 
 const off: Record<string, number> = {};
-const hasCc = Bun.spawnSync(["sh", "-c", "command -v cc"]).exitCode === 0;
+const hasCc = !missing(Bun.spawnSync(["sh", "-c", "command -v cc"]).exitCode !== 0, "kernel-uapi: no cc to compile the header probe");
 
 beforeAll(() => {
   if (!hasCc) return;

@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { missing } from "../helpers/requires.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const work = mkdtempSync(join(tmpdir(), "rtpe-shim-build-"));
@@ -27,8 +28,8 @@ function exported(path: string): string[] {
   return r.stdout.split("\n").map((l) => l.split(" ")[2] ?? "").filter(Boolean);
 }
 
-const hasCc = spawnSync("cc", ["--version"]).status === 0;
-const hasNm = spawnSync("nm", ["--version"]).status === 0;
+const hasCc = !missing(spawnSync("cc", ["--version"]).status !== 0, "shim-build: no cc for the ZIG=none fallback");
+const hasNm = !missing(spawnSync("nm", ["--version"]).status !== 0, "shim-build: no nm to list the library's symbols");
 
 describe("ffi/build.sh", () => {
   test("aarch64 cross build with zig", () => {

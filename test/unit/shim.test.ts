@@ -13,6 +13,7 @@ import { canonicalAddress, decodeAddr, encodeAddr } from "../../src/platform/shi
 import {
   ADDR_SIZE, SHIM_API_VERSION, MISMATCH_DROP, RULE_MUX_RTCP, RULE_RTCP, RULE_RTCP_DEMUX, RULE_RTCP_TO_USER, RULE_RTP, MISMATCH_PROPAGATE, RULE, RULE_SET_TOS, RULE_SIZE, RULE_STATS_WORDS,
 } from "../../src/platform/shim-abi.ts";
+import { missing } from "../helpers/requires.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const lib = join(root, "ffi/build/librtpe_shim.so");
@@ -578,6 +579,7 @@ describe("hostile input", () => {
 });
 
 const python = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", "pass"]).status === 0);
+missing(python === undefined, "sd_notify socket test: python3 is missing");
 
 describe("sd_notify", () => {
   // node:dgram has no unix datagram sockets; python3 is the independent receiver
