@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import dgram from "node:dgram";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { mediaOf, Phone } from "./media-helpers.ts";
-import { SrtpLibrary, srtpSuiteByName, type SrtpContext } from "../../src/crypto/srtp.ts";
+import { protect } from "./srtp-helpers.ts";
+import { SrtpLibrary, srtpSuiteByName } from "../../src/crypto/srtp.ts";
 import { IceAgent, IceRunner, parseCandidate, type Candidate, type IceEvent } from "../../src/ice/index.ts";
 import { attrPriority, attrRole, attrUsername, buildStun, METHOD_BINDING, StunClass } from "../../src/ice/stun.ts";
 
@@ -64,13 +65,6 @@ class SecureIcePeer {
   }
 }
 
-function protect(c: SrtpContext, plain: Buffer): Buffer {
-  const buf = new Uint8Array(plain.length + 64);
-  buf.set(plain);
-  const n = c.protect(buf, plain.length);
-  if (n < 0) throw new Error(`protect: ${n}`);
-  return Buffer.from(buf.subarray(0, n));
-}
 
 function sdp(port: number, proto: string, extra: string[] = []): string {
   return ["v=0", `o=- 1 1 IN IP4 ${H}`, "s=-", `c=IN IP4 ${H}`, "t=0 0", `m=audio ${port} ${proto} 0`, "a=rtpmap:0 PCMU/8000", "a=rtcp-mux", ...extra.map((c) => `a=${c}`), ""].join("\r\n");

@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { mediaOf, Phone } from "./media-helpers.ts";
+import { protect, rtcpSr, relayedTotals as totals, unprotect } from "./srtp-helpers.ts";
 import { IceAgent, IceRunner, parseCandidate, type Candidate, type IceEvent } from "../../src/ice/index.ts";
 import { DtlsEngine, DtlsLibrary, parseFingerprint, type DtlsConnection } from "../../src/crypto/dtls.ts";
-import { SrtpLibrary, type SrtpContext } from "../../src/crypto/srtp.ts";
-import type { NgDict } from "../../src/control/types.ts";
+import { SrtpLibrary } from "../../src/crypto/srtp.ts";
 
 const H = "127.0.0.1";
 const REPO = resolve(import.meta.dir, "../..");
@@ -103,12 +103,6 @@ function sdp(port: number, extra: string[] = [], proto = "RTP/AVP"): string {
   return ["v=0", `o=- 1 1 IN IP4 ${H}`, "s=-", `c=IN IP4 ${H}`, "t=0 0", `m=audio ${port} ${proto} 0`, "a=rtpmap:0 PCMU/8000", "a=rtcp-mux", ...extra.map((c) => `a=${c}`), ""].join("\r\n");
 }
 
-async function totals(d: TestDaemon, callId: string): Promise<{ user: number; kernel: number }> {
-  await d.ng({ command: "query", "call-id": callId }); // credits the rules' counters now (else once a second)
-  const r = await d.ng({ command: "statistics" });
-  const t = (r.statistics as NgDict).totalstatistics as Record<string, number>;
-  return { user: Number(t.relayedpackets_user), kernel: Number(t.relayedpackets_kernel) };
-}
 
 type Tags = Record<string, { medias: { streams: { flags?: string[]; stats: { packets: number } }[] }[] }>;
 async function stream(d: TestDaemon, callId: string, tag: string): Promise<{ flags: string[]; packets: number }> {
@@ -117,40 +111,10 @@ async function stream(d: TestDaemon, callId: string, tag: string): Promise<{ fla
   return { flags: s.flags ?? [], packets: s.stats.packets };
 }
 
-function protect(c: SrtpContext, p: Buffer): Buffer {
-  const buf = new Uint8Array(p.length + 64);
-  buf.set(p);
-  return Buffer.from(buf.subarray(0, c.protect(buf, p.length)));
-}
 
-function unprotect(c: SrtpContext, p: Buffer): Buffer | null {
-  const buf = new Uint8Array(p);
-  const n = c.unprotect(buf, buf.length);
-  return n < 0 ? null : Buffer.from(buf.subarray(0, n));
-}
 
-function protectRtcp(c: SrtpContext, p: Buffer): Buffer {
-  const buf = new Uint8Array(p.length + 64);
-  buf.set(p);
-  return Buffer.from(buf.subarray(0, c.protectRtcp(buf, p.length)));
-}
 
-function unprotectRtcp(c: SrtpContext, p: Buffer): Buffer | null {
-  const buf = new Uint8Array(p);
-  const n = c.unprotectRtcp(buf, buf.length);
-  return n < 0 ? null : Buffer.from(buf.subarray(0, n));
-}
 
-/** An RTCP sender report; `n` makes each one differ. */
-function rtcpSr(ssrc: number, n: number): Buffer {
-  const b = Buffer.alloc(28);
-  b[0] = 0x80;
-  b[1] = 200;
-  b.writeUInt16BE(6, 2);
-  b.writeUInt32BE(ssrc, 4);
-  b.writeUInt32BE(n, 20);
-  return b;
-}
 /** On an rtcp-mux port: RTCP reads as payload type 64..95 (RFC 5761 4). */
 const isMuxRtcp = (b: Buffer) => b.length >= 8 && (b[1]! & 0x7f) >= 64 && (b[1]! & 0x7f) <= 95;
 
@@ -443,7 +407,7 @@ for (const fast of [true, false]) {
           aSent.push(pa); bSent.push(pb); aRtcpSent.push(ra); bRtcpSent.push(rb);
           a.sock.send(aOut ? protect(aOut, pa) : pa, toA.port, H);
           b.send(toB.port, pb);
-          a.sock.send(aOut ? protectRtcp(aOut, ra) : ra, toA.port, H); // muxed: on the RTP port
+          a.sock.send(aOut ? protect(aOut, ra, true) : ra, toA.port, H); // muxed: on the RTP port
           bRtcp.send(toB.port + 1, rb);
           await Bun.sleep(3);
         };
@@ -470,7 +434,7 @@ for (const fast of [true, false]) {
         // the browser: B's RTP and RTCP muxed on its one port (protected when DTLS-SRTP)
         const aRtp = a.media.filter((m) => !isMuxRtcp(m)), aRtcp = a.media.filter(isMuxRtcp);
         expect(hex(aRtp.map((m) => (aIn ? unprotect(aIn, m) : m)))).toEqual(hex(bSent));
-        expect(hex(aRtcp.map((m) => (aIn ? unprotectRtcp(aIn, m) : m)))).toEqual(hex(bRtcpSent));
+        expect(hex(aRtcp.map((m) => (aIn ? unprotect(aIn, m, true) : m)))).toEqual(hex(bRtcpSent));
         expectPlane(before, await totals(d, callId), 4 * 40);
         // counters: the same in both planes, muxed RTCP counted as A's RTCP
         type Q = Record<string, { medias: { streams: { flags?: string[]; stats: { packets: number } }[] }[] }>;

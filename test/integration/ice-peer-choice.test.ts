@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import dgram from "node:dgram";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { mediaOf, Phone } from "./media-helpers.ts";
+import { relayedTotals as totals } from "./srtp-helpers.ts";
 import { IceAgent, IceRunner, parseCandidate, type Candidate } from "../../src/ice/index.ts";
-import type { NgDict } from "../../src/control/types.ts";
 
 const H = "127.0.0.1";
 const H2 = "127.0.0.2"; // the same host's second address (all of 127/8 is loopback)
@@ -86,11 +86,6 @@ function sdp(port: number, extra: string[] = []): string {
   return ["v=0", `o=- 1 1 IN IP4 ${H}`, "s=-", `c=IN IP4 ${H}`, "t=0 0", `m=audio ${port} RTP/AVP 0`, "a=rtpmap:0 PCMU/8000", "a=rtcp-mux", ...extra.map((c) => `a=${c}`), ""].join("\r\n");
 }
 
-async function totals(d: TestDaemon, callId: string): Promise<{ user: number; kernel: number }> {
-  await d.ng({ command: "query", "call-id": callId }); // credits the rules' counters now
-  const t = ((await d.ng({ command: "statistics" })).statistics as NgDict).totalstatistics as Record<string, number>;
-  return { user: Number(t.relayedpackets_user), kernel: Number(t.relayedpackets_kernel) };
-}
 
 type Tags = Record<string, { medias: { streams: { flags?: string[]; endpoint?: { address: string; port: number } }[] }[] }>;
 

@@ -4,15 +4,17 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { SrtpLibrary, srtpSuiteByName, type SrtpContext } from "../../src/crypto/srtp.ts";
-import { DtlsEngine, DtlsLibrary, parseFingerprint, type DtlsConnection } from "../../src/crypto/dtls.ts";
+import { SrtpLibrary, srtpSuiteByName } from "../../src/crypto/srtp.ts";
+import { DtlsEngine, DtlsLibrary, parseFingerprint } from "../../src/crypto/dtls.ts";
 import { decodeAddr, encodeAddr } from "../../src/platform/shim-addr.ts";
 import dgram from "node:dgram";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { mediaOf, Phone } from "./media-helpers.ts";
+import { DtlsPeer, protect, srtpContext, unprotect } from "./srtp-helpers.ts";
 
 const H = "127.0.0.1";
 const REPO = resolve(import.meta.dir, "../..");
+const ctx = (suite: string, b64: string) => srtpContext(lib, suite, b64);
 const work = mkdtempSync(join(tmpdir(), "kernel-srtp-"));
 const root = join(work, "proc"), ctl = join(root, "0", "control"), bl = join(root, "0", "blist");
 let lib: SrtpLibrary;
@@ -61,23 +63,6 @@ const newKey = (suite: string) => {
   const s = srtpSuiteByName(suite)!;
   return Buffer.from(Array.from({ length: s.keyLength + s.saltLength }, () => (Math.random() * 256) | 0)).toString("base64");
 };
-function ctx(suite: string, b64: string): SrtpContext {
-  const s = srtpSuiteByName(suite)!;
-  const raw = Buffer.from(b64, "base64");
-  return lib.context(s, raw.subarray(0, s.keyLength), raw.subarray(s.keyLength, s.keyLength + s.saltLength));
-}
-function protect(c: SrtpContext, plain: Buffer): Buffer {
-  const buf = new Uint8Array(plain.length + 64);
-  buf.set(plain);
-  const n = c.protect(buf, plain.length);
-  if (n < 0) throw new Error(`protect: ${n}`);
-  return Buffer.from(buf.subarray(0, n));
-}
-function unprotect(c: SrtpContext, enc: Buffer): Buffer | null {
-  const buf = new Uint8Array(enc);
-  const n = c.unprotect(buf, buf.length);
-  return n < 0 ? null : Buffer.from(buf.subarray(0, n));
-}
 
 interface KSrtp { cipher: number; auth: number; keyLen: number; saltLen: number; mkiLen: number; rtcpIndex: number; key: string; salt: string }
 interface KMsg { cmd: number; port: number; flags: number; decrypt: KSrtp; encrypt: KSrtp; ssrcs: { ssrc: number; rocIn: number; rocOut: number }[] }
@@ -124,34 +109,6 @@ function writeBlist(entries: { port: number; ssrc?: number; packets?: number; la
   writeFileSync(bl, b);
 }
 
-/** A DTLS-SRTP endpoint (the daemon is the DTLS client): one socket, rtcp-mux. */
-class DtlsPeer {
-  readonly got: Buffer[] = [];
-  daemon: { address: string; port: number } | null = null;
-  private readonly timer: ReturnType<typeof setInterval>;
-  constructor(readonly sock: dgram.Socket, readonly conn: DtlsConnection) {
-    sock.on("message", (data, r) => {
-      if (data[0]! >= 20 && data[0]! <= 63) {
-        this.daemon ??= { address: r.address, port: r.port };
-        this.conn.feed(data);
-        this.flush();
-      } else this.got.push(data);
-    });
-    this.timer = setInterval(() => {
-      const ms = this.conn.timeoutMs();
-      if (ms !== null && ms <= 0) this.conn.handleTimer();
-      this.flush();
-    }, 20);
-  }
-  flush(): void {
-    if (this.daemon) for (const x of this.conn.takeOutgoing()) this.sock.send(x, this.daemon.port, this.daemon.address);
-  }
-  close(): void {
-    clearInterval(this.timer);
-    this.sock.close();
-    this.conn.free();
-  }
-}
 
 const hex = (b64: string, from: number, to: number) => Buffer.from(b64, "base64").subarray(from, to).toString("hex");
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import dgram from "node:dgram";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { mediaOf, Phone } from "./media-helpers.ts";
+import { protect, unprotect } from "./srtp-helpers.ts";
 import { DtlsEngine, DtlsLibrary, parseFingerprint, type DtlsConnection, type DtlsRole } from "../../src/crypto/dtls.ts";
 import { SrtpLibrary, type SrtpContext } from "../../src/crypto/srtp.ts";
 
@@ -81,18 +82,7 @@ function rtp(ssrc: number, n: number): Buffer {
   return b;
 }
 
-function protect(c: SrtpContext, p: Buffer): Buffer {
-  const buf = new Uint8Array(p.length + 64);
-  buf.set(p);
-  const n = c.protect(buf, p.length);
-  return Buffer.from(buf.subarray(0, n));
-}
 
-function unprotect(c: SrtpContext, p: Buffer): Buffer | null {
-  const buf = new Uint8Array(p);
-  const n = c.unprotect(buf, buf.length);
-  return n < 0 ? null : Buffer.from(buf.subarray(0, n));
-}
 
 describe("DTLS-SRTP media", () => {
   let d: TestDaemon;

@@ -6,10 +6,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { mediaOf, Phone } from "./media-helpers.ts";
-import { SrtpLibrary, srtpSuiteByName, type SrtpContext } from "../../src/crypto/srtp.ts";
-import { DtlsEngine, DtlsLibrary, parseFingerprint, type DtlsConnection } from "../../src/crypto/dtls.ts";
+import { DtlsPeer, protect, rtcpSr, relayedTotals as totals, sdesCryptos as cryptos, srtpContext, unprotect } from "./srtp-helpers.ts";
+
+const ctx = (suite: string, b64: string) => srtpContext(lib, suite, b64);
+import { SrtpLibrary, srtpSuiteByName } from "../../src/crypto/srtp.ts";
+import { DtlsEngine, DtlsLibrary, parseFingerprint } from "../../src/crypto/dtls.ts";
 import dgram from "node:dgram";
-import type { NgDict } from "../../src/control/types.ts";
 
 const H = "127.0.0.1";
 const REPO = resolve(import.meta.dir, "../..");
@@ -26,75 +28,12 @@ function key(suite: string): string {
   return Buffer.from(Array.from({ length: s.keyLength + s.saltLength }, () => (Math.random() * 256) | 0)).toString("base64");
 }
 
-function ctx(suite: string, b64: string): SrtpContext {
-  const s = srtpSuiteByName(suite)!;
-  const raw = Buffer.from(b64, "base64");
-  return lib.context(s, raw.subarray(0, s.keyLength), raw.subarray(s.keyLength, s.keyLength + s.saltLength));
-}
 
-function cryptos(body: string): { tag: number; suite: string; key: string }[] {
-  return [...body.matchAll(/^a=crypto:(\d+) (\S+) inline:([A-Za-z0-9+/=]+)/gm)].map((m) => ({ tag: Number(m[1]), suite: m[2]!, key: m[3]! }));
-}
 
-function protect(c: SrtpContext, plain: Buffer, rtcp = false): Buffer {
-  const buf = new Uint8Array(plain.length + 64);
-  buf.set(plain);
-  const n = rtcp ? c.protectRtcp(buf, plain.length) : c.protect(buf, plain.length);
-  if (n < 0) throw new Error(`protect: ${n}`);
-  return Buffer.from(buf.subarray(0, n));
-}
 
-function unprotect(c: SrtpContext, enc: Buffer, rtcp = false): Buffer | null {
-  const buf = new Uint8Array(enc);
-  const n = rtcp ? c.unprotectRtcp(buf, buf.length) : c.unprotect(buf, buf.length);
-  return n < 0 ? null : Buffer.from(buf.subarray(0, n));
-}
 
-function rtcpSr(ssrc: number, n: number): Buffer {
-  const b = Buffer.alloc(28);
-  b[0] = 0x80;
-  b[1] = 200;
-  b.writeUInt16BE(6, 2);
-  b.writeUInt32BE(ssrc, 4);
-  b.writeUInt32BE(n, 20); // packet count: each report differs
-  return b;
-}
 
-async function totals(d: TestDaemon, callId: string): Promise<{ user: number; kernel: number }> {
-  await d.ng({ command: "query", "call-id": callId }); // credits the rules' counters now (else once a second)
-  const r = await d.ng({ command: "statistics" });
-  const t = (r.statistics as NgDict).totalstatistics as Record<string, number>;
-  return { user: Number(t.relayedpackets_user), kernel: Number(t.relayedpackets_kernel) };
-}
 
-/** A DTLS-SRTP endpoint (the daemon is the DTLS client): one socket, rtcp-mux. */
-class DtlsPeer {
-  readonly got: Buffer[] = [];
-  daemon: { address: string; port: number } | null = null;
-  private readonly timer: ReturnType<typeof setInterval>;
-  constructor(readonly sock: dgram.Socket, readonly conn: DtlsConnection) {
-    sock.on("message", (data, r) => {
-      if (data[0]! >= 20 && data[0]! <= 63) {
-        this.daemon ??= { address: r.address, port: r.port };
-        this.conn.feed(data);
-        this.flush();
-      } else this.got.push(data);
-    });
-    this.timer = setInterval(() => {
-      const ms = this.conn.timeoutMs();
-      if (ms !== null && ms <= 0) this.conn.handleTimer();
-      this.flush();
-    }, 20);
-  }
-  flush(): void {
-    if (this.daemon) for (const d of this.conn.takeOutgoing()) this.sock.send(d, this.daemon.port, this.daemon.address);
-  }
-  close(): void {
-    clearInterval(this.timer);
-    this.sock.close();
-    this.conn.free();
-  }
-}
 
 type Streams = Record<string, { medias: { streams: { flags?: string[]; stats: { packets: number; errors: number } }[] }[] }>;
 

@@ -2,10 +2,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { mediaOf, Phone } from "./media-helpers.ts";
-import { SrtpLibrary, srtpSuiteByName, type SrtpContext } from "../../src/crypto/srtp.ts";
+import { protect, rtcpSr, sdesCryptos as cryptos, srtpContext, unprotect } from "./srtp-helpers.ts";
+import { SrtpLibrary, srtpSuiteByName } from "../../src/crypto/srtp.ts";
 
 const H = "127.0.0.1";
 let lib: SrtpLibrary;
+const ctx = (suite: string, b64: string) => srtpContext(lib, suite, b64);
 let seq = 0;
 
 function sdp(port: number, proto: string, crypto: string[] = [], rtcpPort?: number): string {
@@ -20,39 +22,10 @@ function key(suite: string): { b64: string; raw: Buffer } {
   return { b64: raw.toString("base64"), raw };
 }
 
-function ctx(suite: string, b64: string): SrtpContext {
-  const s = srtpSuiteByName(suite)!;
-  const raw = Buffer.from(b64, "base64");
-  return lib.context(s, raw.subarray(0, s.keyLength), raw.subarray(s.keyLength, s.keyLength + s.saltLength));
-}
 
-/** The crypto lines of an SDP, by tag. */
-function cryptos(body: string): { tag: number; suite: string; key: string }[] {
-  return [...body.matchAll(/^a=crypto:(\d+) (\S+) inline:([A-Za-z0-9+/=]+)/gm)].map((m) => ({ tag: Number(m[1]), suite: m[2]!, key: m[3]! }));
-}
 
-function protect(c: SrtpContext, plain: Buffer, rtcp = false): Buffer {
-  const buf = new Uint8Array(plain.length + 64);
-  buf.set(plain);
-  const n = rtcp ? c.protectRtcp(buf, plain.length) : c.protect(buf, plain.length);
-  if (n < 0) throw new Error(`protect: ${n}`);
-  return Buffer.from(buf.subarray(0, n));
-}
 
-function unprotect(c: SrtpContext, enc: Buffer, rtcp = false): Buffer | null {
-  const buf = new Uint8Array(enc);
-  const n = rtcp ? c.unprotectRtcp(buf, buf.length) : c.unprotect(buf, buf.length);
-  return n < 0 ? null : Buffer.from(buf.subarray(0, n));
-}
 
-function rtcpSr(ssrc: number): Buffer {
-  const b = Buffer.alloc(28);
-  b[0] = 0x80;
-  b[1] = 200;
-  b.writeUInt16BE(6, 2);
-  b.writeUInt32BE(ssrc, 4);
-  return b;
-}
 
 describe("SDES-SRTP media", () => {
   let d: TestDaemon;
