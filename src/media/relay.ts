@@ -448,6 +448,7 @@ export class MediaRelay implements MediaHooks {
     const ctl = effectiveControls(r.call, r.mono);
     const echo = echoMode(r.mono);
     const dropAll = dropTraffic(r.call); // `drop-traffic start`
+    const natWait = natWaitOf(r.mono.peer); // `NAT-wait` of the receiving side
     const sinceSignal = Date.now() - r.call.lastSignal;
     let learned = false;
     const silentBefore = !heardFrom(st); // `NAT-wait`: the first packet from a side releases media towards it
@@ -546,7 +547,7 @@ export class MediaRelay implements MediaHooks {
         this.drops.noDestination++;
         continue;
       }
-      if (natWaitOf(r.mono.peer) && !heardFrom(outSt)) {
+      if (natWait && !heardFrom(outSt)) {
         this.drops.natWait++;
         continue;
       }
