@@ -22,7 +22,7 @@ else
 fi
 mkdir -p "$out"
 
-srcs="socket.c io.c ring.c loop.c engine_uring.c uring.c rule.c rule_srtp.c notify.c nft.c"
+srcs="socket.c io.c ring.c loop.c engine_uring.c uring.c rule.c rule_srtp.c notify.c nft.c pages.c"
 flags="-O2 -g0 -s -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -fPIC -shared
 	-std=gnu11 -fvisibility=hidden -D_GNU_SOURCE -pthread"
 libs="-lpthread"

@@ -9,7 +9,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature or a struct layout below changes; TypeScript refuses other versions. */
-#define RTPE_SHIM_API_VERSION 7
+#define RTPE_SHIM_API_VERSION 8
 
 /* Sockets are identified by small non-negative handles; every call returning int returns a
  * negative errno on failure. */
@@ -148,6 +148,11 @@ int rtpe_sd_notify(const char *state);
 /* Same with an explicit socket path ('@' first = abstract namespace) and lengths, so callers need
  * not rely on the C environment matching the runtime's. */
 int rtpe_sd_notify_to(const char *path, uint32_t path_len, const char *state, uint32_t state_len);
+
+/* Drop this process's resident copies of clean, read-only file pages (the executable's and its
+ * libraries' code and constants, private mappings without modified pages): they stay in the page
+ * cache and fault back in when used. Returns the KiB that were resident, or -errno. */
+int32_t rtpe_release_file_pages(void);
 
 /* Forwarding rules: see rtpe_rule.h. */
 

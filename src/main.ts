@@ -13,6 +13,7 @@ import { closeKernelTable, openKernelTable } from "./kernel/setup.ts";
 import { installNftRule, removeNftRule } from "./kernel/nft.ts";
 import { programName, runtimeVersion, selfCommand, userArgs } from "./platform/runtime.ts";
 import { applyHeapSizing } from "./platform/heap-sizing.ts";
+import { scheduleStartupPageRelease } from "./platform/page-release.ts";
 
 
 /** Set in the re-spawned child so it knows it is the daemonized copy; fd 3 is then its status pipe to the parent. */
@@ -133,6 +134,7 @@ async function main(): Promise<number> {
     log.warning("No ng control listener configured (--listen-ng, --listen-tcp-ng, --listen-http or --listen-https)");
   }
   reportToParent("ready");
+  scheduleStartupPageRelease(log);
   const code = await daemon.finished;
   log.info("Exiting");
   shutdownLogging();

@@ -1,7 +1,7 @@
 // The typed seam to librtpe_shim: symbol signatures and struct layouts mirrored from ffi/rtpe_shim.h and ffi/rtpe_rule.h.
 
 /** Must equal RTPE_SHIM_API_VERSION in ffi/rtpe_shim.h; the loader refuses any other library. */
-export const SHIM_API_VERSION = 7;
+export const SHIM_API_VERSION = 8;
 
 /** Argument/return kinds, mapped to bun:ffi or Deno FFI types by the runtime loaders. */
 export type AbiType = "i32" | "u32" | "u16" | "buf" | "fn" | "void";
@@ -32,6 +32,7 @@ export const SHIM_SYMBOLS = {
   rtpe_send_batch: { args: ["buf", "u32"], ret: "i32" },
   rtpe_global_stats: { args: ["buf"], ret: "void" },
   rtpe_sd_notify_to: { args: ["buf", "u32", "buf", "u32"], ret: "i32" },
+  rtpe_release_file_pages: { args: [], ret: "i32" },
   rtpe_rule_add: { args: ["buf"], ret: "i32" },
   rtpe_rule_del: { args: ["i32", "buf"], ret: "i32" },
   rtpe_rule_stats: { args: ["i32", "buf", "buf"], ret: "i32" },
@@ -67,6 +68,7 @@ export interface ShimRaw {
   rtpe_send_batch(buf: Buf, len: number): number;
   rtpe_global_stats(out: Buf): void;
   rtpe_sd_notify_to(path: Buf, pathLen: number, state: Buf, stateLen: number): number;
+  rtpe_release_file_pages(): number;
   rtpe_rule_add(rule: Buf): number;
   rtpe_rule_del(local: number, expectedSrc: Buf | null): number;
   rtpe_rule_stats(local: number, expectedSrc: Buf, out: Buf): number;
