@@ -41,9 +41,13 @@
 
 #define U_SQ 2048u
 #define U_CQ 8192u
-/* 1024: every buffer ends up touched, so this is ~4 MiB resident per thread; 256 saved ~11 MB at
- * 2,000 held calls but lost packets at lower peak rates in the ramp (78-118k vs 98-145k pps). */
+/* Up to 1024 receive buffers per thread, handed to the kernel as the load needs them: every buffer in
+ * circulation ends up touched (a page each), so 1024 from the start were ~4 MiB resident per thread
+ * even at low rates, while a fixed 256 lost packets at peak rates in the ramp. A thread starts with
+ * U_NBUF_START and adds U_NBUF_STEP whenever fewer than a quarter of its buffers wait in the ring. */
 #define U_NBUF 1024u
+#define U_NBUF_START 256u
+#define U_NBUF_STEP 128u
 /* every buffer takes a whole datagram (65535) plus SRTP growth after its header, so nothing is
  * ever truncated; 17 pages each, mapped without reserve: a small packet touches one page, so the
  * resident cost is about U_NBUF pages per thread (68 MiB of address space). */
@@ -102,6 +106,7 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct urx *urx_of[RTPE_MAX_RX_THREADS];
 static unsigned cancels_pending;
 static uint64_t trunc_drops;
+static uint64_t bufs_live;      /* receive buffers handed to the kernel, all threads (global stats) */
 
 static uint64_t mono_ns(void)
 {
@@ -119,7 +124,7 @@ int uring_engine_probe(void)
 
 	if (r < 0)
 		return r;
-	r = uring_bufs_init(&u, &b, 0, 8, 64);
+	r = uring_bufs_init(&u, &b, 0, 8, 64, 8);
 	if (r == 0)
 		uring_bufs_free(&u, &b);
 	uring_exit(&u);
@@ -355,6 +360,7 @@ static int on_recv(struct urx *x, const struct io_uring_cqe *cqe, uint32_t idx, 
 	}
 	if (cqe->res <= 0 || !(cqe->flags & IORING_CQE_F_BUFFER))
 		return 0;
+	uring_bufs_taken(&x->b);
 	bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 	if (bid >= U_NBUF)
 		return 0;
@@ -440,12 +446,16 @@ static int reap(struct urx *x)
 		}
 	}
 	__atomic_store_n(x->u.cq_head, head, __ATOMIC_RELEASE);
+	/* running low (or out: a receive ended with -ENOBUFS and was re-armed above) */
+	if (x->b.avail < x->b.live / 4u)
+		CNT_ADD(bufs_live, uring_bufs_grow(&x->b, U_NBUF_STEP));
 	uring_bufs_publish(&x->b);
 	return queued;
 }
 
 static void urx_free(struct urx *x)
 {
+	__atomic_fetch_sub(&bufs_live, (uint64_t)x->b.live, __ATOMIC_RELAXED);
 	uring_bufs_free(&x->u, &x->b);
 	uring_exit(&x->u);
 	if (x->wake_fd >= 0)
@@ -467,7 +477,9 @@ int uring_rx_run(unsigned me, int epfd, unsigned ring)
 	pthread_mutex_init(&x->q_lock, NULL);
 	r = uring_init(&x->u, U_SQ, U_CQ);
 	if (r == 0)
-		r = uring_bufs_init(&x->u, &x->b, 0, U_NBUF, U_BUFSZ);
+		r = uring_bufs_init(&x->u, &x->b, 0, U_NBUF, U_BUFSZ, U_NBUF_START);
+	if (r == 0)
+		CNT_ADD(bufs_live, x->b.live);
 	if (r == 0) {
 		x->wake_fd = eventfd(0, EFD_CLOEXEC);   /* blocking: an io_uring read of an O_NONBLOCK file returns -EAGAIN at once */
 		if (x->wake_fd < 0)
@@ -606,4 +618,9 @@ void uring_settle(void)
 uint64_t uring_trunc_drops(void)
 {
 	return CNT_GET(trunc_drops);
+}
+
+uint64_t uring_rx_buffers(void)
+{
+	return CNT_GET(bufs_live);
 }

@@ -407,4 +407,5 @@ SHIM_EXPORT void rtpe_global_stats(struct rtpe_global_stats *out)
 	out->sockets_open = shim_sockets_open();
 	out->uring_threads = __atomic_load_n(&uring_threads, __ATOMIC_RELAXED);
 	out->uring_trunc_drops = uring_trunc_drops();
+	out->uring_rx_buffers = uring_rx_buffers();
 }

@@ -53,6 +53,8 @@ struct rtpe_global_stats {
 	uint64_t sockets_open;
 	uint64_t uring_threads;     /* receive threads forwarding on io_uring (ffi/engine_uring.c) */
 	uint64_t uring_trunc_drops; /* io_uring: datagrams larger than a receive buffer (never for UDP) */
+	uint64_t uring_rx_buffers;  /* io_uring: receive buffers the threads handed to the kernel so far
+	                             * (they start with a few and add more as the load needs them) */
 };
 
 /* One received packet as rtpe_poll() writes it: a 64-byte header then len bytes of payload,

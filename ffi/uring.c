@@ -175,7 +175,8 @@ struct io_uring_sqe *uring_sqe(struct uring *u)
 	return sqe;
 }
 
-int uring_bufs_init(struct uring *u, struct uring_bufs *b, uint16_t bgid, unsigned entries, unsigned size)
+int uring_bufs_init(struct uring *u, struct uring_bufs *b, uint16_t bgid, unsigned entries, unsigned size,
+		unsigned initial)
 {
 	struct io_uring_buf_reg reg;
 	size_t ring_len = (size_t)entries * sizeof(struct io_uring_buf);
@@ -211,8 +212,7 @@ int uring_bufs_init(struct uring *u, struct uring_bufs *b, uint16_t bgid, unsign
 		memset(b, 0, sizeof(*b));
 		return r;
 	}
-	for (unsigned i = 0; i < entries; i++)
-		uring_bufs_give(b, i);
+	uring_bufs_grow(b, initial);
 	uring_bufs_publish(b);
 	return 0;
 }
@@ -241,6 +241,19 @@ void uring_bufs_give(struct uring_bufs *b, unsigned bid)
 	e->len = b->size;
 	e->bid = (uint16_t)bid;
 	b->tail++;
+	b->avail++;
+}
+
+unsigned uring_bufs_grow(struct uring_bufs *b, unsigned n)
+{
+	unsigned i;
+
+	if (n > b->entries - b->live)
+		n = b->entries - b->live;
+	for (i = 0; i < n; i++)
+		uring_bufs_give(b, b->live + i);
+	b->live += n;
+	return n;
 }
 
 void uring_bufs_publish(struct uring_bufs *b)

@@ -23,6 +23,8 @@ struct uring_bufs {
 	struct io_uring_buf_ring *br;   /* entries * 16 bytes, page aligned */
 	uint8_t *mem;                   /* entries * size bytes */
 	unsigned entries, size, tail;
+	unsigned live;                  /* buffers 0..live-1 are in use; the rest were never touched */
+	unsigned avail;                 /* of those, in the ring and not yet taken by a receive */
 	uint16_t bgid;
 };
 
@@ -40,8 +42,10 @@ int uring_submit_wait(struct uring *u, unsigned min);
 /* The same, waiting at most timeout_ns (IORING_ENTER_EXT_ARG); -ETIME when it expired. */
 int uring_submit_wait_timeout(struct uring *u, unsigned min, uint64_t timeout_ns);
 
-/* Provided buffers: entries (power of two, <= 32768) buffers of size bytes in group bgid. */
-int uring_bufs_init(struct uring *u, struct uring_bufs *b, uint16_t bgid, unsigned entries, unsigned size);
+/* Provided buffers: a ring of entries (power of two, <= 32768) buffers of size bytes in group bgid,
+ * of which the first `initial` are handed to the kernel now and the others by uring_bufs_grow. */
+int uring_bufs_init(struct uring *u, struct uring_bufs *b, uint16_t bgid, unsigned entries, unsigned size,
+		unsigned initial);
 void uring_bufs_free(struct uring *u, struct uring_bufs *b);
 static inline uint8_t *uring_buf(const struct uring_bufs *b, unsigned bid)
 {
@@ -50,5 +54,13 @@ static inline uint8_t *uring_buf(const struct uring_bufs *b, unsigned bid)
 /* Hand buffer bid back (visible to the kernel at the next uring_bufs_publish). */
 void uring_bufs_give(struct uring_bufs *b, unsigned bid);
 void uring_bufs_publish(struct uring_bufs *b);
+/* A receive completion carried a buffer: it left the ring. */
+static inline void uring_bufs_taken(struct uring_bufs *b)
+{
+	if (b->avail)
+		b->avail--;
+}
+/* Hand up to n never-used buffers to the kernel (visible at the next publish); returns how many. */
+unsigned uring_bufs_grow(struct uring_bufs *b, unsigned n);
 
 #endif

@@ -29,6 +29,8 @@ export interface ShimGlobalStats {
   socketsOpen: number;
   /** receive threads forwarding on io_uring (the rest, or all with RTPE_SHIM_ENGINE=epoll, use epoll) */
   uringThreads: number;
+  /** receive buffers the io_uring threads handed to the kernel: a few at start, more as the load needs them */
+  uringRxBuffers: number;
 }
 
 export interface ShimOptions {
@@ -200,6 +202,7 @@ export class Shim {
       loopIterations: Number(w[4]),
       socketsOpen: Number(w[5]),
       uringThreads: Number(w[6]),
+      uringRxBuffers: Number(w[8]),
     };
   }
 

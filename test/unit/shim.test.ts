@@ -642,3 +642,22 @@ describe("rule storage per socket", () => {
     for (const s of [outSock, dest, again]) s.close();
   });
 });
+
+describe("io_uring receive buffers", () => {
+  test("each thread starts with 256 (more are added under load: ffi/test/uring_bufs.c)", () => {
+    const g = shim.globalStats();
+    expect(g.uringRxBuffers).toBe(uringExpected() ? g.uringThreads * 256 : 0);
+  });
+
+  test("ffi/test/uring_bufs.c: the pool runs out, grows, and stops at the ring's size", () => {
+    if (missing(Bun.which("gcc") === null, "uring_bufs: gcc is missing")) return;
+    const exe = join(tmpdir(), `uring-bufs-${process.pid}`);
+    const cc = spawnSync("gcc", ["-O1", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", exe, join(root, "ffi/test/uring_bufs.c"), join(root, "ffi/uring.c")], { encoding: "utf8" });
+    expect(cc.stderr).toBe("");
+    const r = spawnSync(exe, [], { encoding: "utf8" });
+    if (!uringExpected()) return; // no io_uring here: the program says skip
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("ok   runs_out\nok   grows\nok   bounded\n");
+    expect(r.status).toBe(0);
+  });
+});
