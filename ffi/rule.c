@@ -19,7 +19,7 @@ struct shim_rule *rule_match(struct shim_sock *s, const struct rtpe_addr *src, i
 	int strict = 0;
 
 	for (int i = 0; i < s->nrules; i++) {
-		struct shim_rule *r = &s->rules[i];
+		struct shim_rule *r = sock_rule(s, i);
 		const struct rtpe_addr *es = &r->r.expect_src;
 
 		if (r->r.src_mismatch == RTPE_MISMATCH_DROP)
@@ -127,20 +127,27 @@ static int rule_valid(const struct rtpe_rule *rule)
 	return 1;
 }
 
-/* The socket's rule array (slot locked), allocated at its first rule with room for all
- * RTPE_RULES_PER_SOCKET and never moved or freed (kept for the slot's next socket): forwarding threads
- * hold pointers to a matched rule past the slot lock (sends, io_uring completions), so growing it by
- * realloc would leave them pointing at freed memory. Sockets that never carry a rule cost nothing. */
+/* The socket's rule storage (slot locked) grows by blocks that are never moved or freed (kept for the
+ * slot's next socket): forwarding threads hold pointers to a matched rule past the slot lock (sends,
+ * io_uring completions), so growing by realloc would leave them pointing at freed memory. The first
+ * block (SHIM_RULES_LO) comes with the first rule, the second (the rest of RTPE_RULES_PER_SOCKET)
+ * only when a socket needs more, which is rare. Sockets that never carry a rule cost nothing. */
 static int rules_grow(struct shim_sock *s)
 {
 	struct shim_rule *n;
 
-	if (s->rules)
+	if (s->rules_cap >= RTPE_RULES_PER_SOCKET)
 		return -ENOSPC;
-	n = calloc(RTPE_RULES_PER_SOCKET, sizeof(*n));
-	if (!n)
+	if (!s->rules_lo) {
+		if (!(n = calloc(SHIM_RULES_LO, sizeof(*n))))
+			return -ENOMEM;
+		s->rules_lo = n;
+		s->rules_cap = SHIM_RULES_LO;
+		return 0;
+	}
+	if (!(n = calloc(RTPE_RULES_PER_SOCKET - SHIM_RULES_LO, sizeof(*n))))
 		return -ENOMEM;
-	s->rules = n;
+	s->rules_hi = n;
 	s->rules_cap = RTPE_RULES_PER_SOCKET;
 	return 0;
 }
@@ -148,6 +155,7 @@ static int rules_grow(struct shim_sock *s)
 SHIM_EXPORT int rtpe_rule_add(const struct rtpe_rule *rule)
 {
 	struct shim_sock *s;
+	struct shim_rule *sr;
 	uint32_t out_gen, rtcp_gen = 0;
 	uint16_t out_family, rtcp_family;
 	int slot = -1, r;
@@ -171,7 +179,7 @@ SHIM_EXPORT int rtpe_rule_add(const struct rtpe_rule *rule)
 	if (!s)
 		return -EBADF;
 	for (int i = 0; i < s->nrules; i++)
-		if (same_src(&s->rules[i].r.expect_src, &rule->expect_src))
+		if (same_src(&sock_rule(s, i)->r.expect_src, &rule->expect_src))
 			slot = i;
 	if (slot < 0) {
 		if (s->nrules >= RTPE_RULES_PER_SOCKET) {
@@ -183,11 +191,12 @@ SHIM_EXPORT int rtpe_rule_add(const struct rtpe_rule *rule)
 			return r;
 		}
 		slot = s->nrules++;
-		memset(&s->rules[slot], 0, sizeof(s->rules[slot]));
+		memset(sock_rule(s, slot), 0, sizeof(struct shim_rule));
 	}
-	s->rules[slot].r = *rule;
-	s->rules[slot].output_gen = out_gen;
-	s->rules[slot].rtcp_output_gen = rtcp_gen;
+	sr = sock_rule(s, slot);
+	sr->r = *rule;
+	sr->output_gen = out_gen;
+	sr->rtcp_output_gen = rtcp_gen;
 	shim_sock_unlock(s);
 	return 0;
 }
@@ -200,12 +209,12 @@ SHIM_EXPORT int rtpe_rule_del(int local, const struct rtpe_addr *expect_src)
 	if (!s)
 		return -EBADF;
 	for (int i = 0; i < s->nrules; i++) {
-		if (!expect_src || same_src(&s->rules[i].r.expect_src, expect_src)) {
+		if (!expect_src || same_src(&sock_rule(s, i)->r.expect_src, expect_src)) {
 			removed++;
 			continue;
 		}
 		if (w != i)
-			s->rules[w] = s->rules[i];
+			*sock_rule(s, w) = *sock_rule(s, i);   /* compact, across blocks as in one array */
 		w++;
 	}
 	s->nrules = w;
@@ -225,7 +234,7 @@ SHIM_EXPORT int rtpe_rule_stats(int local, const struct rtpe_addr *expect_src,
 	if (!s)
 		return -EBADF;
 	for (int i = 0; i < s->nrules; i++) {
-		struct shim_rule *sr = &s->rules[i];
+		struct shim_rule *sr = sock_rule(s, i);
 		if (!same_src(&sr->r.expect_src, expect_src))
 			continue;
 		out->packets = CNT_GET(sr->packets);

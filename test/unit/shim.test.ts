@@ -614,7 +614,7 @@ print(s.recv(4096).decode(), flush=True)
 });
 
 describe("rule storage per socket", () => {
-  // rules are allocated on demand (one, then eight): every one of the eight still matches and counts,
+  // rules are allocated on demand (a block of two, then the other six): every one of the eight still matches and counts,
   // the ninth is refused, and a socket's slot reused after close starts empty
   test("eight sources on one socket forward, the ninth rule is ENOSPC, a reused slot has no rules", async () => {
     const inSock = bind(), outSock = bind(), dest = bind();
@@ -640,6 +640,61 @@ describe("rule storage per socket", () => {
     expect(shim.raw.rtpe_rule_stats(again.handle, src(eps[8]!.address, eps[8]!.port), rs)).toBe(-2);
     for (const s of senders) s.close();
     for (const s of [outSock, dest, again]) s.close();
+  });
+
+  // deleting compacts the table across both blocks (counters move with their rule), freed places take
+  // new rules, and every source still reaches its own rule's destination
+  test("deleting rules in either block and adding again keeps each source on its own rule", async () => {
+    const inSock = bind(), outSock = bind();
+    const dests = Array.from({ length: 10 }, () => bind());
+    const destGot = dests.map((d) => collect(d));
+    const inGot = collect(inSock);
+    const senders = await Promise.all(Array.from({ length: 10 }, () => udp()));
+    const eps = senders.map((s) => ({ address: "127.0.0.1", port: s.address().port }));
+    const add = (i: number, d = i) => shim.raw.rtpe_rule_add(rule(inSock, outSock, dests[d]!.local, { src: eps[i]! }));
+    const rs = new BigUint64Array(RULE_STATS_WORDS);
+    const packets = (i: number) => {
+      const r = shim.raw.rtpe_rule_stats(inSock.handle, src(eps[i]!.address, eps[i]!.port), rs);
+      return r < 0 ? r : Number(rs[0]);
+    };
+
+    for (let i = 0; i < 8; i++) expect(add(i)).toBe(0);
+    expect(add(8)).toBe(-28);
+    for (let i = 0; i < 8; i++) senders[i]!.send(`a${i}`, inSock.local.port, "127.0.0.1");
+    await waitFor(() => destGot.slice(0, 8).every((g) => g.packets.length === 1));
+
+    // one from the first block, one from the second: the rules behind them move down
+    expect(shim.raw.rtpe_rule_del(inSock.handle, src(eps[1]!.address, eps[1]!.port))).toBe(1);
+    expect(shim.raw.rtpe_rule_del(inSock.handle, src(eps[4]!.address, eps[4]!.port))).toBe(1);
+    expect(shim.raw.rtpe_rule_del(inSock.handle, src(eps[4]!.address, eps[4]!.port))).toBe(0);
+    for (const i of [0, 2, 3, 5, 6, 7]) expect(packets(i)).toBe(1);
+    expect(packets(1)).toBe(-2);
+    expect(add(8)).toBe(0);
+    expect(add(9, 1)).toBe(0);   // last place, first pointed at dests[1]...
+    expect(add(1)).toBe(-28);
+    expect(add(9)).toBe(0);      // ...then replaced in place
+    expect(packets(9)).toBe(0);
+
+    for (let i = 0; i < 10; i++) senders[i]!.send(`b${i}`, inSock.local.port, "127.0.0.1");
+    await waitFor(() => inGot.packets.length === 2 &&
+      [0, 2, 3, 5, 6, 7].every((i) => destGot[i]!.packets.length === 2) &&
+      destGot[8]!.packets.length === 1 && destGot[9]!.packets.length === 1);
+    for (const i of [0, 2, 3, 5, 6, 7]) {
+      expect(destGot[i]!.packets.map((p) => p.data)).toEqual([`a${i}`, `b${i}`]);
+      expect(packets(i)).toBe(2);
+    }
+    expect(destGot[8]!.packets.map((p) => p.data)).toEqual(["b8"]);
+    expect(destGot[9]!.packets.map((p) => p.data)).toEqual(["b9"]);
+    expect(destGot[1]!.packets.map((p) => p.data)).toEqual(["a1"]);
+    expect(destGot[4]!.packets.map((p) => p.data)).toEqual(["a4"]);
+    expect(packets(8)).toBe(1);
+    expect(packets(9)).toBe(1);
+    // no rule left for 1 and 4: their packets go up to JS
+    expect(inGot.packets.map((p) => p.data).sort()).toEqual(["b1", "b4"]);
+
+    expect(shim.raw.rtpe_rule_del(inSock.handle, null)).toBe(8);
+    for (const s of senders) s.close();
+    for (const s of [inSock, outSock, ...dests]) s.close();
   });
 });
 
