@@ -34,6 +34,8 @@ export class ShimPortAllocator implements PortAllocator {
   onPackets: AllocatedPacketsHandler | null = null;
   /** why the last reserve() failed, for the log */
   lastError: string | null = null;
+  /** one handler for every socket (each was bound with the address the engine asked for) */
+  private readonly deliver = (packets: RxPacket[], sock: MediaSocket): void => this.onPackets?.(sock.address, sock, packets);
 
   constructor(private readonly opts: ShimAllocatorOptions) {
     if (opts.minPort > opts.maxPort) throw new Error(`port range ${opts.minPort}-${opts.maxPort} is empty`);
@@ -80,7 +82,7 @@ export class ShimPortAllocator implements PortAllocator {
   private adopt(address: string, s: MediaSocket): void {
     this.sockets.set(key(address, s.local.port), s);
     this.counts.set(address, (this.counts.get(address) ?? 0) + 1);
-    s.onPackets = (packets, sock) => this.onPackets?.(address, sock, packets);
+    s.onPackets = this.deliver;
   }
 
   release(addresses: readonly string[], base: number, count: number): void {

@@ -33,6 +33,15 @@ export function sameEndpoint(a: Endpoint | null, b: Endpoint | null): boolean {
 }
 
 /** The learning state of one stream (one local port, one remote endpoint). */
+const sharedOptions = new Map<string, Readonly<LearningOptions>>();
+/** One frozen options object per combination, shared by every learner that has it (four streams per call). */
+export function learningOptions(o: LearningOptions): Readonly<LearningOptions> {
+  const k = `${o.mode}|${+o.asymmetric}${+o.strictSource}${+o.mediaHandover}`;
+  let v = sharedOptions.get(k);
+  if (!v) sharedOptions.set(k, (v = Object.freeze({ mode: o.mode, asymmetric: o.asymmetric, strictSource: o.strictSource, mediaHandover: o.mediaHandover })));
+  return v;
+}
+
 export class EndpointLearner {
   /** learned endpoint (null = none yet: send to the SDP address) */
   endpoint: Endpoint | null = null;
@@ -40,7 +49,11 @@ export class EndpointLearner {
   confirmed = false;
   private bestRank = -1;
 
-  constructor(public opts: LearningOptions) {}
+  opts: Readonly<LearningOptions>;
+
+  constructor(opts: LearningOptions) {
+    this.opts = learningOptions(opts);
+  }
 
   /** Nothing to learn: the endpoint is the SDP address and stays there. */
   get fixed(): boolean {

@@ -11,7 +11,7 @@ import { dropTraffic, effectiveControls, setDropTraffic } from "./controls.ts";
 import { applyMediaEcho, echoMode, rewriteEchoSsrc } from "./echo.ts";
 import type { InstalledRule, ShimFastPath } from "./fastpath.ts";
 import type { MediaHooks } from "./hooks.ts";
-import { EndpointLearner, sameEndpoint, type LearningOptions } from "./learning.ts";
+import { EndpointLearner, learningOptions, sameEndpoint, type LearningOptions } from "./learning.ts";
 import { isRtcp, isRtp, isStun, payloadType, ssrc } from "./rtp.ts";
 import { silencePayload } from "./silence.ts";
 import { SendBatch } from "./socket-batch.ts";
@@ -215,8 +215,8 @@ export class MediaRelay implements MediaHooks {
     for (const md of from.medias) {
       const st = this.states.get(md);
       if (!st) continue;
-      st.rtp.learner.opts = { ...st.rtp.learner.opts, ...flags };
-      st.rtcp.learner.opts = { ...st.rtcp.learner.opts, ...flags };
+      st.rtp.learner.opts = learningOptions({ ...st.rtp.learner.opts, ...flags });
+      st.rtcp.learner.opts = learningOptions({ ...st.rtcp.learner.opts, ...flags });
       if (f.flags.has("reset")) {
         st.rtp.learner.reset();
         st.rtcp.learner.reset();

@@ -1,5 +1,5 @@
 // MediaSocket: a UDP media socket owned by the C shim, with batched receive, send, counters and port pairs.
-import { getShim, stopShim, type BatchHandler, type RxPacket, type Shim, type ShimOptions } from "../platform/shim.ts";
+import { getShim, stopShim, type RxPacket, type Shim, type ShimOptions } from "../platform/shim.ts";
 import { check, ShimError } from "../platform/shim-errno.ts";
 import { decodeAddr, encodeAddr, type Endpoint } from "../platform/shim-addr.ts";
 import { ADDR_SIZE, MAX_DATAGRAM, SOCK_REUSEADDR, SOCK_STATS_WORDS } from "../platform/shim-abi.ts";
@@ -71,18 +71,22 @@ function ready(): Shim {
 
 export class MediaSocket {
   readonly handle: number;
+  /** the address string it was bound with (BindOptions.address), as the caller spelled it */
+  readonly address: string;
   /** bound address and port */
   readonly local: Endpoint;
   private readonly shim: Shim;
   private handler: PacketsHandler | null = null;
   private closed = false;
 
-  private constructor(s: Shim, handle: number) {
+  private constructor(s: Shim, handle: number, address: string) {
     this.shim = s;
     this.handle = handle;
-    const out = new Uint8Array(ADDR_SIZE);
-    check("rtpe_socket_local", s.raw.rtpe_socket_local(handle, out));
-    this.local = decodeAddr(out, 0)!;
+    this.address = address;
+    check("rtpe_socket_local", s.raw.rtpe_socket_local(handle, addrScratch));
+    const l = decodeAddr(addrScratch, 0)!;
+    // thousands of sockets share a few addresses: keep one string, not a copy per socket
+    this.local = l.address === address ? { address, port: l.port, family: l.family } : l;
   }
 
   /** Open a socket bound to address:port. Throws ShimError (e.g. code EADDRINUSE). */
@@ -93,7 +97,7 @@ export class MediaSocket {
       "rtpe_socket_open",
       s.raw.rtpe_socket_open(addrScratch, opts.tos ?? -1, opts.rcvbuf ?? 0, opts.reuseAddr ? SOCK_REUSEADDR : 0),
     );
-    return new MediaSocket(s, h);
+    return new MediaSocket(s, h, opts.address);
   }
 
   /** Bind an RTP socket on a free even port and RTCP on the next port, within [minPort, maxPort].
@@ -107,18 +111,23 @@ export class MediaSocket {
       "rtpe_port_pair",
       s.raw.rtpe_port_pair(addrScratch, opts.minPort, opts.maxPort, seed >>> 0, opts.tos ?? -1, opts.rcvbuf ?? 0, 0, out),
     );
-    return [new MediaSocket(s, out[0]!), new MediaSocket(s, out[1]!)];
+    return [new MediaSocket(s, out[0]!, opts.address), new MediaSocket(s, out[1]!, opts.address)];
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /** Batch handler: called on the JS thread with every packet that arrived since the last call. */
+  /** Batch handler: called on the JS thread with every packet that arrived since the last call.
+   * The shim calls onBatch on the socket itself, so a handler shared by many sockets costs nothing per socket. */
   set onPackets(fn: PacketsHandler | null) {
     this.handler = fn;
-    const h: BatchHandler | null = fn ? (packets) => this.handler?.(packets, this) : null;
-    if (!this.closed) this.shim.setHandler(this.handle, h);
+    if (!this.closed) this.shim.setHandler(this.handle, fn ? this : null);
+  }
+
+  /** The shim's delivery (BatchTarget). */
+  onBatch(packets: RxPacket[]): void {
+    this.handler?.(packets, this);
   }
 
   get onPackets(): PacketsHandler | null {

@@ -19,6 +19,10 @@ export interface RxPacket {
 }
 
 export type BatchHandler = (packets: RxPacket[]) => void;
+/** An object that takes a socket's batches itself (a media socket: no closure per socket). */
+export interface BatchTarget {
+  onBatch(packets: RxPacket[]): void;
+}
 
 export interface ShimGlobalStats {
   ringDrops: number;
@@ -77,7 +81,7 @@ export class Shim {
   readonly raw: ShimRaw;
   private readonly pollBuf: Uint8Array;
   private readonly pollView: DataView;
-  private readonly handlers = new Map<number, BatchHandler>();
+  private readonly handlers = new Map<number, BatchHandler | BatchTarget>();
   private readonly srcCache = new EndpointCache();
   private readonly dstCache = new EndpointCache();
   private readonly onHandlerError: (err: unknown) => void;
@@ -117,7 +121,7 @@ export class Shim {
   }
 
   /** Route packets of this socket handle to fn (replacing any previous handler). */
-  setHandler(handle: number, fn: BatchHandler | null): void {
+  setHandler(handle: number, fn: BatchHandler | BatchTarget | null): void {
     if (fn) this.handlers.set(handle, fn);
     else this.handlers.delete(handle);
   }
@@ -183,7 +187,8 @@ export class Shim {
       const fn = this.handlers.get(handle);
       if (!fn) continue; // socket has no reader (or was closed meanwhile): counted as received, not delivered
       try {
-        fn(list);
+        if (typeof fn === "function") fn(list);
+        else fn.onBatch(list);
       } catch (e) {
         this.onHandlerError(e);
       }
