@@ -66,6 +66,10 @@ interface Target {
   env: Record<string, string>;
 }
 const only = new Set(opt.only!.split(","));
+/** Idle RSS is read this long after the first pong: ours drops its start-up pages 2 s after ready
+ * (src/platform/page-release.ts), and a baseline taken before that would understate every per-call figure. */
+const SETTLE_MS = 3000;
+
 const ramp = opt.mode === "ramp";
 const SLO_KEY = "max_fwd_pps_p99_le_20000us";
 if (opt.mode !== "media" && !ramp) {
@@ -139,6 +143,7 @@ async function measureState(t: Target, n: number): Promise<string> {
   try {
     const ping = Bun.spawn(["ip", "netns", "exec", ns, process.execPath, "-e", pingScript()], { stdout: "pipe", stderr: "inherit" });
     if ((await ping.exited) !== 0) return "n/a";
+    await Bun.sleep(SETTLE_MS);
     const idle = rssKib(d.pid);
     const p = Bun.spawn(["timeout", "120", "ip", "netns", "exec", ns, rtpload, "--mode", "media", "--ng", "127.0.0.1:2223", "--pid", String(d.pid),
       "--calls", opt["state-calls"]!, "--pps", "1", "--duration", "1", "--warmup", "0", "--no-delete", "--tag", `s${n}`], { stdout: "pipe", stderr: "pipe" });
@@ -162,6 +167,7 @@ async function measure(t: Target, n: number): Promise<Row> {
   try {
     const ping = Bun.spawn(["ip", "netns", "exec", ns, process.execPath, "-e", pingScript()], { stdout: "pipe", stderr: "inherit" });
     if ((await ping.exited) !== 0) return { error: "daemon did not answer ping" };
+    await Bun.sleep(SETTLE_MS);
     const idleRss = rssKib(d.pid);
     let peakRss = idleRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssKib(d.pid))), 500);

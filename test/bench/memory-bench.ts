@@ -5,7 +5,7 @@
 //                                  [--reps 1] [--sample S] [--ours CMD] [--reference PATH] [--only ours,reference]
 //                                  [--env-ours K=V,K=V]
 //
-//   idle: the daemon started and answering ping, nothing else (RSS after 5 s).
+//   idle: the daemon started and answering ping, nothing else (RSS after 5 s and after 60 s).
 //   held: 2000 calls, 5 pps per stream for 90 s (defaults); "held RSS" is the median of the samples after
 //         the first 10 s (the ng reply caches of both daemons expire after 60 s).
 //   soak: 4000 calls, 5 pps per stream for 300 s; RSS sampled every 10 s; growth after the first minute.
@@ -90,6 +90,8 @@ interface Run {
   target: string;
   error?: string;
   idle: Mem;
+  /** idle mode: RSS a minute later (pages that come back while idle: timers, GC) */
+  idleLater?: Mem;
   idleFds: number;
   idlePorts: number;
   samples: Sample[];
@@ -179,7 +181,11 @@ async function measure(t: Target, i: number): Promise<Run> {
     await Bun.sleep(5000);
     run.idle = mem(d.pid);
     ({ fds: run.idleFds, ports: run.idlePorts } = fdsAndPorts(d.pid));
-    if (mode === "idle") return run;
+    if (mode === "idle") {
+      await Bun.sleep(55_000);
+      run.idleLater = mem(d.pid);
+      return run;
+    }
 
     const total = duration + 300;
     const p = Bun.spawn(["timeout", String(total), "ip", "netns", "exec", ns, rtpload, "--mode", "media", "--ng", "127.0.0.1:2223", "--pid", String(d.pid),
@@ -269,7 +275,7 @@ function growthAfterMinute(r: Run): string {
 }
 
 function summary(r: Run): string {
-  if (mode === "idle") return `idle RSS ${mib(r.idle.rssKib)} MiB (anon ${mib(r.idle.anonKib)}), ${r.idleFds} fds`;
+  if (mode === "idle") return `idle RSS ${mib(r.idle.rssKib)} MiB (anon ${mib(r.idle.anonKib)}) after 5 s, ${mib(r.idleLater?.rssKib)} MiB (anon ${mib(r.idleLater?.anonKib)}) after 60 s, ${r.idleFds} fds`;
   return `idle ${mib(r.idle.rssKib)} MiB, held ${mib(r.held?.rssKib)} MiB (${perCall(r.held?.rssKib, r.idle.rssKib)} KiB/call, anon ${perCall(r.held?.anonKib, r.idle.anonKib)}), ` +
     `loss ${r.result?.loss_pct}%, fds ${r.idleFds}/${r.heldFds}/${r.afterFds}, ports ${r.idlePorts}/${r.heldPorts}/${r.afterPorts}` +
     (r.setupFailed ? `, ${r.setupFailed} calls failed to set up` : "");
