@@ -11,7 +11,7 @@ import { type ConnOut, type MediaOut, rewriteSdp, type SessionOut } from "../sdp
 import { connAfterAttributes, type SdpSession, sessionsOf } from "../sdp/types.ts";
 import type { CallFlags } from "./flags.ts";
 import { advertised, Interfaces } from "./interfaces.ts";
-import { type Call, type Media, type Monologue, newMedia, newMonologue, type PeerMedia } from "./model.ts";
+import { type Call, type Media, type Monologue, newMedia, newMonologue, NO_SDES_SUITES, type PeerMedia } from "./model.ts";
 import { iceOut, optionalIce } from "./ice-attrs.ts";
 import { isPassthroughMedia, isRtp, peerMedias } from "./peer.ts";
 import { answerCrypto, offerCrypto } from "./srtp-attrs.ts";
@@ -309,7 +309,7 @@ export class CallEngine {
     mA.codecsFiltered = p.codecs.some((c) => !sent.some((x) => x.pt === c.pt));
     mA.accepted = mA.acceptAll ? [] : matchingCodecs(p.codecs, f.codec.accept);
     mA.dtlsReverse = f.dtlsReverse;
-    mA.sdesNo = new Set(f.sdes.noSuites);
+    mA.sdesNo = f.sdes.noSuites.size ? new Set(f.sdes.noSuites) : NO_SDES_SUITES;
     mB.codecsSent = sent;
     out.codecs = sent;
     // rtcp-mux

@@ -5,6 +5,9 @@ import type { SecureSpec } from "../crypto/secure-spec.ts";
 import type { IceCredentials } from "../ice/sdp.ts";
 import type { InterfaceSpec } from "../config/types.ts";
 
+/** The usual `sdesNo`: nothing excluded (one shared empty set, not one per media). */
+export const NO_SDES_SUITES: ReadonlySet<string> = new Set<string>();
+
 /** What one endpoint said about one m= section in its latest SDP. */
 export interface PeerMedia {
   type: string;
@@ -78,7 +81,7 @@ export interface Media {
   /** offerer-side: DTLS role preference for the answer (`DTLS-reverse`) */
   dtlsReverse: "default" | "off" | "passive" | "active";
   /** offerer-side: SDES suite restrictions given in the offer, applied to the answer too */
-  sdesNo: Set<string>;
+  sdesNo: ReadonlySet<string>;
   /** protocol this endpoint answered with (offers to it keep using it) */
   learnedProto: string | null;
   /** `transport-protocol` override given for this side, kept for re-offers that do not repeat it */
@@ -193,7 +196,7 @@ export function newMedia(index: number, type: string): Media {
     masked: [],
     codecsFiltered: false,
     dtlsReverse: "default",
-    sdesNo: new Set(),
+    sdesNo: NO_SDES_SUITES,
     peerIce: null,
     peerIceAnswered: null,
     t38: null,

@@ -42,7 +42,8 @@ export interface StreamState {
   dropped: number;
   /** the part of `counters` the fast path forwarded */
   readonly fast: PacketTotals;
-  readonly ssrcs: Set<number>;
+  /** SSRCs seen, in order, at most MAX_SSRCS (an array: a stream has one or two) */
+  readonly ssrcs: number[];
   /** SSRC of the latest RTP packet seen here (`query` shows it) */
   lastSsrc: number | null;
   rule: InstalledRule | null;
@@ -81,7 +82,7 @@ interface WantedRule {
   socket: MediaSocket;
   output: MediaSocket;
   plan: SrtpPlan | null;
-  ssrcs: Set<number>;
+  ssrcs: readonly number[];
 }
 const MAX_SSRCS = 32;
 /** Plain on one side, SRTP (SDES or DTLS) on the other: forwarding unchanged would be wrong (or leak plain media). */
@@ -339,7 +340,7 @@ export class MediaRelay implements MediaHooks {
       counters,
       dropped: 0,
       fast: { packets: 0, bytes: 0, errors: 0 },
-      ssrcs: new Set(),
+      ssrcs: [],
       lastSsrc: null,
       rule: null,
       srtp: null,
@@ -491,7 +492,7 @@ export class MediaRelay implements MediaHooks {
       const rtp = !rtcp && isRtp(data);
       if (rtp) {
         cs.lastSsrc = ssrc(data);
-        if (cs.ssrcs.size < MAX_SSRCS) cs.ssrcs.add(cs.lastSsrc);
+        if (cs.ssrcs.length < MAX_SSRCS && !cs.ssrcs.includes(cs.lastSsrc)) cs.ssrcs.push(cs.lastSsrc);
       }
       if (dropAll) {
         this.drops.dropTraffic++;
@@ -649,7 +650,7 @@ export class MediaRelay implements MediaHooks {
       if (!this.opts.fastPath || !this.srtpRulesUsable() || !isRtpProto(from.proto) || !isRtpProto(to.proto)) return null;
       if (secProto(from) !== sec.active(from) || secProto(to) !== sec.active(to)) return null;
       // SRTCP: the rule continues the indices of known SSRCs, so wait for the stream's RTP (its SSRCs) first
-      if (s.rtcp && st.rtp.ssrcs.size === 0) return null;
+      if (s.rtcp && st.rtp.ssrcs.length === 0) return null;
       plan = srtpPlan(sec, from, s.rtcp, to, outRtcp);
       if (!plan) return null;
       // demux: one rule has one encrypt context, so the other side's RTCP port must use the keys of its RTP port

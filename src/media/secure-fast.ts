@@ -82,7 +82,7 @@ export class RuleSrtp {
     readonly plan: SrtpPlan,
     readonly decrypt: SrtpContext | null,
     readonly encrypt: SrtpContext | null,
-    private readonly ssrcs: ReadonlySet<number>,
+    private readonly ssrcs: readonly number[],
   ) {}
 
   /** SSRCs the kernel forwarded that userspace had not seen: their indices go back too */
@@ -90,7 +90,7 @@ export class RuleSrtp {
   private released = false;
 
   /** Fresh contexts with the plan's keys; the rollover counters and SRTCP indices of known SSRCs continue TypeScript's. Throws when a context cannot be made. */
-  static make(plan: SrtpPlan, ssrcs: ReadonlySet<number>): RuleSrtp {
+  static make(plan: SrtpPlan, ssrcs: readonly number[]): RuleSrtp {
     const list = [...ssrcs];
     let decrypt: SrtpContext | null = null, encrypt: SrtpContext | null = null;
     try {

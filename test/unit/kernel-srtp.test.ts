@@ -192,7 +192,7 @@ describe.skipIf(!hasCc)("RuleSrtp.kernel(): seeds from userspace, the kernel's i
       expect(B.outbound.protect(out, n)).toBeGreaterThan(n);
     }
     const plan: SrtpPlan = { key: "1/2", from: A, to: B };
-    const rs = RuleSrtp.make(plan, new Set([ssrc]));
+    const rs = RuleSrtp.make(plan, [ssrc]);
     const ks = rs.kernel();
     expect(ks.decrypt).toBe(aKeys);
     expect(ks.encrypt).toBe(bKeys);
@@ -216,7 +216,7 @@ describe.skipIf(!hasCc)("RuleSrtp.kernel(): seeds from userspace, the kernel's i
     expect(rx.unprotect(out, m)).toBe(32);
     rx.free();
     // a rule released later with older indices (the stream's RTCP rule) never moves them back
-    const stale = RuleSrtp.make({ key: "1/2", from: A, to: B }, new Set([ssrc]));
+    const stale = RuleSrtp.make({ key: "1/2", from: A, to: B }, [ssrc]);
     (stale.decrypt as SrtpContext).setIndex(ssrc, 50n, 0);
     stale.release();
     expect(A.inbound.getIndex(ssrc)!.rtpIndex).toBe((3n << 16n) | 6n);
@@ -231,7 +231,7 @@ describe.skipIf(!hasCc)("RuleSrtp.kernel(): seeds from userspace, the kernel's i
     const B = contexts(material("AES_256_CM_HMAC_SHA1_32", 6), bKeys, 3);
     const ssrc = 77;
     B.outbound.setIndex(ssrc, (2n << 16n) | 30000n, 12);
-    const rs = RuleSrtp.make({ key: "0/3", from: null, to: B }, new Set([ssrc, 78]));
+    const rs = RuleSrtp.make({ key: "0/3", from: null, to: B }, [ssrc, 78]);
     const ks = rs.kernel();
     expect(ks.decrypt).toBeNull();
     expect(ks.current()).toEqual({ ssrcs: [{ ssrc, rocIn: 2, rocOut: 2, seq: 30000 }], rtcpIndex: 12 + SRTCP_HANDOVER_GAP });
