@@ -9,7 +9,9 @@ export class Interfaces {
     for (const s of specs) {
       let l = this.byName.get(s.name);
       if (!l) this.byName.set(s.name, (l = []));
-      l.push(s);
+      // the same address given twice for one name (config file and command line, say) is one address:
+      // rtpengine 10.5 serves it once; binding it twice would fail every port reservation
+      if (!l.some((x) => x.address === s.address)) l.push(s);
     }
     if (specs.length === 0) throw new Error("no interfaces configured");
     this.defaultName = this.byName.has("default") ? "default" : specs[0]!.name;
