@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINARY, binaryExists, daemonCommand, freePort, REPO, spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { missing } from "../helpers/requires.ts";
 
 // daemons start in ~1 s (shim, media plane) but much slower on a loaded CI box
 setDefaultTimeout(30_000);
@@ -59,10 +60,7 @@ describe("rtpengine-ctl", () => {
   });
 
   test("compiled binary run through a symlink named rtpengine-ctl", async () => {
-    if (!binaryExists()) {
-      console.warn(`skipped: ${BINARY} not built (bun run build)`);
-      return;
-    }
+    if (missing(!binaryExists(), `${BINARY} not built (bun run build)`)) return;
     const link = join(mkdtempSync(join(tmpdir(), "rtpe-ctl-")), "rtpengine-ctl");
     symlinkSync(BINARY, link);
     const r = await run([link, "-ip", "127.0.0.1", "-port", String(d.cliPort), "get", "loglevel", "core"]);

@@ -1,16 +1,14 @@
 // Integration: the compiled single binary (dist/rtpengine) starts, answers ng, and shuts down cleanly.
 import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { BINARY, binaryExists, splitReply, spawnDaemon } from "../helpers/daemon.ts";
+import { missing } from "../helpers/requires.ts";
 
 // daemons start in ~1 s (shim, media plane) but much slower on a loaded CI box
 setDefaultTimeout(30_000);
 
 describe("dist/rtpengine", () => {
   test("answers ping and a malformed request, reports the CLI log level, exits 0 on SIGTERM", async () => {
-    if (!binaryExists()) {
-      console.warn(`skipped: ${BINARY} not built (bun run build)`);
-      return;
-    }
+    if (missing(!binaryExists(), `${BINARY} not built (bun run build)`)) return;
     const d = await spawnDaemon({ runtime: "binary", cli: true, tcpNg: true });
     try {
       expect(await d.ng({ command: "ping" })).toEqual({ result: "pong" });

@@ -53,7 +53,7 @@ const MESSAGES = [
 
 describe("ng and CLI replies match rtpengine 10.5", () => {
   test.each(MESSAGES)("UDP %j", async (msg) => {
-    if (!have) return console.warn(`skipped: ${REFERENCE} not installed (apt-get install rtpengine-daemon)`);
+    if (!have) return; // skipped, reason stated once above by missing()
     const [a, b] = await Promise.all([rawUdp("127.0.0.1", ref!.ng, msg, 1000), rawUdp("127.0.0.1", ours.ngPort, msg, 1000)]);
     expect(b === null).toBe(a === null);
     if (a && b) expect(splitReply(b)).toEqual(splitReply(a));

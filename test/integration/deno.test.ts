@@ -2,16 +2,14 @@
 import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync } from "node:fs";
 import { DENO, splitReply, spawnDaemon } from "../helpers/daemon.ts";
+import { missing } from "../helpers/requires.ts";
 
 // daemons start in ~1 s (shim, media plane) but much slower on a loaded CI box
 setDefaultTimeout(30_000);
 
 describe("daemon under Deno", () => {
   test("answers ping (UDP, TCP, HTTP, WebSocket), a malformed request, the CLI, SIGUSR1, and exits 0 on SIGTERM", async () => {
-    if (!existsSync(DENO)) {
-      console.warn(`skipped: ${DENO} not installed (scripts/setup-test-deps.sh puts it in .cache/deno)`);
-      return;
-    }
+    if (missing(!existsSync(DENO), `${DENO} not installed (scripts/setup-test-deps.sh puts it in .cache/deno)`)) return;
     // Deno type-checks nothing here but compiles the graph on first start: allow it time
     const d = await spawnDaemon({ runtime: "deno", cli: true, tcpNg: true, http: true, startTimeout: 60000 });
     try {

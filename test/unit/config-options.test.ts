@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { OPTIONS } from "../../src/config/index.ts";
+import { missing } from "../helpers/requires.ts";
 
 const POD = "/work/shared/reference/upstream-v10.5/rtpengine-options-v10.5.pod";
 const FIX = join(import.meta.dir, "../fixtures/config");
@@ -33,10 +34,7 @@ describe("option table", () => {
   });
 
   test("every option of the man page is in the table", () => {
-    if (!existsSync(POD)) {
-      console.warn(`skipped: ${POD} is not on this machine`);
-      return;
-    }
+    if (missing(!existsSync(POD), `${POD} is not on this machine`)) return;
     const names = new Set<string>();
     for (const m of readFileSync(POD, "utf8").matchAll(/^=item (?:B<-[a-zA-Z]>, )?B<--([a-z0-9-]+)/gm)) names.add(m[1]!);
     names.delete("help");

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadConfig, VERSION } from "../../src/config/index.ts";
 import type { Config, LoadOptions } from "../../src/config/index.ts";
+import { missing } from "../helpers/requires.ts";
 
 const FIX = join(import.meta.dir, "../fixtures/config");
 const SAMPLE = "/work/shared/reference/upstream-v10.5/rtpengine.conf.sample";
@@ -167,10 +168,7 @@ describe("config file syntax", () => {
   });
 
   test("the upstream sample config loads cleanly", () => {
-    if (!existsSync(SAMPLE)) {
-      console.warn(`skipped: ${SAMPLE} is not on this machine`);
-      return;
-    }
+    if (missing(!existsSync(SAMPLE), `${SAMPLE} is not on this machine`)) return;
     const c = load([`--config-file=${SAMPLE}`]);
     expect(c.table).toBe(0);
     expect(c.tos).toBe(184);
