@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { mediaOf, Phone } from "./media-helpers.ts";
+import { mediaOf, Phone, rtpPacket } from "./media-helpers.ts";
 import { protect, rtcpSr, relayedTotals as totals, unprotect } from "./srtp-helpers.ts";
 import { IceAgent, IceRunner, parseCandidate, type Candidate, type IceEvent } from "../../src/ice/index.ts";
 import { DtlsEngine, DtlsLibrary, parseFingerprint, type DtlsConnection } from "../../src/crypto/dtls.ts";
@@ -84,12 +84,7 @@ class IcePeer {
   }
   /** RTP with this peer's SSRC and the next sequence number. */
   rtp(): Buffer {
-    const b = Buffer.alloc(172, 0x33);
-    b[0] = 0x80;
-    b.writeUInt16BE(this.seq++ & 0xffff, 2);
-    b.writeUInt32BE(this.seq * 160, 4);
-    b.writeUInt32BE(this.ssrc, 8);
-    return b;
+    return rtpPacket(this.seq++, this.ssrc, 0x33);
   }
   close(): void {
     if (this.timer) clearInterval(this.timer);

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import dgram from "node:dgram";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { mediaOf, Phone } from "./media-helpers.ts";
+import { mediaOf, Phone, rtpPacket } from "./media-helpers.ts";
 import { relayedTotals as totals } from "./srtp-helpers.ts";
 import { IceAgent, IceRunner, parseCandidate, type Candidate } from "../../src/ice/index.ts";
 
@@ -69,12 +69,7 @@ class TwoHomedPeer {
     });
   }
   rtp(): Buffer {
-    const b = Buffer.alloc(172, 0x44);
-    b[0] = 0x80;
-    b.writeUInt16BE(this.seq++ & 0xffff, 2);
-    b.writeUInt32BE(this.seq * 160, 4);
-    b.writeUInt32BE(this.ssrc, 8);
-    return b;
+    return rtpPacket(this.seq++, this.ssrc, 0x44);
   }
   close(): void {
     for (const r of this.runners) r.close();

@@ -7,6 +7,17 @@ export interface Received {
   from: { address: string; port: number };
 }
 
+/** RTP packet number `n` of a 20 ms PCMU-like stream (or `pt`): 12-byte header, 160 bytes of `fill`. */
+export function rtpPacket(n: number, ssrc: number, fill: number, pt = 0): Buffer {
+  const b = Buffer.alloc(172, fill);
+  b[0] = 0x80;
+  b[1] = pt;
+  b.writeUInt16BE(n & 0xffff, 2);
+  b.writeUInt32BE(((n + 1) * 160) >>> 0, 4);
+  b.writeUInt32BE(ssrc, 8);
+  return b;
+}
+
 /** One UDP socket playing a phone's RTP (or RTCP) port. */
 export class Phone {
   readonly got: Received[] = [];
@@ -31,13 +42,7 @@ export class Phone {
 
   /** A PCMU (or `pt`) RTP packet: 12-byte header and 160 bytes of `fill`. */
   rtp(pt = 0, fill = 0x55): Buffer {
-    const b = Buffer.alloc(172, fill);
-    b[0] = 0x80;
-    b[1] = pt;
-    b.writeUInt16BE(this.seq++ & 0xffff, 2);
-    b.writeUInt32BE((this.seq * 160) >>> 0, 4);
-    b.writeUInt32BE(this.ssrc, 8);
-    return b;
+    return rtpPacket(this.seq++, this.ssrc, fill, pt);
   }
 
   send(port: number, data: Buffer = this.rtp(), host = this.host): void {

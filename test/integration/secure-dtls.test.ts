@@ -1,11 +1,10 @@
 // DTLS-SRTP through the daemon over real UDP: a DtlsConnection in the test is the peer; after the handshake its SRTP reaches a plain RTP phone and back.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import dgram from "node:dgram";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import { mediaOf, Phone } from "./media-helpers.ts";
-import { protect, unprotect } from "./srtp-helpers.ts";
-import { DtlsEngine, DtlsLibrary, parseFingerprint, type DtlsConnection, type DtlsRole } from "../../src/crypto/dtls.ts";
-import { SrtpLibrary, type SrtpContext } from "../../src/crypto/srtp.ts";
+import { DtlsPeer, protect, unprotect } from "./srtp-helpers.ts";
+import { DtlsEngine, DtlsLibrary, parseFingerprint, type DtlsRole } from "../../src/crypto/dtls.ts";
+import { SrtpLibrary } from "../../src/crypto/srtp.ts";
 
 const H = "127.0.0.1";
 let srtp: SrtpLibrary;
@@ -14,63 +13,6 @@ let seq = 0;
 
 function sdp(port: number, proto: string, extra: string[] = []): string {
   return ["v=0", `o=- 1 1 IN IP4 ${H}`, "s=-", `c=IN IP4 ${H}`, "t=0 0", `m=audio ${port} ${proto} 0`, "a=rtpmap:0 PCMU/8000", "a=rtcp-mux", ...extra.map((c) => `a=${c}`), ""].join("\r\n");
-}
-
-/** A WebRTC-ish endpoint: one socket, DTLS then SRTP (rtcp-mux). */
-class DtlsPeer {
-  readonly got: Buffer[] = [];
-  conn: DtlsConnection;
-  daemon: { address: string; port: number } | null = null;
-  private timer: ReturnType<typeof setInterval>;
-  constructor(
-    readonly sock: dgram.Socket,
-    role: DtlsRole,
-  ) {
-    this.conn = engine.connection(role);
-    sock.on("message", (data, r) => {
-      if (data[0]! >= 20 && data[0]! <= 63) {
-        this.daemon ??= { address: r.address, port: r.port };
-        this.conn.feed(data);
-        this.flush();
-      } else this.got.push(data);
-    });
-    this.timer = setInterval(() => {
-      const ms = this.conn.timeoutMs();
-      if (ms !== null && ms <= 0) this.conn.handleTimer();
-      this.flush();
-    }, 20);
-  }
-  static async open(role: DtlsRole): Promise<DtlsPeer> {
-    const s = dgram.createSocket("udp4");
-    await new Promise<void>((res) => s.bind(0, H, () => res()));
-    return new DtlsPeer(s, role);
-  }
-  get port(): number {
-    return this.sock.address().port;
-  }
-  flush(): void {
-    if (!this.daemon) return;
-    for (const d of this.conn.takeOutgoing()) this.sock.send(d, this.daemon.port, this.daemon.address);
-  }
-  start(daemon: { address: string; port: number }): void {
-    this.daemon = daemon;
-    this.conn.start();
-    this.flush();
-  }
-  async connected(ms = 3000): Promise<boolean> {
-    const end = Date.now() + ms;
-    while (this.conn.state !== "connected" && this.conn.state !== "failed" && Date.now() < end) await Bun.sleep(10);
-    return this.conn.state === "connected";
-  }
-  contexts(): { out: SrtpContext; in: SrtpContext } {
-    const k = this.conn.keys()!;
-    return { out: srtp.context(k.suite, k.localKey, k.localSalt), in: srtp.context(k.suite, k.remoteKey, k.remoteSalt) };
-  }
-  close(): void {
-    clearInterval(this.timer);
-    this.sock.close();
-    this.conn.free();
-  }
 }
 
 function rtp(ssrc: number, n: number): Buffer {
@@ -103,7 +45,7 @@ describe("DTLS-SRTP media", () => {
 
   async function call(role: "daemon-active" | "daemon-passive", fingerprint?: string) {
     const peerRole: DtlsRole = role === "daemon-active" ? "passive" : "active";
-    const a = await DtlsPeer.open(peerRole);
+    const a = await DtlsPeer.open(engine.connection(peerRole));
     const b = await Phone.open(H);
     closers.push(a, b);
     const callId = `dtls-${process.pid}-${++seq}`;
@@ -129,7 +71,7 @@ describe("DTLS-SRTP media", () => {
     test(`handshake (${role}), then SRTP -> RTP and RTP -> SRTP`, async () => {
       const { a, b, callId, toA, toB } = await call(role);
       expect(await a.connected()).toBe(true);
-      const c = a.contexts();
+      const c = a.contexts(srtp);
       await Bun.sleep(50); // the daemon's side finishes with the last flight
       const sent: Buffer[] = [];
       for (let i = 0; i < 5; i++) {
@@ -153,7 +95,7 @@ describe("DTLS-SRTP media", () => {
   }
 
   test("garbage DTLS and STUN on the port before the handshake: counted and dropped, the real peer still connects", async () => {
-    const a = await DtlsPeer.open("active");
+    const a = await DtlsPeer.open(engine.connection("active"));
     const b = await Phone.open(H);
     const junk = await Phone.open(H);
     closers.push(a, b, junk);
@@ -174,7 +116,7 @@ describe("DTLS-SRTP media", () => {
     await Bun.sleep(100);
     a.start(toA);
     expect(await a.connected()).toBe(true);
-    const c = a.contexts();
+    const c = a.contexts(srtp);
     await Bun.sleep(50);
     const p = rtp(0x55, 1);
     a.sock.send(protect(c.out, p), toA.port, toA.address);
@@ -186,7 +128,7 @@ describe("DTLS-SRTP media", () => {
 
   test("the answerer's ClientHello before its answer (we offered actpass): handshake done early, media after the answer", async () => {
     const a = await Phone.open(H);
-    const b = await DtlsPeer.open("active");
+    const b = await DtlsPeer.open(engine.connection("active"));
     closers.push(a, b);
     const callId = `dtls-${process.pid}-${++seq}`;
     const o = await d.ng({ command: "offer", "call-id": callId, "from-tag": "A", "transport-protocol": "UDP/TLS/RTP/SAVPF", sdp: sdp(a.port, "RTP/AVP") });
@@ -200,7 +142,7 @@ describe("DTLS-SRTP media", () => {
     const an = await d.ng({ command: "answer", "call-id": callId, "from-tag": "A", "to-tag": "B", sdp: sdp(b.port, "UDP/TLS/RTP/SAVPF", [`fingerprint:${fp}`, "setup:active"]) });
     expect(an.result).toBe("ok");
     const toA = mediaOf(an.sdp as string);
-    const c = b.contexts();
+    const c = b.contexts(srtp);
     const p = rtp(0x77, 1);
     b.sock.send(protect(c.out, p), toB.port, toB.address);
     expect(await a.waitFor(1)).toBe(1);
@@ -218,7 +160,7 @@ describe("DTLS-SRTP media", () => {
     const { a, b, callId, toA } = await call("daemon-passive", other.fingerprintValue("sha-256"));
     await a.connected(1500);
     if (a.conn.state === "connected") {
-      const c = a.contexts();
+      const c = a.contexts(srtp);
       a.sock.send(protect(c.out, rtp(7, 1)), toA.port, toA.address);
     }
     expect(await b.waitFor(1, 500)).toBe(0);

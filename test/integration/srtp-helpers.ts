@@ -1,5 +1,5 @@
 // Test helpers for secure media tests: SRTP contexts from SDES keys, protect/unprotect, RTCP reports, fast-path totals, a DTLS peer.
-import type dgram from "node:dgram";
+import dgram from "node:dgram";
 import { srtpSuiteByName, type SrtpContext, type SrtpLibrary } from "../../src/crypto/srtp.ts";
 import type { DtlsConnection } from "../../src/crypto/dtls.ts";
 import type { NgDict } from "../../src/control/types.ts";
@@ -51,7 +51,7 @@ export async function relayedTotals(d: TestDaemon, callId: string): Promise<{ us
   return { user: Number(t.relayedpackets_user), kernel: Number(t.relayedpackets_kernel) };
 }
 
-/** A DTLS-SRTP endpoint whose peer (the daemon) is the DTLS client: one socket, rtcp-mux; non-DTLS datagrams collect in `got`. */
+/** A DTLS-SRTP endpoint (one socket, rtcp-mux): DTLS datagrams go to `conn`, the others collect in `got`. */
 export class DtlsPeer {
   readonly got: Buffer[] = [];
   daemon: { address: string; port: number } | null = null;
@@ -70,8 +70,34 @@ export class DtlsPeer {
       this.flush();
     }, 20);
   }
+  /** On a fresh IPv4 socket of `host`. */
+  static async open(conn: DtlsConnection, host = "127.0.0.1"): Promise<DtlsPeer> {
+    const s = dgram.createSocket("udp4");
+    await new Promise<void>((res) => s.bind(0, host, () => res()));
+    return new DtlsPeer(s, conn);
+  }
+  get port(): number {
+    return this.sock.address().port;
+  }
   flush(): void {
     if (this.daemon) for (const x of this.conn.takeOutgoing()) this.sock.send(x, this.daemon.port, this.daemon.address);
+  }
+  /** Client side: send the first flight to the daemon. */
+  start(daemon: { address: string; port: number }): void {
+    this.daemon = daemon;
+    this.conn.start();
+    this.flush();
+  }
+  /** Whether the handshake completed within `ms`. */
+  async connected(ms = 3000): Promise<boolean> {
+    const end = Date.now() + ms;
+    while (this.conn.state !== "connected" && this.conn.state !== "failed" && Date.now() < end) await Bun.sleep(10);
+    return this.conn.state === "connected";
+  }
+  /** SRTP contexts from the exported keys: `out` protects what this peer sends, `in` unprotects what it gets. */
+  contexts(lib: SrtpLibrary): { out: SrtpContext; in: SrtpContext } {
+    const k = this.conn.keys()!;
+    return { out: lib.context(k.suite, k.localKey, k.localSalt), in: lib.context(k.suite, k.remoteKey, k.remoteSalt) };
   }
   close(): void {
     clearInterval(this.timer);
