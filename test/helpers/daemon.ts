@@ -78,8 +78,9 @@ export function newCookie(): string {
   return `t${process.pid}_${Date.now().toString(36)}_${++cookieSeq}`;
 }
 
-/** A port that is currently free for both UDP and TCP on 127.0.0.1 and ::1 (bind-and-release; tiny race accepted). */
-export async function freePort(): Promise<number> {
+/** A port that is currently free for both UDP and TCP on 127.0.0.1 and ::1 (bind-and-release; tiny race accepted),
+ * other than those in `taken` (the kernel may hand a just-released port out again). */
+export async function freePort(taken: ReadonlySet<number> = new Set()): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = await new Promise<number>((res, rej) => {
       const s = net.createServer();
@@ -94,7 +95,7 @@ export async function freePort(): Promise<number> {
       u.once("error", () => res(false));
       u.bind(port, "127.0.0.1", () => u.close(() => res(true)));
     });
-    if (udpFree) return port;
+    if (udpFree && !taken.has(port)) return port;
   }
   throw new Error("no free port found");
 }
@@ -202,10 +203,16 @@ export function binaryExists(): boolean {
 /** Spawn a daemon on free ports and wait until it answers ping. */
 export async function spawnDaemon(opts: SpawnOptions = {}): Promise<TestDaemon> {
   const ngHost = opts.ngHost ?? "127.0.0.1";
-  const ngPort = await freePort();
-  const tcpNgPort = opts.tcpNg ? await freePort() : null;
-  const cliPort = opts.cli ? await freePort() : null;
-  const httpPort = opts.http ? await freePort() : null;
+  const taken = new Set<number>();
+  const pick = async (): Promise<number> => {
+    const p = await freePort(taken);
+    taken.add(p);
+    return p;
+  };
+  const ngPort = await pick();
+  const tcpNgPort = opts.tcpNg ? await pick() : null;
+  const cliPort = opts.cli ? await pick() : null;
+  const httpPort = opts.http ? await pick() : null;
   const hp = (h: string, p: number) => (h.includes(":") ? `[${h}]:${p}` : `${h}:${p}`);
   const args = [
     "--config-file=none", "--table=-1", "-i", "127.0.0.1", "--foreground", "--log-stderr",
