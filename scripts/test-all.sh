@@ -29,8 +29,9 @@ run() { # name, command...: runs a stage, logs it, counts its tests, remembers f
   "$@" 2>&1 | tee "$LOG_DIR/$name.log"
   local rc=${PIPESTATUS[0]}
   count "$LOG_DIR/$name.log"
-  if [ "$rc" -ne 0 ]; then echo "!!! stage $name failed (exit $rc)"; stage_fail=$((stage_fail + 1)); fi
+  if [ "$rc" -ne 0 ]; then echo "!!! stage $name failed (exit $rc)"; stage_fail=$((stage_fail + 1)); failed_stages+=("$name"); fi
 }
+failed_stages=()
 
 run setup bash scripts/setup-test-deps.sh
 run build bun scripts/build.ts
@@ -44,5 +45,10 @@ if [ -f test/kernel/run.sh ]; then run kernel bash test/kernel/run.sh --install-
 
 echo
 echo "=== done in $(( $(date +%s) - started ))s; failed stages: $stage_fail"
+# CI keeps only the tail of the output: name what failed here, not thousands of lines up
+for name in "${failed_stages[@]}"; do
+  echo "--- failures in $name (full log: $LOG_DIR/$name.log):"
+  grep -E '^\(fail\)|CHECK FAIL|^ *FAIL|E2E FAIL|^not ok|^error:|!!! ' "$LOG_DIR/$name.log" | head -20
+done
 echo "$total_pass passed, $total_fail failed"
 [ "$stage_fail" -eq 0 ] && [ "$total_fail" -eq 0 ]
