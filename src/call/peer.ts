@@ -1,6 +1,7 @@
 // Extracts what an endpoint's SDP says about each m= section (address, ports, codecs, ICE, crypto...) into PeerMedia.
 import { codecsOfMedia } from "../codec/codec.ts";
 import { parseCrypto, type SdesCrypto } from "../crypto/sdes-sdp.ts";
+import { keep, keepOrNull, keepUnique } from "../sdp/keep.ts";
 import { parseConnection } from "../sdp/parse.ts";
 import { type SdpLine, type SdpSession, sessionsOf, splitAttr } from "../sdp/types.ts";
 import type { PeerMedia } from "./model.ts";
@@ -13,6 +14,10 @@ function attrs(lines: readonly SdpLine[]): { name: string; value: string | null 
 
 export function isZeroAddress(a: string): boolean {
   return a === "0.0.0.0" || a === "::" || /^0+(\.0+){3}$/.test(a) || /^[0:]+$/.test(a);
+}
+
+function nullOr(s: string | null | undefined, f: (s: string) => string): string | null {
+  return s === null || s === undefined ? null : f(s);
 }
 
 /** PeerMedia of every m= section, across all sessions of the body. */
@@ -54,10 +59,11 @@ function sessionPeerMedias(sdp: SdpSession): PeerMedia[] {
     const ptimeA = a.find((x) => x.name === "ptime");
     const ptime = ptimeA?.value && /^\d+(\.\d+)?$/.test(ptimeA.value.trim()) ? Number(ptimeA.value.trim()) : null;
     return {
-      type: m.type,
-      proto: m.proto,
+      // kept values are detached from the SDP body (src/sdp/keep.ts): a held call does not keep its SDP alive
+      type: keep(m.type),
+      proto: keep(m.proto),
       port: m.port,
-      address,
+      address: keep(address),
       family,
       // with ICE a zero address only means "candidates follow" (trickle), not hold
       zeroAddress: isZeroAddress(address) && !hasIce,
@@ -65,23 +71,23 @@ function sessionPeerMedias(sdp: SdpSession): PeerMedia[] {
       // an a=rtcp naming the RTP port itself means RTCP is multiplexed as well
       rtcpMux: a.some((x) => x.name === "rtcp-mux") || (rtcpPort !== null && rtcpPort === m.port && m.port !== 0 && !isZeroAddress(address)),
       codecs: codecsOfMedia(m),
-      direction: a.find((x) => DIRECTIONS.has(x.name))?.name ?? sDir ?? "sendrecv",
+      direction: keep(a.find((x) => DIRECTIONS.has(x.name))?.name ?? sDir ?? "sendrecv"),
       hasIce,
       hostPriorities: a
         .filter((x) => x.name === "candidate" && x.value !== null && / typ host( |$)/.test(x.value))
         .map((x) => Number(x.value!.split(" ")[3]))
         .filter((n) => Number.isFinite(n)),
-      iceUfrag: a.find((x) => x.name === "ice-ufrag")?.value ?? sUfrag,
+      iceUfrag: nullOr(a.find((x) => x.name === "ice-ufrag")?.value ?? sUfrag, keepUnique),
       // media: what the ICE agent needs of the endpoint (password, candidates, lite)
-      icePwd: a.find((x) => x.name === "ice-pwd")?.value ?? sPwd,
-      iceCandidates: a.filter((x) => x.name === "candidate" && x.value !== null).map((x) => x.value!),
+      icePwd: nullOr(a.find((x) => x.name === "ice-pwd")?.value ?? sPwd, keepUnique),
+      iceCandidates: a.filter((x) => x.name === "candidate" && x.value !== null).map((x) => keepUnique(x.value!)),
       iceLite: sLite || a.some((x) => x.name === "ice-lite"),
       trickle: sTrickle || a.some((x) => x.name === "ice-options" && (x.value ?? "").includes("trickle")),
       cryptos,
-      fingerprint: a.find((x) => x.name === "fingerprint")?.value ?? sFp,
-      setup: a.find((x) => x.name === "setup")?.value ?? sSetup,
+      fingerprint: nullOr(a.find((x) => x.name === "fingerprint")?.value ?? sFp, keepUnique),
+      setup: keepOrNull(a.find((x) => x.name === "setup")?.value ?? sSetup),
       ptime,
-      mid: a.find((x) => x.name === "mid")?.value ?? null,
+      mid: keepOrNull(a.find((x) => x.name === "mid")?.value),
     };
   });
 }

@@ -1,5 +1,6 @@
 // A payload type as seen in one SDP media section (rtpmap, fmtp, rtcp-fb), and its SDP (de)serialisation.
 import type { SdpMedia } from "../sdp/types.ts";
+import { keep } from "../sdp/keep.ts";
 import { STATIC_PT, isSupplemental } from "./table.ts";
 
 export interface Codec {
@@ -46,15 +47,16 @@ export function codecsOfMedia(m: SdpMedia): Codec[] {
     const c = byPt.get(Number(mm[2]));
     if (!c) continue;
     if (mm[1] === "rtpmap") {
-      const enc = mm[3]!.trim();
+      // kept: codecs live as long as the call, the SDP they were cut from does not (src/sdp/keep.ts)
+      const enc = keep(mm[3]!.trim());
       const [name, clock, ch] = enc.split("/");
       c.rtpmap = enc;
-      c.name = name ?? "";
+      c.name = keep(name ?? "");
       c.clockRate = Number(clock) || 0;
       c.channels = Number(ch) || 1;
       c.supplemental = isSupplemental(c.name);
-    } else if (mm[1] === "fmtp") c.fmtp = mm[3]!;
-    else c.rtcpFb.push(mm[3]!);
+    } else if (mm[1] === "fmtp") c.fmtp = keep(mm[3]!);
+    else c.rtcpFb.push(keep(mm[3]!));
   }
   return out;
 }

@@ -1,4 +1,5 @@
 // SDP side of SDES (RFC 4568): the crypto suites we offer, a=crypto parsing and generation. Keys for SRTP live elsewhere.
+import { keep, keepUnique } from "../sdp/keep.ts";
 import { randomBytes } from "node:crypto";
 import type { SdesOptions } from "../call/flags.ts";
 
@@ -45,7 +46,7 @@ export function parseCrypto(value: string): SdesCrypto | null {
   const m = /^(\d{1,9})\s+(\S+)\s+inline:([A-Za-z0-9+/=]+)(\S*)\s*(.*)$/.exec(value.trim());
   if (!m) return null;
   if (!suiteByName(m[2]!)) return null;
-  return { tag: Number(m[1]), suite: m[2]!.toUpperCase(), key: m[3]!, keyTail: m[4]!, params: m[5]! };
+  return { tag: Number(m[1]), suite: keep(m[2]!.toUpperCase()), key: keepUnique(m[3]!), keyTail: keep(m[4]!), params: keep(m[5]!) };
 }
 
 /** A fresh random key for a suite, base64 without padding unless `pad`. */
