@@ -249,8 +249,14 @@ export async function spawnDaemon(opts: SpawnOptions = {}): Promise<TestDaemon> 
     httpPort,
     log: () => logText,
     exited,
-    ng: (dict, o = {}) =>
-      o.transport === "tcp" ? ngTcp("127.0.0.1", tcpNgPort ?? 0, dict, o) : ngUdp(ngHost, ngPort, dict, o),
+    ng: async (dict, o = {}) => {
+      const reply = await (o.transport === "tcp" ? ngTcp("127.0.0.1", tcpNgPort ?? 0, dict, o) : ngUdp(ngHost, ngPort, dict, o));
+      // a failing test shows only `Received: "error"`: say why next to it (tests that expect errors print it too)
+      if (reply["result"] === "error" && (dict["command"] === "offer" || dict["command"] === "answer")) {
+        console.error(`[test daemon] ${String(dict["command"])} ${String(dict["call-id"] ?? "")}: error: ${String(reply["error-reason"] ?? "")}`);
+      }
+      return reply;
+    },
     rawUdp: (bytes, timeout) => rawUdp(ngHost, ngPort, bytes, timeout),
     cli: (command) => {
       if (!cliPort) throw new Error("daemon started without cli: true");
