@@ -33,6 +33,9 @@ export function fastPathEnabled(env: Record<string, string | undefined> = proces
 }
 
 export class ShimFastPath {
+  /** one buffer for every read: counters are read once a second for every rule */
+  private readonly statsOut = new BigUint64Array(RULE_STATS_WORDS);
+
   constructor(private readonly raw: ShimRaw) {}
 
   /** Add (or replace) the rule; returns the installation, or an error text. */
@@ -45,7 +48,7 @@ export class ShimFastPath {
   /** Counters since installation (null when the socket or rule is gone). */
   read(ir: InstalledRule): RuleCounters | null {
     if (ir.socket.isClosed) return null;
-    const out = new BigUint64Array(RULE_STATS_WORDS);
+    const out = this.statsOut;
     if (this.raw.rtpe_rule_stats(ir.rule.local.handle, encodeExpectedSrc(ir.rule), out) < 0) return null;
     return { packets: Number(out[0]), bytes: Number(out[1]), errors: Number(out[2]), lastMs: Math.floor(Number(out[3]) / 1e6), authFailed: Number(out[5] ?? 0n), muxRtcpPackets: Number(out[6] ?? 0n), muxRtcpBytes: Number(out[7] ?? 0n) };
   }

@@ -10,7 +10,8 @@ import { KernelFastPath } from "../kernel/forwarder.ts"; // kernel: --table
 import type { KernelTable } from "../kernel/proc.ts"; // kernel: --table
 import { MediaRelay } from "./relay.ts";
 import { initMediaSockets, shutdownMediaSockets } from "./socket.ts";
-import { callTimeout, type TimeoutKind } from "./timeouts.ts";
+import { callTimeout, callTimeoutDue, type TimeoutKind } from "./timeouts.ts";
+import type { Call, Media, Monologue } from "../call/model.ts";
 import { setMediaTotalsSource } from "./status.ts";
 
 export type MediaConfig = Pick<Config, "portMin" | "portMax" | "tos" | "endpointLearning" | "timeout" | "silentTimeout" | "finalTimeout" | "offerTimeout"> &
@@ -52,6 +53,9 @@ export class MediaPlane {
   readonly timeouts: Record<TimeoutKind, number> = { timeout: 0, silent: 0, final: 0, offer: 0 };
   private engine: CallEngine | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** per call: until when it cannot time out (timeouts.ts callTimeoutDue), for the call state it was judged on */
+  private due = new WeakMap<Call, { at: number; lastSignal: number; all: readonly Monologue[] }>();
+  private dueConfig = "";
   /** kernel: the kernel fast path, when a table is held */
   private kernelPath: KernelFastPath | null = null;
 
@@ -124,10 +128,23 @@ export class MediaPlane {
     this.relay.pierceNat();
     const e = this.engine;
     if (!e) return;
-    for (const call of [...e.calls.values()]) {
+    const cfgKey = `${this.config.timeout}/${this.config.silentTimeout}/${this.config.finalTimeout}/${this.config.offerTimeout}`;
+    if (cfgKey !== this.dueConfig) {
+      this.dueConfig = cfgKey; // `rtpengine-ctl set timeout` and the like: judge every call again
+      this.due = new WeakMap();
+    }
+    const stateOf = (m: Media) => this.relay.stateOf(m);
+    // a call deleted while iterating is not visited again (Map iteration); none is added here
+    for (const call of e.calls.values()) {
       if (call.deleteTimer) continue;
-      const kind = callTimeout(call, now, this.config, (m) => this.relay.stateOf(m));
-      if (!kind) continue;
+      // not due: nothing could have timed out since the last look (signalling or a dropped branch looks again)
+      const d = this.due.get(call);
+      if (d && now < d.at && d.lastSignal === call.lastSignal && d.all === call.all) continue;
+      const kind = callTimeout(call, now, this.config, stateOf);
+      if (!kind) {
+        this.due.set(call, { at: callTimeoutDue(call, this.config, stateOf), lastSignal: call.lastSignal, all: call.all });
+        continue;
+      }
       this.timeouts[kind]++;
       this.opts.log?.info(`Call ${call.callId} ended: ${kind} timeout`);
       e.destroyCall(call);

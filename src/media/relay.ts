@@ -135,6 +135,10 @@ export class MediaRelay implements MediaHooks {
   private readonly routes = new Map<string, Route>();
   private readonly callRoutes = new Map<Call, string[]>();
   private readonly states = new WeakMap<Media, MediaState>();
+  /** streams with a fast-path rule: the once-a-second counter read visits these, not every call */
+  private readonly ruled = new Set<StreamState>();
+  /** calls in which some participant asked for `pierce NAT` */
+  private readonly pierceCalls = new Set<Call>();
   private readonly sideFlags = new WeakMap<Monologue, SideFlags>();
   private readonly batch = new SendBatch();
   /** counters of calls that ended, so daemon totals keep them */
@@ -211,6 +215,7 @@ export class MediaRelay implements MediaHooks {
     };
     this.sideFlags.set(from, flags);
     setNatFlags(from, f);
+    if (pierceNatOf(from)) this.pierceCalls.add(call);
     if (f.mediaEcho !== null) applyMediaEcho(from, from.peer, f.mediaEcho);
     if (f.dropTraffic !== null) setDropTraffic(call, f.dropTraffic); // `drop-traffic`: the whole call
     for (const md of from.medias) {
@@ -235,11 +240,12 @@ export class MediaRelay implements MediaHooks {
     this.secure?.destroyed(call);
     this.ice?.destroyed(call);
     if (!this.callRoutes.has(call)) return;
+    this.pierceCalls.delete(call);
     this.forEachStream(call, (st) => {
       if (!st.rule) return;
       this.credit(st, st.rule);
       this.opts.fastPath?.withdraw(st.rule);
-      st.rule = null;
+      this.setRule(st, null);
       this.releaseSrtp(st);
     });
     this.forEachStream(call, (st) => addStream(this.ended, st));
@@ -383,7 +389,11 @@ export class MediaRelay implements MediaHooks {
    * (called once a second, as rtpengine 10.5 does). */
   pierceNat(): void {
     let queued = 0;
-    for (const call of this.callRoutes.keys()) {
+    for (const call of this.pierceCalls) {
+      if (!this.callRoutes.has(call)) {
+        this.pierceCalls.delete(call);
+        continue;
+      }
       for (const mono of call.all) {
         if (!pierceNatOf(mono)) continue;
         for (const md of mono.medias) {
@@ -719,7 +729,7 @@ export class MediaRelay implements MediaHooks {
     const fp = this.opts.fastPath;
     let cur = s.rule;
     if (cur && cur.socket.isClosed) {
-      cur = s.rule = null; // its socket closed: the rule went with it
+      cur = this.setRule(s, null); // its socket closed: the rule went with it
       this.releaseSrtp(s);
     }
     if (!fp || sameRule(cur?.rule ?? null, want?.rule ?? null)) return;
@@ -729,7 +739,7 @@ export class MediaRelay implements MediaHooks {
       this.credit(s, cur);
       if (!sameKey) fp.withdraw(cur);
     }
-    s.rule = null;
+    this.setRule(s, null);
     this.releaseSrtp(s);
     if (!want) return;
     let rule = want.rule;
@@ -752,7 +762,15 @@ export class MediaRelay implements MediaHooks {
     s.srtp = rs;
     // a replaced rule keeps its counters in the shim
     if (cur && sameKey) ir.credited = cur.credited;
+    this.setRule(s, ir);
+  }
+
+  /** The one place a stream's rule changes, so `ruled` stays exact. Returns the rule set. */
+  private setRule(s: StreamState, ir: InstalledRule | null): InstalledRule | null {
     s.rule = ir;
+    if (ir) this.ruled.add(s);
+    else this.ruled.delete(s);
+    return ir;
   }
 
   /** Add what the fast path forwarded since the last read to the stream's counters. */
@@ -822,17 +840,21 @@ export class MediaRelay implements MediaHooks {
 
   /** Read every installed rule's counters (periodically, before timeouts are judged). */
   creditAll(): void {
-    for (const call of this.callRoutes.keys()) {
-      this.forEachStream(call, (st) => {
-        if (!st.rule) return;
-        this.credit(st, st.rule);
-        // its output closed (a branch or party deleted): back to the slow path, which has no destination
-        if (st.rule.output.isClosed) {
-          this.opts.fastPath?.withdraw(st.rule);
-          st.rule = null;
-          this.releaseSrtp(st);
-        }
-      });
+    // only streams with a rule: a held call forwarded in userspace costs nothing here (deleting while iterating a Set is safe)
+    for (const st of this.ruled) {
+      const rule = st.rule;
+      if (!rule) {
+        this.ruled.delete(st);
+        continue;
+      }
+      this.credit(st, rule);
+      // its output closed (a branch or party deleted): back to the slow path, which has no destination;
+      // its own socket closed (its branch was dropped): the rule went with it, and the stream leaves the set
+      if (rule.output.isClosed || rule.socket.isClosed) {
+        this.opts.fastPath?.withdraw(rule);
+        this.setRule(st, null);
+        this.releaseSrtp(st);
+      }
     }
   }
 }

@@ -53,3 +53,25 @@ export function callTimeout(call: Call, nowMs: number, cfg: TimeoutConfig, state
   if (streams === 0) return null;
   return allSilent ? "silent" : "timeout";
 }
+
+/**
+ * The earliest time (ms) at which callTimeout() could name a timeout if no packet and no signalling came
+ * in the meantime (Infinity = never). Packets only push it later, so until then a call need not be judged
+ * (the once-a-second check then costs a comparison per held call). callTimeout(call, t) is non-null
+ * exactly when t >= this value, for the same call state and configuration.
+ */
+export function callTimeoutDue(call: Call, cfg: TimeoutConfig, stateOf: (m: Media) => MediaState | undefined): number {
+  const final = cfg.finalTimeout > 0 ? call.created + cfg.finalTimeout * 1000 : Infinity;
+  if (!answered(call)) return Math.min(final, cfg.offerTimeout > 0 ? call.lastSignal + cfg.offerTimeout * 1000 : Infinity);
+  let latest = -Infinity;
+  for (const mono of call.all) {
+    for (const m of mono.medias) {
+      const st = stateOf(m);
+      if (m.port === null || !st) continue;
+      const limit = (silent(m) ? cfg.silentTimeout : cfg.timeout) * 1000;
+      if (limit <= 0) return final;
+      latest = Math.max(latest, Math.max(st.rtp.counters.lastPacket, st.createdMs) + limit, Math.max(st.rtcp.counters.lastPacket, st.createdMs) + limit);
+    }
+  }
+  return Math.min(final, latest === -Infinity ? Infinity : latest);
+}

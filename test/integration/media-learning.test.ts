@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { newMedia, newMonologue, type Call, type PeerMedia } from "../../src/call/model.ts";
 import { EndpointLearner, LEARNING_WAIT_MS, type LearningOptions } from "../../src/media/learning.ts";
 import type { MediaState } from "../../src/media/relay.ts";
-import { callTimeout } from "../../src/media/timeouts.ts";
+import { callTimeout, callTimeoutDue } from "../../src/media/timeouts.ts";
 import type { Endpoint } from "../../src/platform/shim-addr.ts";
 
 const ep = (address: string, port: number): Endpoint => ({ address, port, family: 4 });
@@ -129,5 +129,32 @@ describe("call timeouts", () => {
     const u = call({ answered: false });
     expect(callTimeout(u.call, T0 + 120_000, cfg, u.state)).toBeNull(); // not judged by --timeout
     expect(callTimeout(u.call, T0 + 3_600_000, cfg, u.state)).toBe("offer");
+  });
+
+  // the plane skips a call until its due time: skipping must never hide a timeout that callTimeout would name
+  test("callTimeoutDue is the first moment callTimeout names a timeout, in every case above", () => {
+    const cases = [
+      { c: call({ answered: true }), cfg },
+      { c: call({ answered: true, lastPacket: T0 + 50_000 }), cfg },
+      { c: call({ answered: true, direction: "inactive" }), cfg },
+      { c: call({ answered: true, lastPacket: T0 + 9_000 }), cfg: { ...cfg, finalTimeout: 10 } },
+      { c: call({ answered: false }), cfg },
+      { c: call({ answered: false }), cfg: { ...cfg, offerTimeout: 0 } },
+      { c: call({ answered: true }), cfg: { ...cfg, timeout: 0 } },
+    ];
+    for (const { c, cfg: k } of cases) {
+      const due = callTimeoutDue(c.call, k, c.state);
+      if (due === Infinity) {
+        expect(callTimeout(c.call, T0 + 10 * 86_400_000, k, c.state)).toBeNull();
+        continue;
+      }
+      expect(callTimeout(c.call, due - 1, k, c.state)).toBeNull();
+      expect(callTimeout(c.call, due, k, c.state)).not.toBeNull();
+    }
+    // a packet only moves it later
+    const { call: c, state } = call({ answered: true });
+    const before = callTimeoutDue(c, cfg, state);
+    state(c.all[0]!.medias[0]).rtp.counters.lastPacket = T0 + 30_000;
+    expect(callTimeoutDue(c, cfg, state)).toBe(before + 30_000);
   });
 });
