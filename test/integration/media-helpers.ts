@@ -18,6 +18,15 @@ export function rtpPacket(n: number, ssrc: number, fill: number, pt = 0): Buffer
   return b;
 }
 
+/**
+ * RTP (or SRTP) datagrams in sequence-number order. When a stream moves from TypeScript to the fast path its
+ * first packets leave from another thread than the next ones, and on loopback two CPUs' queues can deliver
+ * them a packet apart, as RTP over UDP may be: tests comparing what was sent with what arrived sort first.
+ */
+export function inSeqOrder(list: readonly Buffer[]): Buffer[] {
+  return [...list].sort((x, y) => x.readUInt16BE(2) - y.readUInt16BE(2));
+}
+
 /** One UDP socket playing a phone's RTP (or RTCP) port. */
 export class Phone {
   readonly got: Received[] = [];

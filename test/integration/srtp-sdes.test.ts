@@ -1,7 +1,7 @@
 // SDES-SRTP through the daemon over real UDP: RTP<->SRTP and SRTP<->SRTP with other keys, SRTCP, auth failures counted and dropped.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { mediaOf, Phone } from "./media-helpers.ts";
+import { inSeqOrder, mediaOf, Phone } from "./media-helpers.ts";
 import { protect, rtcpSr, sdesCryptos as cryptos, srtpContext, unprotect } from "./srtp-helpers.ts";
 import { SrtpLibrary, srtpSuiteByName } from "../../src/crypto/srtp.ts";
 
@@ -71,9 +71,10 @@ describe("SDES-SRTP media", () => {
       await Bun.sleep(2);
     }
     expect(await b.waitFor(5)).toBe(5);
+    const atB = inSeqOrder(b.got.map((g) => g.data));
     for (let i = 0; i < 5; i++) {
-      expect(b.got[i]!.data.length).toBe(sent[i]!.length + 10);
-      expect(unprotect(bIn, b.got[i]!.data)).toEqual(sent[i]!);
+      expect(atB[i]!.length).toBe(sent[i]!.length + 10);
+      expect(unprotect(bIn, atB[i]!)).toEqual(sent[i]!);
     }
     // B -> A: SRTP in, plain out
     const bSent: Buffer[] = [];
@@ -84,7 +85,8 @@ describe("SDES-SRTP media", () => {
       await Bun.sleep(2);
     }
     expect(await a.waitFor(5)).toBe(5);
-    for (let i = 0; i < 5; i++) expect(a.got[i]!.data).toEqual(bSent[i]!);
+    const atA = inSeqOrder(a.got.map((g) => g.data));
+    for (let i = 0; i < 5; i++) expect(atA[i]!).toEqual(bSent[i]!);
     // SRTCP from B arrives at A's RTCP port as RTCP
     const sr = rtcpSr(b.ssrc);
     b.send(toB.port + 1, protect(bOut, sr, true));
