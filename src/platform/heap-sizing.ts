@@ -6,6 +6,11 @@
 // cycle, collections run during setup bursts and freed memory goes back to the system
 // (test/bench/memory-bench.ts: ~35 KiB per call, 40 % less memory left after the calls are deleted).
 // The option is only read when the VM starts, so the daemon re-executes itself once with it set.
+//
+// The same re-exec turns off Bun's own idle GC timer (BUN_GC_TIMER_DISABLE): with the heap sized this way it
+// ran an eden and a full collection every three seconds while nothing happened, 3.5 % of a core for 4,000
+// held calls (test/bench/held-cpu.ts); without it 0.2 %, and the same memory per call (memory-bench held):
+// JSC still collects as allocation demands. RTPENGINE_TS_GC_TIMER=on keeps Bun's timer.
 import { isCompiledBinary, runtimeName } from "./runtime.ts";
 
 /** JSC's option, read from the environment at VM creation (Bun maps BUN_JSC_<name>). */
@@ -13,6 +18,17 @@ export const HEAP_RAM_ENV = "BUN_JSC_forceRAMSize";
 /** Operators' override: a byte count, or "0"/"host" for JSC's own sizing from the host's RAM. */
 export const HEAP_RAM_OVERRIDE = "RTPENGINE_TS_HEAP_RAM";
 const DEFAULT_RAM = 64 * 1024 * 1024;
+
+/** Bun's idle GC timer: off unless the operator keeps it or set Bun's own variables. */
+export const GC_TIMER_ENV = "BUN_GC_TIMER_DISABLE";
+export const GC_TIMER_OVERRIDE = "RTPENGINE_TS_GC_TIMER";
+
+/** The value of BUN_GC_TIMER_DISABLE to run with, or null to leave Bun's timer as the environment says. */
+export function gcTimerSetting(env: Record<string, string | undefined>): string | null {
+  if (env[GC_TIMER_ENV] !== undefined || env["BUN_GC_TIMER_INTERVAL"] !== undefined) return null;
+  if (env[GC_TIMER_OVERRIDE] === "on") return null;
+  return "1";
+}
 
 /** The value to run with, or null to leave JSC's default (already set, or turned off). */
 export function heapRamSetting(env: Record<string, string | undefined>): string | null {
@@ -24,18 +40,20 @@ export function heapRamSetting(env: Record<string, string | undefined>): string 
 }
 
 /**
- * Re-execute this process (same pid, argv and environment) with the heap option set, when it is not
- * set yet. Returns only when no re-exec happened (not Bun, option present or off, execve refused).
+ * Re-execute this process (same pid, argv and environment) with the heap option and the GC timer switch set,
+ * when they are not set yet. Returns only when no re-exec happened (not Bun, options present or off, execve refused).
  */
 export function applyHeapSizing(): void {
   if (runtimeName() !== "bun") return;
   const value = heapRamSetting(process.env);
-  if (value === null) return;
+  const gcTimer = gcTimerSetting(process.env);
+  if (value === null && gcTimer === null) return;
   const execve = (process as { execve?: (file: string, args: string[], env: Record<string, string>) => never }).execve;
   if (typeof execve !== "function") return;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  env[HEAP_RAM_ENV] = value;
+  if (value !== null) env[HEAP_RAM_ENV] = value;
+  if (gcTimer !== null) env[GC_TIMER_ENV] = gcTimer;
   // argv0 is kept (the rtpengine-ctl personality and `ps` see the name the user ran); a compiled binary
   // takes the user's arguments right after it, bun running the source takes its flags and the script first
   const args = isCompiledBinary()

@@ -1,6 +1,6 @@
 // heapRamSetting: the JSC heap option the daemon re-executes with, and the operator's ways to turn it off.
 import { expect, test } from "bun:test";
-import { HEAP_RAM_ENV, HEAP_RAM_OVERRIDE, heapRamSetting } from "../../src/platform/heap-sizing.ts";
+import { GC_TIMER_ENV, GC_TIMER_OVERRIDE, HEAP_RAM_ENV, HEAP_RAM_OVERRIDE, gcTimerSetting, heapRamSetting } from "../../src/platform/heap-sizing.ts";
 
 test("64 MB by default", () => {
   expect(heapRamSetting({})).toBe(String(64 * 1024 * 1024));
@@ -17,4 +17,12 @@ test("RTPENGINE_TS_HEAP_RAM: 0 or host leaves JSC's own sizing, a byte count rep
   // nonsense or too small to hold a daemon: the default
   expect(heapRamSetting({ [HEAP_RAM_OVERRIDE]: "1k" })).toBe(String(64 * 1024 * 1024));
   expect(heapRamSetting({ [HEAP_RAM_OVERRIDE]: "1000" })).toBe(String(64 * 1024 * 1024));
+});
+
+test("Bun's idle GC timer is turned off unless the operator keeps it or set Bun's variables", () => {
+  expect(gcTimerSetting({})).toBe("1");
+  expect(gcTimerSetting({ [GC_TIMER_ENV]: "1" })).toBeNull(); // the re-executed process: nothing more to do
+  expect(gcTimerSetting({ [GC_TIMER_ENV]: "0" })).toBeNull();
+  expect(gcTimerSetting({ BUN_GC_TIMER_INTERVAL: "5000" })).toBeNull();
+  expect(gcTimerSetting({ [GC_TIMER_OVERRIDE]: "on" })).toBeNull();
 });
