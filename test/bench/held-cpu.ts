@@ -6,12 +6,12 @@
 //
 // Benchmark only, not part of the test run; needs root (ip netns). No RTP is sent: the figure is the fixed
 // cost of holding calls, which an appliance pays for every call in its table, media or not.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
-import { REFERENCE, REPO, daemonArgv, daemonMissing } from "../conformance/daemon.ts";
-import { cleanupOnExit, createNetns, destroyNetns, nsName } from "../conformance/netns.ts";
+import { REFERENCE, REPO, daemonArgv } from "../conformance/daemon.ts";
+import { createNetns, destroyNetns, nsName } from "../conformance/netns.ts";
+import { benchStart, parseEnvList } from "./bench-setup.ts";
 
 const { values: opt } = parseArgs({
   args: Bun.argv.slice(2),
@@ -25,21 +25,11 @@ const { values: opt } = parseArgs({
     "env-ours": { type: "string", default: "" },
   },
 });
-if (process.getuid?.() !== 0) {
-  console.error("held-cpu: needs root (ip netns)");
-  process.exit(2);
-}
-const missing = daemonMissing(opt.ours!);
-if (missing) {
-  console.error(`held-cpu: ${missing}`);
-  process.exit(2);
-}
 const calls = Number(opt.calls), seconds = Number(opt.seconds);
-const work = mkdtempSync(join(tmpdir(), "heldcpu-"));
-cleanupOnExit();
+const work = benchStart("held-cpu", opt.ours!);
 
 const only = new Set(opt.only!.split(","));
-const envOurs = Object.fromEntries(opt["env-ours"]!.split(",").filter(Boolean).map((kv) => kv.split("=", 2) as [string, string]));
+const envOurs = parseEnvList(opt["env-ours"]!);
 const targets: { id: string; cmd: string; env: Record<string, string> }[] = [];
 if (only.has("ours")) targets.push({ id: "ours", cmd: opt.ours!, env: envOurs });
 if (only.has("reference") && existsSync(opt.reference!)) targets.push({ id: "reference", cmd: opt.reference!, env: {} });

@@ -18,14 +18,13 @@
 // temp dir. "At rest" memory is measured separately (calls up, 1 pps), since the RSS growth under
 // load also holds garbage-collector headroom. The warm-up covers the reference's 3 s delayed endpoint learning, after which our
 // daemon moves learned streams to the fast path (the same default learning for both).
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
-import { REFERENCE, REPO, daemonArgv, daemonMissing } from "../conformance/daemon.ts";
-import { cleanupOnExit, createNetns, destroyNetns, nsName } from "../conformance/netns.ts";
+import { REFERENCE, REPO, daemonArgv } from "../conformance/daemon.ts";
+import { createNetns, destroyNetns, nsName } from "../conformance/netns.ts";
+import { benchStart, buildRtpload } from "./bench-setup.ts";
 
-const RTPLOAD_SRC = "/work/shared/tools/rtpload";
 const { values: opt } = parseArgs({
   args: Bun.argv.slice(2),
   options: {
@@ -45,18 +44,8 @@ const { values: opt } = parseArgs({
   },
 });
 
-if (process.getuid?.() !== 0) {
-  console.error("media-bench: needs root (ip netns)");
-  process.exit(2);
-}
-const missing = daemonMissing(opt.ours!);
-if (missing) {
-  console.error(`media-bench: ${missing}`);
-  process.exit(2);
-}
-const work = mkdtempSync(join(tmpdir(), "mediabench-"));
-const rtpload = build();
-cleanupOnExit();
+const work = benchStart("media-bench", opt.ours!);
+const rtpload = buildRtpload("media-bench", work);
 
 interface Target {
   id: string;
@@ -111,15 +100,6 @@ if (ramp) printRampTable();
 else printTable();
 process.exit(0);
 
-function build(): string {
-  for (const f of ["rtpload.c", "Makefile"]) copyFileSync(join(RTPLOAD_SRC, f), join(work, f));
-  const r = Bun.spawnSync(["make", "-s", "-C", work], { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) {
-    console.error(`media-bench: building rtpload failed:\n${r.stderr.toString()}`);
-    process.exit(2);
-  }
-  return join(work, "rtpload");
-}
 
 function rssKib(pid: number): number {
   try {

@@ -19,14 +19,13 @@
 // network namespace, rtpload inside it). RSS is VmRSS (file pages of the executable included);
 // "anon" is the Anonymous line of smaps_rollup: the process's own memory. Ports are the daemon's
 // UDP sockets in /proc/PID/net/udp{,6}; fds are the entries of /proc/PID/fd.
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
-import { REFERENCE, REPO, daemonArgv, daemonMissing } from "../conformance/daemon.ts";
-import { cleanupOnExit, createNetns, destroyNetns, nsName } from "../conformance/netns.ts";
+import { REFERENCE, REPO, daemonArgv } from "../conformance/daemon.ts";
+import { createNetns, destroyNetns, nsName } from "../conformance/netns.ts";
+import { benchStart, buildRtpload, parseEnvList } from "./bench-setup.ts";
 
-const RTPLOAD_SRC = "/work/shared/tools/rtpload";
 const { values: opt } = parseArgs({
   args: Bun.argv.slice(2),
   options: {
@@ -51,18 +50,8 @@ if (!["idle", "held", "soak"].includes(mode)) {
 const calls = Number(opt.calls ?? (mode === "soak" ? 4000 : 2000));
 const duration = Number(opt.duration ?? (mode === "soak" ? 300 : 90));
 const sampleEvery = Number(opt.sample ?? (mode === "soak" ? 10 : 5));
-if (process.getuid?.() !== 0) {
-  console.error("memory-bench: needs root (ip netns)");
-  process.exit(2);
-}
-const missing = daemonMissing(opt.ours!);
-if (missing) {
-  console.error(`memory-bench: ${missing}`);
-  process.exit(2);
-}
-const work = mkdtempSync(join(tmpdir(), "memorybench-"));
-const rtpload = mode === "idle" ? "" : build();
-cleanupOnExit();
+const work = benchStart("memory-bench", opt.ours!);
+const rtpload = mode === "idle" ? "" : buildRtpload("memory-bench", work);
 
 interface Target {
   id: string;
@@ -71,7 +60,7 @@ interface Target {
 }
 const only = new Set(opt.only!.split(","));
 const targets: Target[] = [];
-const envOurs = Object.fromEntries(opt["env-ours"]!.split(",").filter(Boolean).map((kv) => kv.split("=", 2) as [string, string]));
+const envOurs = parseEnvList(opt["env-ours"]!);
 if (only.has("ours")) targets.push({ id: "ours", cmd: opt.ours!, env: envOurs });
 if (only.has("reference")) {
   if (existsSync(opt.reference!)) targets.push({ id: "reference", cmd: opt.reference!, env: {} });
@@ -117,15 +106,6 @@ for (let rep = 1; rep <= Number(opt.reps); rep++) {
 printReport();
 process.exit(0);
 
-function build(): string {
-  for (const f of ["rtpload.c", "Makefile"]) copyFileSync(join(RTPLOAD_SRC, f), join(work, f));
-  const r = Bun.spawnSync(["make", "-s", "-C", work], { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) {
-    console.error(`memory-bench: building rtpload failed:\n${r.stderr.toString()}`);
-    process.exit(2);
-  }
-  return join(work, "rtpload");
-}
 
 function mem(pid: number): Mem {
   try {

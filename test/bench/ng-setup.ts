@@ -4,14 +4,13 @@
 //
 // Benchmark only, not part of the test run. Each daemon runs in its own throw-away network
 // namespace; rtpload (built from /work/shared/tools/rtpload into a temp dir) runs inside it.
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
-import { REFERENCE, REPO, daemonArgv, daemonMissing } from "../conformance/daemon.ts";
-import { cleanupOnExit, createNetns, destroyNetns, nsName } from "../conformance/netns.ts";
+import { REFERENCE, REPO, daemonArgv } from "../conformance/daemon.ts";
+import { createNetns, destroyNetns, nsName } from "../conformance/netns.ts";
+import { benchStart, buildRtpload } from "./bench-setup.ts";
 
-const RTPLOAD_SRC = "/work/shared/tools/rtpload";
 const { values: opt } = parseArgs({
   args: Bun.argv.slice(2),
   options: {
@@ -24,18 +23,8 @@ const { values: opt } = parseArgs({
   },
 });
 
-if (process.getuid?.() !== 0) {
-  console.error("ng-setup: needs root (ip netns)");
-  process.exit(2);
-}
-const missing = daemonMissing(opt.ours!);
-if (missing) {
-  console.error(`ng-setup: ${missing}`);
-  process.exit(2);
-}
-const work = mkdtempSync(join(tmpdir(), "ngbench-"));
-const rtpload = build();
-cleanupOnExit();
+const work = benchStart("ng-setup", opt.ours!);
+const rtpload = buildRtpload("ng-setup", work);
 
 interface Target {
   name: string;
@@ -67,15 +56,6 @@ if ([...results.values()].flat().some((r) => r.error)) console.error(`ng-setup: 
 else rmSync(work, { recursive: true, force: true });
 process.exit(0);
 
-function build(): string {
-  for (const f of ["rtpload.c", "Makefile"]) copyFileSync(join(RTPLOAD_SRC, f), join(work, f));
-  const r = Bun.spawnSync(["make", "-s", "-C", work], { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) {
-    console.error(`ng-setup: building rtpload failed:\n${r.stderr.toString()}`);
-    process.exit(2);
-  }
-  return join(work, "rtpload");
-}
 
 async function measure(t: Target, conc: number, n: number): Promise<Row> {
   const ns = nsName("ngbench", n);
