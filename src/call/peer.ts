@@ -1,7 +1,7 @@
 // Extracts what an endpoint's SDP says about each m= section (address, ports, codecs, ICE, crypto...) into PeerMedia.
 import { codecsOfMedia } from "../codec/codec.ts";
 import { parseCrypto, type SdesCrypto } from "../crypto/sdes-sdp.ts";
-import { keep, keepOrNull, keepUnique } from "../sdp/keep.ts";
+import { keep, keepOrNull, keepUnique, keepUniqueOrNull } from "../sdp/keep.ts";
 import { parseConnection } from "../sdp/parse.ts";
 import { type SdpLine, type SdpSession, sessionsOf, splitAttr } from "../sdp/types.ts";
 import type { PeerMedia } from "./model.ts";
@@ -14,10 +14,6 @@ function attrs(lines: readonly SdpLine[]): { name: string; value: string | null 
 
 export function isZeroAddress(a: string): boolean {
   return a === "0.0.0.0" || a === "::" || /^0+(\.0+){3}$/.test(a) || /^[0:]+$/.test(a);
-}
-
-function nullOr(s: string | null | undefined, f: (s: string) => string): string | null {
-  return s === null || s === undefined ? null : f(s);
 }
 
 /** PeerMedia of every m= section, across all sessions of the body. */
@@ -77,14 +73,14 @@ function sessionPeerMedias(sdp: SdpSession): PeerMedia[] {
         .filter((x) => x.name === "candidate" && x.value !== null && / typ host( |$)/.test(x.value))
         .map((x) => Number(x.value!.split(" ")[3]))
         .filter((n) => Number.isFinite(n)),
-      iceUfrag: nullOr(a.find((x) => x.name === "ice-ufrag")?.value ?? sUfrag, keepUnique),
+      iceUfrag: keepUniqueOrNull(a.find((x) => x.name === "ice-ufrag")?.value ?? sUfrag),
       // media: what the ICE agent needs of the endpoint (password, candidates, lite)
-      icePwd: nullOr(a.find((x) => x.name === "ice-pwd")?.value ?? sPwd, keepUnique),
+      icePwd: keepUniqueOrNull(a.find((x) => x.name === "ice-pwd")?.value ?? sPwd),
       iceCandidates: a.filter((x) => x.name === "candidate" && x.value !== null).map((x) => keepUnique(x.value!)),
       iceLite: sLite || a.some((x) => x.name === "ice-lite"),
       trickle: sTrickle || a.some((x) => x.name === "ice-options" && (x.value ?? "").includes("trickle")),
       cryptos,
-      fingerprint: nullOr(a.find((x) => x.name === "fingerprint")?.value ?? sFp, keepUnique),
+      fingerprint: keepUniqueOrNull(a.find((x) => x.name === "fingerprint")?.value ?? sFp),
       setup: keepOrNull(a.find((x) => x.name === "setup")?.value ?? sSetup),
       ptime,
       mid: keepOrNull(a.find((x) => x.name === "mid")?.value),

@@ -37,3 +37,8 @@ export function keepUnique(s: string): string {
 export function keepOrNull(s: string | null | undefined): string | null {
   return s === null || s === undefined ? null : keep(s);
 }
+
+/** keepUnique() for a nullable value. */
+export function keepUniqueOrNull(s: string | null | undefined): string | null {
+  return s === null || s === undefined ? null : keepUnique(s);
+}
