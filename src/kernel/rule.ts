@@ -63,9 +63,9 @@ function sameEndpoint(a: Endpoint | null, b: Endpoint | null): boolean {
 }
 
 /** struct rtpe_addr for a rule's expected source (family 0 = any source). */
-export function encodeExpectedSrc(rule: ForwardingRule): Uint8Array {
-  const b = new Uint8Array(ADDR_SIZE);
+export function encodeExpectedSrc(rule: ForwardingRule, b: Uint8Array = new Uint8Array(ADDR_SIZE)): Uint8Array {
   if (rule.expectSrc) encodeAddr(b, 0, rule.expectSrc.address, rule.expectSrc.port);
+  else b.fill(0, 0, ADDR_SIZE);
   return b;
 }
 

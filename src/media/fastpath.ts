@@ -1,6 +1,6 @@
 // The shim fast path: installs, withdraws and reads forwarding rules in the shim's receive thread.
 import { encodeExpectedSrc, encodeShimRule, type ForwardingRule } from "../kernel/rule.ts";
-import { RULE_STATS_WORDS, type ShimRaw } from "../platform/shim-abi.ts";
+import { ADDR_SIZE, RULE_STATS_WORDS, type ShimRaw } from "../platform/shim-abi.ts";
 import type { MediaSocket } from "./socket.ts";
 
 export interface RuleCounters {
@@ -32,9 +32,18 @@ export function fastPathEnabled(env: Record<string, string | undefined> = proces
   return v === undefined || !["0", "off", "no", "false"].includes(v.toLowerCase());
 }
 
+/** Word i of a u64 array viewed as little-endian u32 halves. */
+function u64(w: Uint32Array, i: number): number {
+  return w[2 * i]! + w[2 * i + 1]! * 4294967296;
+}
+
 export class ShimFastPath {
-  /** one buffer for every read: counters are read once a second for every rule */
+  // One buffer for every read: counters are read once a second for every rule, and each BigInt or
+  // buffer made there would be garbage (4,000 calls: ~50k cells a second). The u64 words are read as
+  // two u32 halves: exact up to 2^53, which no counter reaches.
   private readonly statsOut = new BigUint64Array(RULE_STATS_WORDS);
+  private readonly statsWords = new Uint32Array(this.statsOut.buffer);
+  private readonly expectedSrc = new Uint8Array(ADDR_SIZE);
 
   constructor(private readonly raw: ShimRaw) {}
 
@@ -48,9 +57,9 @@ export class ShimFastPath {
   /** Counters since installation (null when the socket or rule is gone). */
   read(ir: InstalledRule): RuleCounters | null {
     if (ir.socket.isClosed) return null;
-    const out = this.statsOut;
-    if (this.raw.rtpe_rule_stats(ir.rule.local.handle, encodeExpectedSrc(ir.rule), out) < 0) return null;
-    return { packets: Number(out[0]), bytes: Number(out[1]), errors: Number(out[2]), lastMs: Math.floor(Number(out[3]) / 1e6), authFailed: Number(out[5] ?? 0n), muxRtcpPackets: Number(out[6] ?? 0n), muxRtcpBytes: Number(out[7] ?? 0n) };
+    if (this.raw.rtpe_rule_stats(ir.rule.local.handle, encodeExpectedSrc(ir.rule, this.expectedSrc), this.statsOut) < 0) return null;
+    const w = this.statsWords;
+    return { packets: u64(w, 0), bytes: u64(w, 1), errors: u64(w, 2), lastMs: Math.floor(u64(w, 3) / 1e6), authFailed: u64(w, 5), muxRtcpPackets: u64(w, 6), muxRtcpBytes: u64(w, 7) };
   }
 
   /** The counter increase since the last call, credited now. */
@@ -77,6 +86,6 @@ export class ShimFastPath {
 
   withdraw(ir: InstalledRule): void {
     if (ir.socket.isClosed) return;
-    this.raw.rtpe_rule_del(ir.rule.local.handle, encodeExpectedSrc(ir.rule));
+    this.raw.rtpe_rule_del(ir.rule.local.handle, encodeExpectedSrc(ir.rule, this.expectedSrc));
   }
 }
