@@ -1,6 +1,7 @@
 // Per-call and per-participant media controls: `block media`, `silence media`, `block DTMF` (and their `un` forms).
 import type { Call, Monologue } from "../call/model.ts";
 import { NgError, type NgDict, type NgValue } from "../control/types.ts";
+import { DTMF_DROP, type DtmfSecurity } from "./dtmf-security.ts";
 
 export type ControlName = "blockMedia" | "silenceMedia" | "blockDtmf";
 
@@ -8,9 +9,11 @@ interface Controls {
   blockMedia: boolean;
   silenceMedia: boolean;
   blockDtmf: boolean;
+  /** what `block DTMF` does with the events (its `DTMF-security` mode) */
+  dtmfSecurity: DtmfSecurity;
 }
 
-const none = (): Controls => ({ blockMedia: false, silenceMedia: false, blockDtmf: false });
+const none = (): Controls => ({ blockMedia: false, silenceMedia: false, blockDtmf: false, dtmfSecurity: DTMF_DROP });
 const byCall = new WeakMap<Call, Controls>();
 const byMonologue = new WeakMap<Monologue, Controls>();
 
@@ -22,6 +25,8 @@ export function effectiveControls(call: Call, from: Monologue): Controls {
     blockMedia: (c?.blockMedia ?? false) || (m?.blockMedia ?? false),
     silenceMedia: (c?.silenceMedia ?? false) || (m?.silenceMedia ?? false),
     blockDtmf: (c?.blockDtmf ?? false) || (m?.blockDtmf ?? false),
+    // a participant's own block DTMF decides the mode over the call-wide one
+    dtmfSecurity: m?.blockDtmf ? m.dtmfSecurity : c?.blockDtmf ? c.dtmfSecurity : DTMF_DROP,
   };
 }
 
@@ -75,20 +80,24 @@ export function dropTraffic(call: Call): boolean {
   return dropTrafficCalls.has(call);
 }
 
-/** Apply one `block`/`unblock` command to a call. Returns nothing; throws NgError for bad selections. */
-export function applyControl(call: Call, req: NgDict, what: ControlName, on: boolean): void {
+/** Apply one `block`/`unblock` command to a call (`block DTMF`: with its `DTMF-security`). Throws NgError for bad selections. */
+export function applyControl(call: Call, req: NgDict, what: ControlName, on: boolean, dtmfSecurity: DtmfSecurity = DTMF_DROP): void {
+  const set = (c: Controls) => {
+    c[what] = on;
+    if (what === "blockDtmf" && on) c.dtmfSecurity = dtmfSecurity;
+  };
   const targets = selectParticipants(call, req);
   if (targets) {
     for (const m of targets) {
       let c = byMonologue.get(m);
       if (!c) byMonologue.set(m, (c = none()));
-      c[what] = on;
+      set(c);
     }
     return;
   }
   let c = byCall.get(call);
   if (!c) byCall.set(call, (c = none()));
-  c[what] = on;
+  set(c);
   // unblocking the whole call leaves directional blocks in place unless `all` is given
   if (!on && flagList(req.flags).includes("all")) {
     for (const m of call.all) {

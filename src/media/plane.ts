@@ -4,7 +4,8 @@ import type { Config } from "../config/types.ts";
 import { registerCommand } from "../control/registry.ts";
 import { NgError, type NgDict } from "../control/types.ts";
 import { ShimPortAllocator } from "./allocator.ts";
-import { applyControl, type ControlName } from "./controls.ts";
+import { applyControl, selectParticipants, type ControlName } from "./controls.ts";
+import { audioModeWarning, DTMF_DROP, dtmfSecurityOf } from "./dtmf-security.ts";
 import { fastPathEnabled, ShimFastPath } from "./fastpath.ts";
 import { KernelFastPath } from "../kernel/forwarder.ts"; // kernel: --table
 import type { KernelTable } from "../kernel/proc.ts"; // kernel: --table
@@ -36,18 +37,6 @@ const CONTROL_COMMANDS: ReadonlyArray<[string, ControlName, boolean]> = [
   ["block DTMF", "blockDtmf", true],
   ["unblock DTMF", "blockDtmf", false],
 ];
-
-/** `DTMF-security` modes that replace DTMF with generated audio or other digits: they need the codec pipeline
- * (DTMF tone synthesis), which this daemon does not have yet. */
-const DTMF_SECURITY_UNIMPLEMENTED = new Set(["silence", "tone", "random", "zero", "DTMF"]);
-
-/** `block DTMF` with a replacing `DTMF-security` mode: the events are dropped (the `drop` mode) and the reply says so.
- * rtpengine 10.5 also drops for `drop`, `off` and unknown modes, so those need no warning. */
-function dtmfSecurityWarning(mode: unknown): string | null {
-  const m = mode instanceof Uint8Array ? new TextDecoder().decode(mode) : mode;
-  if (typeof m !== "string" || !DTMF_SECURITY_UNIMPLEMENTED.has(m)) return null;
-  return `DTMF-security mode '${m}' not implemented: DTMF events are dropped instead`;
-}
 
 export class MediaPlane {
   readonly timeouts: Record<TimeoutKind, number> = { timeout: 0, silent: 0, final: 0, offer: 0 };
@@ -116,9 +105,12 @@ export class MediaPlane {
     if (typeof id !== "string" || id === "") throw new NgError("No call-id in message");
     const call = this.engine?.calls.get(id);
     if (!call) throw new NgError("Unknown call-ID");
-    applyControl(call, req, what, on);
+    const sec = what === "blockDtmf" && on ? dtmfSecurityOf(req) : DTMF_DROP;
+    applyControl(call, req, what, on, sec);
     this.relay.refresh(call); // blocked media leaves the fast path, unblocked media may return to it
-    const warning = what === "blockDtmf" && on ? dtmfSecurityWarning(req["DTMF-security"]) : null;
+    // an audio mode warns about selected audio media that have no codec to generate it in
+    const medias = () => (selectParticipants(call, req) ?? call.all).flatMap((m) => m.medias).filter((m) => m.type === "audio" && m.peer);
+    const warning = what === "blockDtmf" && on ? audioModeWarning(sec, medias().map((m) => m.peer!.codecs)) : null;
     return warning ? { warning } : {};
   }
 

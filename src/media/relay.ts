@@ -14,6 +14,7 @@ import type { MediaHooks } from "./hooks.ts";
 import { EndpointLearner, learningOptions, sameEndpoint, type LearningOptions } from "./learning.ts";
 import { isRtcp, isRtp, isStun, payloadType, ssrc } from "./rtp.ts";
 import { silencePayload } from "./silence.ts";
+import { canReplaceWith, DtmfReplacer, type AudioTarget, type DtmfSecurityMode } from "./dtmf-security.ts";
 import { SendBatch } from "./socket-batch.ts";
 import { setStreamStatusSource, type PacketTotals, type StreamStatus } from "./status.ts";
 import type { MediaSocket, RxPacket } from "./socket.ts";
@@ -51,6 +52,8 @@ export interface StreamState {
   srtp?: RuleSrtp | null;
   /** RTP stream: its media's RTCP stream, credited with the RTCP the rule forwarded from an rtcp-mux port */
   rtcpSide?: StreamState;
+  /** `block DTMF` with a replacing `DTMF-security` mode: the event being replaced (made on first use) */
+  dtmf?: DtmfReplacer;
 }
 
 export interface MediaState {
@@ -129,6 +132,17 @@ function codecName(m: Media, pt: number): string {
   const c = m.peer?.codecs.find((x) => x.pt === pt);
   if (c?.name) return c.name.toUpperCase();
   return pt === 0 ? "PCMU" : pt === 8 ? "PCMA" : pt === 9 ? "G722" : "";
+}
+
+/** The audio codec a replacing `DTMF-security` mode sends in: the one the stream last used, else the first in its SDP
+ * that the mode can generate; null when there is none or the events are not on the 8 kHz clock of such codecs. */
+function replacementAudio(m: Media, rep: DtmfReplacer, mode: DtmfSecurityMode, eventPt: number): AudioTarget | null {
+  const codecs = m.peer?.codecs ?? [];
+  const clock = (pt: number) => codecs.find((c) => c.pt === pt)?.clockRate ?? (pt < 96 ? 8000 : 0);
+  if (clock(eventPt) !== 8000) return null;
+  if (rep.audioPt >= 0 && clock(rep.audioPt) === 8000 && canReplaceWith(mode, codecName(m, rep.audioPt))) return { pt: rep.audioPt, codec: codecName(m, rep.audioPt) };
+  const c = codecs.find((x) => !x.supplemental && x.clockRate === 8000 && canReplaceWith(mode, x.name));
+  return c ? { pt: c.pt, codec: c.name.toUpperCase() } : null;
 }
 
 export class MediaRelay implements MediaHooks {
@@ -524,13 +538,25 @@ export class MediaRelay implements MediaHooks {
       // pair: the agent selects it and the rules follow (IceAgent.mediaFrom says why)
       if (r.media.iceEnabled) this.ice?.media(r.media, sock, p.src);
       if (rtp && (ctl.blockMedia || ctl.blockDtmf || ctl.silenceMedia)) {
-        const codec = codecName(r.media, payloadType(data));
+        const pt = payloadType(data);
+        const codec = codecName(r.media, pt);
         const dtmf = codec === "TELEPHONE-EVENT";
-        if (dtmf ? ctl.blockDtmf : ctl.blockMedia) {
+        // `DTMF-security`: a replacing mode turns blocked events into other events or audio (dtmf-security.ts)
+        const replacer = ctl.blockDtmf && ctl.dtmfSecurity.mode !== "drop" ? (cs.dtmf ??= new DtmfReplacer()) : null;
+        if (dtmf && replacer) {
+          const sent = replacer.apply(data, ctl.dtmfSecurity, replacementAudio(r.media, replacer, ctl.dtmfSecurity.mode, pt));
+          if (!sent) {
+            this.drops.blocked++;
+            continue;
+          }
+          data = sent;
+        } else if (dtmf ? ctl.blockDtmf : ctl.blockMedia) {
           this.drops.blocked++;
           continue;
+        } else {
+          if (replacer && !dtmf) replacer.audioPt = pt;
+          if (!dtmf && ctl.silenceMedia) silencePayload(data, codec);
         }
-        if (!dtmf && ctl.silenceMedia) silencePayload(data, codec);
       }
       if (echo === "discard") {
         this.drops.echoDiscard++;

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { DENO, spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { audioSdp, mediaOf, Phone, portFree, setupCall, tosReceiver } from "./media-helpers.ts";
+import { audioSdp, inSeqOrder, mediaOf, Phone, portFree, setupCall, tosReceiver } from "./media-helpers.ts";
 
 const H = "127.0.0.1";
 
@@ -222,7 +222,7 @@ for (const fast of [true, false]) {
       expect((await d.ng({ command: "block media", "call-id": "no-such-call" })).result).toBe("error");
     });
 
-    test("block DTMF drops RFC 4733 events only; replacing DTMF-security modes are refused with a warning and drop", async () => {
+    test("block DTMF drops RFC 4733 events only; DTMF-security modes rewrite them or send G.711 audio instead", async () => {
       const a = await phone(), b = await phone();
       const c = await setupCall(d, a, b);
       const r = await d.ng({ command: "block DTMF", "call-id": c.callId, "from-tag": "A" });
@@ -233,20 +233,41 @@ for (const fast of [true, false]) {
       expect(await b.waitFor(6)).toBe(6);
       await Bun.sleep(100);
       expect(b.got.map((x) => x.data[1]! & 0x7f)).toEqual([0, 0, 0, 0, 0, 0]);
-      const t = await d.ng({ command: "block DTMF", "call-id": c.callId, "from-tag": "A", "DTMF-security": "tone" });
-      expect(t.result).toBe("ok");
-      expect(String(t.warning)).toContain("DTMF-security mode 'tone' not implemented");
-      expect((await d.ng({ command: "block DTMF", "call-id": c.callId, "DTMF-security": "drop" })).warning).toBeUndefined();
-      b.clear();
-      await a.burst(c.toA.port, 2, 1, () => a.rtp(101));
-      await a.burst(c.toA.port, 2, 1);
-      expect(await b.waitFor(2)).toBe(2);
-      await Bun.sleep(100);
-      expect(b.got.map((x) => x.data[1]! & 0x7f)).toEqual([0, 0]);
+      // digit 5 pressed, 20 ms of it in each packet (each packet starts a new event: its own timestamp)
+      const press = () => {
+        const p = a.rtp(101).subarray(0, 16);
+        p[12] = 5;
+        p[13] = 0;
+        p.writeUInt16BE(160, 14);
+        return p;
+      };
+      const modeRun = async (security: Record<string, unknown>, n = 3) => {
+        const res = await d.ng({ command: "block DTMF", "call-id": c.callId, "from-tag": "A", ...security });
+        expect(res).toEqual({ result: "ok" });
+        b.clear();
+        await a.burst(c.toA.port, n, 1, press);
+        expect(await b.waitFor(n)).toBe(n);
+        return inSeqOrder(b.got.map((x) => x.data));
+      };
+      for (const p of await modeRun({ "DTMF-security": "DTMF", digit: "#", volume: -12 })) expect([p[1]! & 0x7f, p[12], p[13]]).toEqual([101, 11, 12]);
+      for (const p of await modeRun({ "DTMF-security": "zero" })) expect([p[1]! & 0x7f, p[12], p[13]]).toEqual([101, 0, 10]);
+      for (const p of await modeRun({ "DTMF-security": "random" })) expect(p[12] !== 5 && p[12]! < 12).toBe(true);
+      for (const p of await modeRun({ "DTMF-security": "silence" })) {
+        expect([p[1]! & 0x7f, p.length]).toEqual([0, 172]);
+        expect(p.subarray(12).every((x) => x === 0xff)).toBe(true);
+      }
+      for (const p of await modeRun({ "DTMF-security": "tone", frequency: 1000 })) {
+        expect([p[1]! & 0x7f, p.length]).toEqual([0, 172]);
+        expect(new Set(p.subarray(12)).size).toBeGreaterThan(4); // a sine, not a fill
+      }
+      const t = await d.ng({ command: "block DTMF", "call-id": c.callId, "DTMF-security": "zero", trigger: "*9" });
+      expect(t.result).toBe("error");
+      expect(String(t["error-reason"])).toContain("not implemented");
       await d.ng({ command: "unblock DTMF", "call-id": c.callId, flags: ["all"] });
       b.clear();
-      await a.burst(c.toA.port, 2, 1, () => a.rtp(101));
+      await a.burst(c.toA.port, 2, 1, press);
       expect(await b.waitFor(2)).toBe(2);
+      expect(b.got.map((x) => [x.data[1]! & 0x7f, x.data[12]])).toEqual([[101, 5], [101, 5]]);
     });
 
     test("NAT-wait: nothing goes to the flagged side until it sent a packet", async () => {
