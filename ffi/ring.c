@@ -7,6 +7,12 @@
 
 #define RING_MIN (128u * 1024u)  /* holds at least one record of the largest datagram */
 #define RING_MAX (1u << 30)
+/* An empty ring starts again at offset 0 once the producer is this far in: the pages a ring touches are
+ * then the front of its buffer plus its deepest backlog, not the whole buffer (positions only ever grow,
+ * so without this every page is resident after one lap: the whole 8 MiB even for a daemon at rest).
+ * Until the consumer has jumped the rewind's marker the skipped tail counts as used, so the room for a
+ * burst in that moment is what lies before the marker: at least RING_REWIND (~4,000 RTP packets). */
+#define RING_REWIND (1u << 20)
 
 /* Records are 8-byte aligned and at least RTPE_RX_HDR_SIZE long; a rec_len of 0 marks the unused
  * tail of the buffer before a wrap. Positions grow forever; offset = pos & mask. Each receive
@@ -73,6 +79,7 @@ uint8_t *ring_reserve(unsigned ri, uint32_t rec_len)
 	uint32_t cap = (lim && lim < r->size) ? lim : r->size;
 	uint32_t off, contig, need;
 	uint64_t used;
+	int rewind;
 
 	if (ri >= nrings || !r->buf || rec_len > r->size)
 		return NULL;
@@ -82,7 +89,9 @@ uint8_t *ring_reserve(unsigned ri, uint32_t rec_len)
 	need = contig < rec_len ? contig + rec_len : rec_len;
 	if (used + need > cap)
 		return NULL;
-	if (contig < rec_len) {
+	/* rewind: nothing unread, past RING_REWIND, and RING_REWIND of room left under the soft limit */
+	rewind = used == 0 && off >= RING_REWIND && contig <= cap && cap - contig >= RING_REWIND;
+	if (contig < rec_len || rewind) {
 		/* contig >= 8 because every record and the size are multiples of 8 */
 		memset(r->buf + off, 0, 4);
 		r->pending += contig;

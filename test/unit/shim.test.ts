@@ -698,6 +698,20 @@ describe("rule storage per socket", () => {
   });
 });
 
+describe("receive rings", () => {
+  test("ffi/test/ring.c: records whole and in order; an emptied ring starts again at its front", () => {
+    if (missing(Bun.which("gcc") === null, "ring: gcc is missing")) return;
+    const exe = join(tmpdir(), `ring-${process.pid}`);
+    const cc = spawnSync("gcc", ["-O1", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", exe, join(root, "ffi/test/ring.c")], { encoding: "utf8" });
+    expect(cc.stderr).toBe("");
+    const r = spawnSync(exe, [], { encoding: "utf8" });
+    rmSync(exe, { force: true });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^ok 1 - .*\nok 2 - .*\nok 3 - .*\n$/);
+    expect(r.status).toBe(0);
+  });
+});
+
 describe("io_uring receive buffers", () => {
   test("each thread starts with 256 (more are added under load: ffi/test/uring_bufs.c)", () => {
     const g = shim.globalStats();
