@@ -3,7 +3,10 @@
 //
 //   bun test/bench/media-bench.ts [--mode media|ramp] [--ours CMD] [--reference PATH] [--reps 3] [--calls 500]
 //                                 [--pps 50] [--duration 10] [--warmup 4] [--threads 1[,2...]]
-//                                 [--only ours-fast,ours-epoll,ours-nocoal,ours-slow,reference] [--ramp-start 40000]
+//                                 [--only ours-fast,ours-epoll,ours-nocoal,ours-slow,reference] [--ramp-start 40000] [--pin]
+//
+// --pin runs each daemon on CPU 1 and rtpload on CPU 0 (taskset): on a 2-vCPU machine the generator then no
+// longer takes CPU from the daemon under test, so a ramp finds the daemon's own limit on one CPU.
 //
 // ours-fast runs the shim's default forwarding engine (io_uring where the kernel allows it), ours-epoll the
 // epoll fallback (RTPE_SHIM_ENGINE=epoll).
@@ -41,8 +44,13 @@ const { values: opt } = parseArgs({
     mode: { type: "string", default: "media" },
     "ramp-start": { type: "string", default: "40000" },
     "state-calls": { type: "string", default: "1000" },
+    /** daemon on CPU 1, rtpload on CPU 0: each daemon's capacity per CPU, not shared with the generator */
+    pin: { type: "boolean", default: false },
   },
 });
+const pinDaemon = opt.pin ? ["taskset", "-c", "1"] : [];
+const pinLoad = opt.pin ? ["taskset", "-c", "0"] : [];
+const pinNote = opt.pin ? "; daemon pinned to CPU 1, rtpload to CPU 0" : "";
 
 const work = benchStart("media-bench", opt.ours!);
 const rtpload = buildRtpload("media-bench", work);
@@ -143,7 +151,7 @@ async function measure(t: Target, n: number): Promise<Row> {
   createNetns(ns, []);
   const args = daemonArgs(t);
   const log = Bun.file(join(work, `${t.id.replace("/", "-t")}-${n}.log`));
-  const d = Bun.spawn(["ip", "netns", "exec", ns, ...daemonArgv(t.cmd), ...args], { cwd: REPO, stdout: log, stderr: log, env: { ...process.env, ...t.env } });
+  const d = Bun.spawn(["ip", "netns", "exec", ns, ...pinDaemon, ...daemonArgv(t.cmd), ...args], { cwd: REPO, stdout: log, stderr: log, env: { ...process.env, ...t.env } });
   try {
     const ping = Bun.spawn(["ip", "netns", "exec", ns, process.execPath, "-e", pingScript()], { stdout: "pipe", stderr: "inherit" });
     if ((await ping.exited) !== 0) return { error: "daemon did not answer ping" };
@@ -155,7 +163,7 @@ async function measure(t: Target, n: number): Promise<Row> {
     const mode = ramp
       ? ["--mode", "ramp", "--ramp-start", opt["ramp-start"]!, ...(t.id.startsWith("reference") ? [] : ["--no-fresh"])]
       : ["--mode", "media", "--pps", opt.pps!];
-    const p = Bun.spawn(["timeout", String(total), "ip", "netns", "exec", ns, rtpload, ...mode, "--ng", "127.0.0.1:2223", "--pid", String(d.pid),
+    const p = Bun.spawn(["timeout", String(total), "ip", "netns", "exec", ns, ...pinLoad, rtpload, ...mode, "--ng", "127.0.0.1:2223", "--pid", String(d.pid),
       "--calls", opt.calls!, "--duration", duration, "--warmup", opt.warmup!, "--tag", `m${n}`], { stdout: "pipe", stderr: "pipe" });
     const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
     await p.exited;
@@ -192,7 +200,7 @@ function fmt(x: number, d = 0): string {
 }
 
 function printRampTable(): void {
-  console.log(`\nrtpload ramp: ${opt.calls} calls from ${opt["ramp-start"]} pps x1.25, ${duration} s steps, pass = loss <= 0.1%; median of ${opt.reps} interleaved runs; ours: \`${opt.ours}\`\n`);
+  console.log(`\nrtpload ramp: ${opt.calls} calls from ${opt["ramp-start"]} pps x1.25, ${duration} s steps, pass = loss <= 0.1%; median of ${opt.reps} interleaved runs; --num-threads=${opt.threads}${pinNote}; ours: \`${opt.ours}\`\n`);
   console.log("| daemon | highest pps at <0.1% loss | highest pps with p99 <= 20 ms | first failing pps | limit (runs) | CPU µs/pkt at best | p99 µs at best |");
   console.log("|---|---:|---:|---:|---|---:|---:|");
   for (const t of targets) {
@@ -205,7 +213,7 @@ function printRampTable(): void {
 
 function printTable(): void {
   const target = Number(opt.calls) * 2 * Number(opt.pps);
-  console.log(`\nrtpload media: ${opt.calls} calls, ${target} pps offered, ${duration} s after ${opt.warmup} s warm-up; median of ${opt.reps} interleaved runs; --num-threads=${opt.threads} for all; ours: \`${opt.ours}\`\n`);
+  console.log(`\nrtpload media: ${opt.calls} calls, ${target} pps offered, ${duration} s after ${opt.warmup} s warm-up; median of ${opt.reps} interleaved runs; --num-threads=${opt.threads} for all${pinNote}; ours: \`${opt.ours}\`\n`);
   console.log("| daemon | forwarded pps | loss % | proxy CPU µs/pkt | proxy CPU % | p50 µs | p99 µs | RSS idle MiB | RSS KiB/call under load | RSS KiB/call at rest |");
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const t of targets) {
