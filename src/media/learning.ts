@@ -60,6 +60,21 @@ export class EndpointLearner {
     return this.opts.asymmetric || this.opts.mode === "off";
   }
 
+  /** Learning is still open but a source was seen: a rule may forward from it, sending other sources up. */
+  get provisional(): boolean {
+    return !this.confirmed && !this.fixed && this.endpoint !== null;
+  }
+
+  /**
+   * Confirm without a packet, once learning would have ended: a stream whose packets a rule forwards during
+   * the learning window brings no packet to onPacket() after it. Returns true when this confirmed it.
+   */
+  confirmIfDue(sinceSignalMs: number): boolean {
+    if (!this.provisional || (this.opts.mode !== "immediate" && sinceSignalMs <= LEARNING_WAIT_MS)) return false;
+    this.confirmed = true;
+    return true;
+  }
+
   /** Forget what was learned (new SDP address, `reset`). */
   reset(): void {
     this.endpoint = null;
@@ -87,6 +102,9 @@ export class EndpointLearner {
       // after learning, other sources are forwarded but do not move the endpoint
       return { verdict: "forward", changed: false };
     }
+    // the window is over: the source learned in it stays (a rule may have forwarded that source's packets, unseen
+    // here, so the first packet to arrive now may be a stray one); this packet is judged as after learning
+    if (this.confirmIfDue(sinceSignalMs)) return { verdict: this.onPacket(src, sdp, sinceSignalMs).verdict, changed: true };
     const before = this.endpoint;
     if (this.opts.mode === "heuristic") {
       // keep the best-ranked source seen so far (first one wins a tie)

@@ -117,6 +117,7 @@ export class MediaPlane {
   /** Read fast-path counters, then end calls whose media went quiet (or that lived too long). */
   tick(now = Date.now()): void {
     this.relay.creditAll();
+    this.relay.confirmLearning(now);
     this.relay.pierceNat();
     const e = this.engine;
     if (!e) return;

@@ -151,6 +151,8 @@ export class MediaRelay implements MediaHooks {
   private readonly states = new WeakMap<Media, MediaState>();
   /** streams with a fast-path rule: the once-a-second counter read visits these, not every call */
   private readonly ruled = new Set<StreamState>();
+  /** streams with a rule while learning is open, and where they belong (confirmLearning) */
+  private readonly provisional = new Map<StreamState, Route>();
   /** calls in which some participant asked for `pierce NAT` */
   private readonly pierceCalls = new Set<Call>();
   private readonly sideFlags = new WeakMap<Monologue, SideFlags>();
@@ -188,6 +190,7 @@ export class MediaRelay implements MediaHooks {
     const st = this.states.get(m);
     if (!st) return null;
     const s = rtcp ? st.rtcp : st.rtp;
+    if (s.learner.provisional && this.provisional.size) this.confirmLearning(); // a window that ended since the last tick
     if (s.rule) this.credit(s, s.rule); // fresh fast-path counters for the reply
     if (rtcp && st.rtp.rule) this.credit(st.rtp, st.rtp.rule); // muxed RTCP the RTP port's rule forwarded
     const flags: string[] = [];
@@ -648,7 +651,28 @@ export class MediaRelay implements MediaHooks {
   private refreshDirection(call: Call, mono: Monologue, from: Media): void {
     const st = this.states.get(from);
     if (!st) return;
-    for (const s of [st.rtp, st.rtcp]) this.apply(s, this.desiredRule(call, mono, from, st, s));
+    for (const s of [st.rtp, st.rtcp]) {
+      this.apply(s, this.desiredRule(call, mono, from, st, s));
+      if (s.rule && s.learner.provisional) this.provisional.set(s, { call, mono, media: from, rtcp: s.rtcp });
+      else this.provisional.delete(s);
+    }
+  }
+
+  /**
+   * Once a second: streams forwarded by a rule while learning was open are confirmed when learning ends
+   * (no packet from their source reaches TypeScript to do it), and get the rule of a learned stream.
+   */
+  confirmLearning(now = Date.now()): void {
+    for (const [s, r] of this.provisional) {
+      if (!s.rule || !s.learner.provisional) {
+        this.provisional.delete(s);
+        continue;
+      }
+      if (s.learner.confirmIfDue(now - r.call.lastSignal)) {
+        this.provisional.delete(s);
+        this.refreshDirection(r.call, r.mono, r.media);
+      }
+    }
   }
 
   /** Whether the stream could be forwarded by a rule (what `kernelized` means without a fast path). */
@@ -672,7 +696,9 @@ export class MediaRelay implements MediaHooks {
     // ice: a stream doing ICE is forwarded once its pair is selected: from that pair's peer (others, and STUN, go up), to
     // the other side's selected pair; STUN and DTLS never match a rule, so checks, consent and handshakes stay in TypeScript
     const inIce = this.iceRoute(from, s.rtcp);
-    if (inIce === null || (inIce === undefined && !s.learner.confirmed)) return null;
+    // learning still open (delayed, heuristic): a rule forwards from the source learned so far and sends others up
+    const provisional = inIce === undefined && s.learner.provisional;
+    if (inIce === null || (inIce === undefined && !s.learner.confirmed && !provisional)) return null;
     const outRtcp = s.rtcp && !to.rtcpMuxActive;
     const outIce = this.iceRoute(to, outRtcp);
     if (outIce === null) return null;
@@ -715,14 +741,15 @@ export class MediaRelay implements MediaHooks {
       rtcpDemux = { out: { handle: rOut.handle, local: rOut.local }, dst: rDst };
     }
     const watch = !inIce && !s.learner.fixed && (s.learner.opts.strictSource || s.learner.opts.mediaHandover);
+    // (a provisional rule is replaced once learning ends: confirmLearning)
     return {
       socket: local,
       output: out,
       rule: {
         local: { handle: local.handle, local: local.local },
         // `strict source` drops others in C; `media handover` sends them up so TypeScript can move the endpoint
-        expectSrc: inIce ? inIce.dst : watch ? s.learner.endpoint : null,
-        dropMismatch: !inIce && !s.learner.fixed && s.learner.opts.strictSource,
+        expectSrc: inIce ? inIce.dst : watch || provisional ? s.learner.endpoint : null,
+        dropMismatch: !inIce && !provisional && !s.learner.fixed && s.learner.opts.strictSource,
         outSrc: { handle: out.handle, local: out.local },
         outDst: dst,
         tos: null,

@@ -11,19 +11,33 @@ const opts = (o: Partial<LearningOptions>): LearningOptions => ({ mode: "delayed
 const SDP = ep("192.0.2.1", 4000);
 
 describe("endpoint learning", () => {
-  test("delayed: follows the latest source during the wait, confirms with the first packet after it", () => {
+  test("delayed: follows the latest source during the wait, then keeps it; confirmed by a later packet or by time", () => {
     const l = new EndpointLearner(opts({}));
     expect(l.onPacket(ep("198.51.100.1", 5000), SDP, 100)).toEqual({ verdict: "forward", changed: true });
     expect(l.confirmed).toBe(false);
+    expect(l.provisional).toBe(true);
     l.onPacket(ep("198.51.100.2", 5002), SDP, 200);
     expect(l.endpoint).toEqual(ep("198.51.100.2", 5002));
     expect(l.confirmed).toBe(false);
-    l.onPacket(ep("198.51.100.3", 5004), SDP, LEARNING_WAIT_MS + 1);
+    // the first packet after the wait confirms what the wait learned, even from another source (a rule may have
+    // carried the learned source's packets past TypeScript, so this one can be a stray packet)
+    expect(l.onPacket(ep("198.51.100.3", 5004), SDP, LEARNING_WAIT_MS + 1)).toEqual({ verdict: "forward", changed: true });
     expect(l.confirmed).toBe(true);
-    expect(l.endpoint).toEqual(ep("198.51.100.3", 5004));
+    expect(l.endpoint).toEqual(ep("198.51.100.2", 5002));
+    // without a packet: confirmed by time, not before the wait is over
+    const t = new EndpointLearner(opts({}));
+    t.onPacket(ep("198.51.100.1", 5000), SDP, 100);
+    expect(t.confirmIfDue(LEARNING_WAIT_MS)).toBe(false);
+    expect(t.confirmIfDue(LEARNING_WAIT_MS + 1)).toBe(true);
+    expect(t.confirmed).toBe(true);
+    expect(t.confirmIfDue(LEARNING_WAIT_MS + 2)).toBe(false);
+    expect(new EndpointLearner(opts({})).confirmIfDue(9000)).toBe(false); // nothing learned: nothing to confirm
+    const l2 = new EndpointLearner(opts({}));
+    l2.onPacket(ep("198.51.100.3", 5004), SDP, 0);
+    l2.onPacket(ep("198.51.100.3", 5004), SDP, LEARNING_WAIT_MS + 1);
     // after confirmation other sources are forwarded but do not move it
-    expect(l.onPacket(ep("198.51.100.9", 9), SDP, 9000)).toEqual({ verdict: "forward", changed: false });
-    expect(l.endpoint).toEqual(ep("198.51.100.3", 5004));
+    expect(l2.onPacket(ep("198.51.100.9", 9), SDP, 9000)).toEqual({ verdict: "forward", changed: false });
+    expect(l2.endpoint).toEqual(ep("198.51.100.3", 5004));
   });
 
   test("immediate: the first packet confirms", () => {

@@ -480,6 +480,42 @@ for (const fast of [true, false]) {
       }
     }, 15000);
 
+    test("delayed: during the wait a rule already forwards the latest source, another source still takes over; the wait's source is kept after it", async () => {
+      const a = await Phone.open(), a2 = await Phone.open(), b = await Phone.open();
+      try {
+        const c = await setupCall(d, a, b);
+        const signalled = Date.now();
+        await a.burst(c.toA.port, 3);
+        await b.burst(c.toB.port, 3);
+        expect(await b.waitFor(3)).toBe(3);
+        expect(await a.waitFor(3)).toBe(3);
+        await a.burst(c.toA.port, 20, 1);
+        expect(await b.waitFor(23)).toBe(23);
+        expect(await streamFlags(c.callId, "A")).not.toContain("confirmed");
+        const st = (await d.ng({ command: "statistics" })).statistics as { currentstatistics: Record<string, number> };
+        expect(st.currentstatistics.media_kernel! > 0).toBe(fast); // the stream is on the fast path before learning ends
+        // another source during the wait: the endpoint moves there (the rule sends its packets up)
+        await a2.burst(c.toA.port, 3);
+        expect(await b.waitFor(26)).toBe(26);
+        a.clear();
+        await b.burst(c.toB.port, 3);
+        expect(await a2.waitFor(3)).toBe(3);
+        expect(a.got.length).toBe(0);
+        // after the wait: A's packets are forwarded, but the wait's source (A2) stays the endpoint
+        await Bun.sleep(Math.max(0, signalled + 3300 - Date.now()));
+        b.clear();
+        a2.clear();
+        await a.burst(c.toA.port, 3);
+        expect(await b.waitFor(3)).toBe(3);
+        await b.burst(c.toB.port, 3);
+        expect(await a2.waitFor(3)).toBe(3);
+        expect(a.got.length).toBe(0);
+        expect(await streamFlags(c.callId, "A")).toContain("confirmed");
+      } finally {
+        for (const p of [a, a2, b]) p.close();
+      }
+    }, 15000);
+
     test("delete with a delete-delay keeps the ports until the delay expires", async () => {
       const a = await Phone.open(), b = await Phone.open();
       try {
