@@ -131,6 +131,46 @@ describe("SRTP in the shim fast path", () => {
     await d.ng({ command: "delete", "call-id": callId });
   });
 
+  test("delayed learning: SDES-SRTP crosses from the wait's rule to the learned one without a lost, undecryptable or replayed packet", async () => {
+    const dl = await spawnDaemon({
+      args: ["--endpoint-learning=delayed", "--port-min=45800", "--port-max=45899", "--delete-delay=0"],
+      env: { RTPE_SHIM_PATH: join(dir, "librtpe_shim.so"), RTPENGINE_TS_FASTPATH: "1" },
+    });
+    try {
+      const a = await phone(), b = await phone();
+      const callId = `sfp-delayed-${process.pid}-${++seq}`;
+      const suite = "AES_CM_128_HMAC_SHA1_80";
+      const o = await dl.ng({ command: "offer", "call-id": callId, "from-tag": "A", sdp: sdp(a.port, "RTP/AVP"), "transport-protocol": "RTP/SAVP" });
+      const ours = cryptos(o.sdp as string).find((c) => c.suite === suite)!;
+      const bKey = key(suite);
+      const an = await dl.ng({ command: "answer", "call-id": callId, "from-tag": "A", "to-tag": "B", sdp: sdp(b.port, "RTP/SAVP", [`crypto:${ours.tag} ${suite} inline:${bKey}`]) });
+      expect(an.result).toBe("ok");
+      const toA = mediaOf(an.sdp as string), toB = mediaOf(o.sdp as string);
+      const bOut = ctx(suite, bKey), bIn = ctx(suite, ours.key);
+      const aSent: Buffer[] = [], bSent: Buffer[] = [];
+      const signalled = Date.now();
+      // 20 ms packets both ways until well after the wait (3 s) and the tick that confirms it
+      while (Date.now() - signalled < 5000) {
+        const pa = a.rtp(), pb = b.rtp();
+        aSent.push(pa);
+        bSent.push(pb);
+        a.send(toA.port, pa);
+        b.send(toB.port, protect(bOut, pb));
+        await Bun.sleep(20);
+      }
+      const n = aSent.length;
+      expect(await b.waitFor(n)).toBe(n);
+      expect(await a.waitFor(n)).toBe(n);
+      const hex = (l: (Buffer | null)[]) => l.map((x) => (x ? x.toString("hex") : "undecryptable")).sort();
+      expect(hex(b.got.map((g) => unprotect(bIn, g.data)))).toEqual(hex(aSent));
+      expect(hex(a.got.map((g) => g.data))).toEqual(hex(bSent));
+      const q = (await dl.ng({ command: "query", "call-id": callId })).tags as Streams;
+      for (const tag of ["A", "B"]) expect(q[tag]!.medias[0]!.streams[0]!.flags).toEqual(expect.arrayContaining(["confirmed", "kernelized"]));
+    } finally {
+      await dl.stop();
+    }
+  }, 20_000);
+
   test("DTLS-SRTP (daemon active, rtcp-mux) <-> plain RTP: once the handshake is done the rules carry the DTLS keys", async () => {
     const dl = new DtlsLibrary();
     expect(dl.init()).toBe(0);
