@@ -9,7 +9,7 @@
 import { NgError, type NgDict, type NgValue } from "../control/types.ts";
 import type { Codec } from "../codec/codec.ts";
 import { linearToAlaw, linearToUlaw } from "../codec/g711.ts";
-import { payloadRange } from "./rtp.ts";
+import { payloadRange, rtpTimestamp } from "./rtp.ts";
 
 export type DtmfSecurityMode = "drop" | "silence" | "tone" | "random" | "zero" | "DTMF";
 
@@ -117,7 +117,7 @@ export class DtmfReplacer {
   apply(packet: Uint8Array, sec: DtmfSecurity, audio: AudioTarget | null, random: () => number = Math.random): Uint8Array | null {
     const r = payloadRange(packet);
     if (!r || r.end - r.start < 4) return null;
-    const ts = readU32(packet, 4);
+    const ts = rtpTimestamp(packet);
     const code = packet[r.start]!;
     const duration = (packet[r.start + 2]! << 8) | packet[r.start + 3]!;
     const fresh = ts !== this.eventTs;
@@ -163,10 +163,6 @@ export class DtmfReplacer {
     }
     return out;
   }
-}
-
-function readU32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
 
 function writeU32(b: Uint8Array, o: number, v: number): void {

@@ -108,9 +108,10 @@ export class MediaPlane {
     const sec = what === "blockDtmf" && on ? dtmfSecurityOf(req) : DTMF_DROP;
     applyControl(call, req, what, on, sec);
     this.relay.refresh(call); // blocked media leaves the fast path, unblocked media may return to it
+    if (what !== "blockDtmf" || !on) return {};
     // an audio mode warns about selected audio media that have no codec to generate it in
-    const medias = () => (selectParticipants(call, req) ?? call.all).flatMap((m) => m.medias).filter((m) => m.type === "audio" && m.peer);
-    const warning = what === "blockDtmf" && on ? audioModeWarning(sec, medias().map((m) => m.peer!.codecs)) : null;
+    const audio = (selectParticipants(call, req) ?? call.all).flatMap((m) => m.medias).filter((m) => m.type === "audio" && m.peer);
+    const warning = audioModeWarning(sec, audio.map((m) => m.peer!.codecs));
     return warning ? { warning } : {};
   }
 

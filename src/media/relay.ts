@@ -556,9 +556,9 @@ export class MediaRelay implements MediaHooks {
         } else if (dtmf ? ctl.blockDtmf : ctl.blockMedia) {
           this.drops.blocked++;
           continue;
-        } else {
-          if (replacer && !dtmf) replacer.audioPt = pt;
-          if (!dtmf && ctl.silenceMedia) silencePayload(data, codec);
+        } else if (!dtmf) {
+          if (replacer) replacer.audioPt = pt;
+          if (ctl.silenceMedia) silencePayload(data, codec);
         }
       }
       if (echo === "discard") {
@@ -697,6 +697,7 @@ export class MediaRelay implements MediaHooks {
     // the other side's selected pair; STUN and DTLS never match a rule, so checks, consent and handshakes stay in TypeScript
     const inIce = this.iceRoute(from, s.rtcp);
     // learning still open (delayed, heuristic): a rule forwards from the source learned so far and sends others up
+    // (confirmLearning replaces such a rule once learning ends)
     const provisional = inIce === undefined && s.learner.provisional;
     if (inIce === null || (inIce === undefined && !s.learner.confirmed && !provisional)) return null;
     const outRtcp = s.rtcp && !to.rtcpMuxActive;
@@ -741,7 +742,6 @@ export class MediaRelay implements MediaHooks {
       rtcpDemux = { out: { handle: rOut.handle, local: rOut.local }, dst: rDst };
     }
     const watch = !inIce && !s.learner.fixed && (s.learner.opts.strictSource || s.learner.opts.mediaHandover);
-    // (a provisional rule is replaced once learning ends: confirmLearning)
     return {
       socket: local,
       output: out,

@@ -21,6 +21,10 @@ export function payloadType(b: Uint8Array): number {
   return b[1]! & 0x7f;
 }
 
+export function rtpTimestamp(b: Uint8Array): number {
+  return ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0;
+}
+
 export function ssrc(b: Uint8Array): number {
   return ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0;
 }
