@@ -25,10 +25,11 @@ function reason(e: unknown, min: number, max: number): string {
   return e.message;
 }
 
-const key = (address: string, port: number): string => `${address}|${port}`;
-
 export class ShimPortAllocator implements PortAllocator {
-  private readonly sockets = new Map<string, MediaSocket>();
+  /** per local address, the open sockets indexed by port - minPort: dense arrays, 8 bytes a port of the
+   * range once used, instead of a Map entry (~80 bytes) and a key string per socket */
+  private readonly sockets = new Map<string, Array<MediaSocket | undefined>>();
+  private open = 0;
   private readonly counts = new Map<string, number>();
   /** every packet of every allocated socket goes here (the media relay) */
   onPackets: AllocatedPacketsHandler | null = null;
@@ -80,7 +81,12 @@ export class ShimPortAllocator implements PortAllocator {
   }
 
   private adopt(address: string, s: MediaSocket): void {
-    this.sockets.set(key(address, s.local.port), s);
+    let byPort = this.sockets.get(address);
+    if (!byPort) this.sockets.set(address, (byPort = []));
+    const i = s.local.port - this.opts.minPort;
+    while (byPort.length <= i) byPort.push(undefined); // dense: no holes
+    byPort[i] = s;
+    this.open++;
     this.counts.set(address, (this.counts.get(address) ?? 0) + 1);
     s.onPackets = this.deliver;
   }
@@ -88,10 +94,11 @@ export class ShimPortAllocator implements PortAllocator {
   release(addresses: readonly string[], base: number, count: number): void {
     for (const a of addresses) {
       for (let p = base; p < base + count; p++) {
-        const s = this.sockets.get(key(a, p));
+        const s = this.socket(a, p);
         if (!s) continue;
         s.close();
-        this.sockets.delete(key(a, p));
+        this.sockets.get(a)![p - this.opts.minPort] = undefined;
+        this.open--;
         this.counts.set(a, (this.counts.get(a) ?? 1) - 1);
       }
     }
@@ -103,18 +110,19 @@ export class ShimPortAllocator implements PortAllocator {
 
   /** The open socket bound to address:port, if this allocator holds it. */
   socket(address: string, port: number): MediaSocket | undefined {
-    return this.sockets.get(key(address, port));
+    return this.sockets.get(address)?.[port - this.opts.minPort];
   }
 
   /** Every open socket (tests, shutdown). */
   get size(): number {
-    return this.sockets.size;
+    return this.open;
   }
 
   /** Close everything (shutdown). */
   closeAll(): void {
-    for (const s of this.sockets.values()) s.close();
+    for (const byPort of this.sockets.values()) for (const s of byPort) s?.close();
     this.sockets.clear();
+    this.open = 0;
     this.counts.clear();
   }
 }

@@ -63,11 +63,18 @@ export interface MediaState {
   readonly createdMs: number;
 }
 
-interface Route {
+/** Where a stream belongs. */
+interface StreamOwner {
   call: Call;
   mono: Monologue;
   media: Media;
   rtcp: boolean;
+}
+
+/** A socket's stream. */
+interface Route extends StreamOwner {
+  /** the socket it was made for: a socket handle is reused once closed, and a stale entry must not route */
+  sock: MediaSocket;
 }
 
 export interface RelayOptions {
@@ -104,7 +111,6 @@ function addStream(t: { user: PacketTotals; fast: PacketTotals }, s: StreamState
   t.fast.errors += f.errors;
 }
 const isRtpProto = (proto: string | null): boolean => proto !== null && proto.includes("RTP");
-const routeKey = (address: string, port: number): string => `${address}|${port}`;
 /** For the bad-packet log line: who sent it, to which media of which call. */
 const where = (r: Route, src: Endpoint): string =>
   `from ${src.family === 6 ? `[${src.address}]` : src.address}:${src.port} on ${r.media.type} ${r.rtcp ? "RTCP" : "RTP"} port of call ${r.call.callId}`;
@@ -146,13 +152,15 @@ function replacementAudio(m: Media, rep: DtmfReplacer, mode: DtmfSecurityMode, e
 }
 
 export class MediaRelay implements MediaHooks {
-  private readonly routes = new Map<string, Route>();
-  private readonly callRoutes = new Map<Call, string[]>();
+  /** by socket handle (small, reused): a dense array, not a Map with an entry and a key string per socket */
+  private readonly routes: Array<Route | undefined> = [];
+  /** each routed call's socket handles */
+  private readonly callRoutes = new Map<Call, number[]>();
   private readonly states = new WeakMap<Media, MediaState>();
   /** streams with a fast-path rule: the once-a-second counter read visits these, not every call */
   private readonly ruled = new Set<StreamState>();
   /** streams with a rule while learning is open, and where they belong (confirmLearning) */
-  private readonly provisional = new Map<StreamState, Route>();
+  private readonly provisional = new Map<StreamState, StreamOwner>();
   /** calls in which some participant asked for `pierce NAT` */
   private readonly pierceCalls = new Set<Call>();
   private readonly sideFlags = new WeakMap<Monologue, SideFlags>();
@@ -267,7 +275,7 @@ export class MediaRelay implements MediaHooks {
     });
     this.forEachStream(call, (st) => addStream(this.ended, st));
     this.countWays(call);
-    for (const k of this.callRoutes.get(call) ?? []) if (this.routes.get(k)?.call === call) this.routes.delete(k);
+    this.unroute(call);
     this.callRoutes.delete(call);
   }
 
@@ -313,7 +321,7 @@ export class MediaRelay implements MediaHooks {
   /** secure-fast: re-evaluate the rules of the call a media belongs to. */
   private refreshMedia(m: Media): void {
     const a = m.addrs[0];
-    const r = a && m.port !== null ? this.routes.get(routeKey(a.address, m.port)) : undefined;
+    const r = a && m.port !== null ? this.routeAt(a.address, m.port) : undefined;
     if (r && r.media === m) this.refresh(r.call);
   }
 
@@ -325,8 +333,8 @@ export class MediaRelay implements MediaHooks {
 
   /** Routes and stream state follow the call's current ports and SDP endpoints. */
   private sync(call: Call): void {
-    for (const k of this.callRoutes.get(call) ?? []) if (this.routes.get(k)?.call === call) this.routes.delete(k);
-    const keys: string[] = [];
+    this.unroute(call);
+    const handles: number[] = [];
     for (const mono of call.all) {
       for (const md of mono.medias) {
         if (md.port === null) continue;
@@ -341,14 +349,16 @@ export class MediaRelay implements MediaHooks {
         }
         for (const a of md.addrs) {
           for (const rtcp of [false, true]) {
-            const k = routeKey(a.address, md.port + (rtcp ? 1 : 0));
-            this.routes.set(k, { call, mono, media: md, rtcp });
-            keys.push(k);
+            const sock = this.opts.allocator.socket(a.address, md.port + (rtcp ? 1 : 0));
+            if (!sock) continue; // not open: nothing can arrive on it
+            while (this.routes.length <= sock.handle) this.routes.push(undefined); // dense: no holes
+            this.routes[sock.handle] = { call, mono, media: md, rtcp, sock };
+            handles.push(sock.handle);
           }
         }
       }
     }
-    this.callRoutes.set(call, keys);
+    this.callRoutes.set(call, handles);
     this.refresh(call);
   }
 
@@ -446,6 +456,18 @@ export class MediaRelay implements MediaHooks {
     return a ? this.opts.allocator.socket(a.address, m.port + (rtcp ? 1 : 0)) : undefined;
   }
 
+  /** The route of our socket at address:port, if that socket is open and routed. */
+  private routeAt(address: string, port: number): Route | undefined {
+    const sock = this.opts.allocator.socket(address, port);
+    const r = sock ? this.routes[sock.handle] : undefined;
+    return r && r.sock === sock ? r : undefined;
+  }
+
+  /** Forget a call's routes (those its sockets' handles still carry: a reused handle may route another call). */
+  private unroute(call: Call): void {
+    for (const h of this.callRoutes.get(call) ?? []) if (this.routes[h]?.call === call) this.routes[h] = undefined;
+  }
+
   /** The media that packets arriving on `m` go to: same m= line of the monologue this one talks to. */
   private counterpart(mono: Monologue, m: Media): Media | undefined {
     const peer = mono.peer;
@@ -462,9 +484,9 @@ export class MediaRelay implements MediaHooks {
     countBadPacket(kind, where(r, src), n);
   }
 
-  private onPackets(address: string, sock: MediaSocket, packets: RxPacket[]): void {
-    const r = this.routes.get(routeKey(address, sock.local.port));
-    if (!r) {
+  private onPackets(_address: string, sock: MediaSocket, packets: RxPacket[]): void {
+    const r = this.routes[sock.handle];
+    if (!r || r.sock !== sock) {
       this.drops.unrouted += packets.length;
       return;
     }
@@ -678,7 +700,7 @@ export class MediaRelay implements MediaHooks {
   /** Whether the stream could be forwarded by a rule (what `kernelized` means without a fast path). */
   private eligible(m: Media, st: MediaState, s: StreamState): boolean {
     const a = m.addrs[0];
-    const r = a && m.port !== null ? this.routes.get(routeKey(a.address, m.port)) : undefined;
+    const r = a && m.port !== null ? this.routeAt(a.address, m.port) : undefined;
     return !!r && r.media === m && this.desiredRule(r.call, r.mono, m, st, s, true) !== null;
   }
 

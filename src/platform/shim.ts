@@ -81,7 +81,8 @@ export class Shim {
   readonly raw: ShimRaw;
   private readonly pollBuf: Uint8Array;
   private readonly pollView: DataView;
-  private readonly handlers = new Map<number, BatchHandler | BatchTarget>();
+  /** indexed by socket handle (small, reused): a dense array costs 8 bytes a socket, a Map ~80 */
+  private readonly handlers: Array<BatchHandler | BatchTarget | undefined> = [];
   private readonly srcCache = new EndpointCache();
   private readonly dstCache = new EndpointCache();
   private readonly onHandlerError: (err: unknown) => void;
@@ -122,8 +123,10 @@ export class Shim {
 
   /** Route packets of this socket handle to fn (replacing any previous handler). */
   setHandler(handle: number, fn: BatchHandler | BatchTarget | null): void {
-    if (fn) this.handlers.set(handle, fn);
-    else this.handlers.delete(handle);
+    if (!Number.isInteger(handle) || handle < 0) throw new RangeError(`bad socket handle ${handle}`);
+    // fill up to the handle so the array stays dense (no holes: JSC would store it sparsely)
+    while (this.handlers.length < handle) this.handlers.push(undefined);
+    this.handlers[handle] = fn ?? undefined;
   }
 
   /** Stop delivering to JS; packets wait in the ring (and are dropped, counted, once it is full). */
@@ -184,7 +187,7 @@ export class Shim {
       count++;
     }
     for (const [handle, list] of batches) {
-      const fn = this.handlers.get(handle);
+      const fn = handle >= 0 ? this.handlers[handle] : undefined;
       if (!fn) continue; // socket has no reader (or was closed meanwhile): counted as received, not delivered
       try {
         if (typeof fn === "function") fn(list);
@@ -216,7 +219,7 @@ export class Shim {
   async stop(timeoutMs = 2000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.handlers.clear();
+    this.handlers.length = 0;
     this.raw.rtpe_stop_begin();
     const deadline = Date.now() + timeoutMs;
     while (this.raw.rtpe_stop_poll() === 0) {

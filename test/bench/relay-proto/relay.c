@@ -52,6 +52,9 @@ static int nsocks;
 static unsigned nthreads = 1;
 static int use_uring;
 static unsigned batch_us;
+static int use_connect;      /* --connect: connect each socket to its peer, send without an address */
+static int use_sibling;      /* --sibling: a second socket on the same port (SO_REUSEPORT), connected, sends */
+static int use_send;         /* --send: IORING_OP_SEND (address in addr2 unless connected), not SENDMSG */
 
 static void die(const char *m)
 {
@@ -324,11 +327,26 @@ static void handle_recv(struct uring *u, struct io_uring_cqe *cqe, int idx)
 		buf_give(u, bid);
 		return;
 	}
+	if (use_send) {
+		sqe->opcode = IORING_OP_SEND;
+		sqe->fd = s->peer_fd;
+		sqe->addr = (uint64_t)(uintptr_t)(buf + off);
+		sqe->len = out.payloadlen;
+		sqe->msg_flags = MSG_DONTWAIT;
+		sqe->user_data = UD(UD_SEND, bid);
+		if (!use_connect) {
+			sqe->addr2 = (uint64_t)(uintptr_t)&s->dst;
+			sqe->addr_len = sizeof(s->dst);
+		}
+		return;
+	}
 	u->tx_iov[bid].iov_base = buf + off;
 	u->tx_iov[bid].iov_len = out.payloadlen;
 	memset(&u->tx_msg[bid], 0, sizeof(u->tx_msg[bid]));
-	u->tx_msg[bid].msg_name = &s->dst;
-	u->tx_msg[bid].msg_namelen = sizeof(s->dst);
+	if (!use_connect) {
+		u->tx_msg[bid].msg_name = &s->dst;
+		u->tx_msg[bid].msg_namelen = sizeof(s->dst);
+	}
 	u->tx_msg[bid].msg_iov = &u->tx_iov[bid];
 	u->tx_msg[bid].msg_iovlen = 1;
 	sqe->opcode = IORING_OP_SENDMSG;
@@ -423,6 +441,28 @@ static void uring_add(int idx)
 	}
 	if (write(u->wake_fd, &one, sizeof(one)) < 0)
 		die("write eventfd");
+}
+
+/* A connected sibling of socket idx (same address and port, SO_REUSEPORT on both, the primary bound
+ * first without it so that the port was free), forwarding like idx; returns its index. */
+static int new_sibling(int idx, const struct sockaddr_in *peer)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int one = 1, fd;
+
+	if (getsockname(socks[idx].fd, (struct sockaddr *)&sin, &sl) < 0 ||
+			setsockopt(socks[idx].fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		die("sibling: primary");
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || nsocks >= MAX_SOCKS ||
+			setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+			bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+			connect(fd, (const struct sockaddr *)peer, sizeof(*peer)) < 0)
+		die("sibling");
+	socks[nsocks] = socks[idx];
+	socks[nsocks].fd = fd;
+	return nsocks++;
 }
 
 /* ---------------- ng control (just enough for rtpload) ---------------- */
@@ -546,6 +586,23 @@ static void ng_loop(int fd)
 			} else if (socks[calls[ci].a].peer_fd < 0) {
 				socks[calls[ci].a].dst = addr;        /* a's packets go to the callee */
 				socks[calls[ci].a].peer_fd = socks[calls[ci].b].fd;
+				if (use_connect && !use_sibling &&
+						(connect(socks[calls[ci].b].fd, (struct sockaddr *)&socks[calls[ci].a].dst,
+							sizeof(struct sockaddr_in)) < 0 ||
+						connect(socks[calls[ci].a].fd, (struct sockaddr *)&socks[calls[ci].b].dst,
+							sizeof(struct sockaddr_in)) < 0))
+					die("connect");
+				if (use_sibling) {
+					int a = calls[ci].a, b = calls[ci].b;
+					int sb = new_sibling(b, &socks[a].dst), sa = new_sibling(a, &socks[b].dst);
+					/* forwarded packets leave through the connected siblings */
+					socks[a].peer_fd = socks[sa].peer_fd = socks[sb].fd;
+					socks[b].peer_fd = socks[sb].peer_fd = socks[sa].fd;
+					if (use_uring) {
+						uring_add(sa);
+						uring_add(sb);
+					}
+				}
 				if (use_uring) {
 					uring_add(calls[ci].a);
 					uring_add(calls[ci].b);
@@ -580,6 +637,12 @@ int main(int argc, char **argv)
 			nthreads = (unsigned)atoi(argv[i] + 14);
 		else if (!strcmp(argv[i], "--engine=uring"))
 			use_uring = 1;
+		else if (!strcmp(argv[i], "--connect"))
+			use_connect = 1;
+		else if (!strcmp(argv[i], "--sibling"))
+			use_sibling = use_connect = 1;
+		else if (!strcmp(argv[i], "--send"))
+			use_send = 1;
 		else if (!strncmp(argv[i], "--batch-us=", 11))
 			batch_us = (unsigned)atoi(argv[i] + 11);
 		else if (!strncmp(argv[i], "--listen-ng=", 12)) {
