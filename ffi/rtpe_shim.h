@@ -30,6 +30,7 @@ struct rtpe_addr {
 
 /* Socket open flags. */
 #define RTPE_SOCK_REUSEADDR 0x1u   /* SO_REUSEADDR (tests, restarts) */
+#define RTPE_SOCK_RECV_TOS  0x2u   /* report each packet's TOS / traffic class (tests): off, rx_hdr.tos is 0 */
 
 /* Per-socket counters, read with rtpe_socket_stats(). */
 struct rtpe_sock_stats {

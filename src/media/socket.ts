@@ -2,7 +2,7 @@
 import { getShim, stopShim, type RxPacket, type Shim, type ShimOptions } from "../platform/shim.ts";
 import { check, ShimError } from "../platform/shim-errno.ts";
 import { decodeAddr, encodeAddr, type Endpoint } from "../platform/shim-addr.ts";
-import { ADDR_SIZE, MAX_DATAGRAM, SOCK_REUSEADDR, SOCK_STATS_WORDS } from "../platform/shim-abi.ts";
+import { ADDR_SIZE, MAX_DATAGRAM, SOCK_RECV_TOS, SOCK_REUSEADDR, SOCK_STATS_WORDS } from "../platform/shim-abi.ts";
 
 export type { Endpoint, RxPacket };
 export { ShimError };
@@ -29,6 +29,8 @@ export interface BindOptions {
   /** SO_RCVBUF in bytes (rtpengine's `socket-rcvbuf`); absent = kernel default */
   rcvbuf?: number;
   reuseAddr?: boolean;
+  /** fill RxPacket.tos with each packet's TOS / traffic class (tests; media needs none, and it costs per packet) */
+  recvTos?: boolean;
 }
 
 export interface PairOptions {
@@ -95,7 +97,7 @@ export class MediaSocket {
     encodeAddr(addrScratch, 0, opts.address, opts.port ?? 0);
     const h = check(
       "rtpe_socket_open",
-      s.raw.rtpe_socket_open(addrScratch, opts.tos ?? -1, opts.rcvbuf ?? 0, opts.reuseAddr ? SOCK_REUSEADDR : 0),
+      s.raw.rtpe_socket_open(addrScratch, opts.tos ?? -1, opts.rcvbuf ?? 0, (opts.reuseAddr ? SOCK_REUSEADDR : 0) | (opts.recvTos ? SOCK_RECV_TOS : 0)),
     );
     return new MediaSocket(s, h, opts.address);
   }

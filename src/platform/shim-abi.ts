@@ -130,6 +130,8 @@ export const SOCK_STATS_WORDS = 8;
 export const GLOBAL_STATS_WORDS = 9;
 export const RULE_STATS_WORDS = 8;
 export const SOCK_REUSEADDR = 0x1;
+/** report each packet's TOS / traffic class in RxPacket.tos (tests); otherwise it is 0 */
+export const SOCK_RECV_TOS = 0x2;
 /** rtpe_start: call the wake callback from a thread of its own */
 export const START_WAKER_THREAD = 0x1;
 export const MAX_DATAGRAM = 65535;

@@ -10,8 +10,9 @@ import {
 export interface RxPacket {
   readonly handle: number;
   readonly src: Endpoint;
-  /** local address the packet was sent to (IP_PKTINFO), with the socket's port */
+  /** local address the packet was sent to: the bound address, or from IP_PKTINFO on a wildcard bind; the socket's port */
   readonly dst: Endpoint;
+  /** its TOS / traffic class when the socket was bound with `recvTos`, else 0 */
   readonly tos: number;
   /** receive time, microseconds since the epoch */
   readonly tsUs: number;

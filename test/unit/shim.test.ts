@@ -37,7 +37,7 @@ async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
-function bind(address = "127.0.0.1", opts: { tos?: number; port?: number } = {}): MediaSocket {
+function bind(address = "127.0.0.1", opts: { tos?: number; port?: number; recvTos?: boolean } = {}): MediaSocket {
   const s = MediaSocket.bind({ address, ...opts });
   open.push(s);
   return s;
@@ -213,6 +213,16 @@ describe("sockets", () => {
     tx.close();
   });
 
+  test("a wildcard IPv4 bind carries the packet's destination address (IP_PKTINFO)", async () => {
+    const s = bind("0.0.0.0");
+    const got = collect(s);
+    const tx = await udp("udp4");
+    tx.send("four", s.local.port, "127.0.0.2");
+    await waitFor(() => got.packets.length === 1);
+    expect(got.packets[0]!.dst).toEqual({ family: 4, address: "127.0.0.2", port: s.local.port });
+    tx.close();
+  });
+
   test("IPv6 receive carries the packet's destination address", async () => {
     const s = bind("::");
     const got = collect(s);
@@ -265,11 +275,17 @@ describe("sockets", () => {
     expect(Buffer.compare(Buffer.from(got!), Buffer.from(big))).toBe(0);
   });
 
-  test("TOS / traffic class set on the socket is seen by the receiver (IP_RECVTOS / IPV6_RECVTCLASS)", async () => {
+  test("TOS / traffic class set on the socket is seen by a receiver bound with recvTos (IP_RECVTOS / IPV6_RECVTCLASS)", async () => {
     for (const addr of ["127.0.0.1", "::1"]) {
       const tx = bind(addr, { tos: 0xb8 });
-      const rx = bind(addr);
-      const got = collect(rx);
+      const rx = bind(addr, { recvTos: true });
+      const plain = bind(addr); // without recvTos: no control message per packet, tos reads 0
+      const got = collect(rx), gotPlain = collect(plain);
+      tx.send(plain.local, Buffer.from("cs0"));
+      await waitFor(() => gotPlain.packets.length === 1);
+      expect(gotPlain.packets[0]!.tos).toBe(0);
+      expect(gotPlain.packets[0]!.dst.address).toBe(plain.local.address);
+      expect(gotPlain.packets[0]!.dst.port).toBe(plain.local.port);
       tx.send(rx.local, Buffer.from("ef"));
       await waitFor(() => got.packets.length === 1);
       expect(got.packets[0]!.tos).toBe(0xb8);
@@ -336,7 +352,7 @@ function src(addr: string, port: number): Uint8Array {
 
 describe("forwarding rules", () => {
   test("matched packets go out of the output socket with TOS, counted, never reaching JS; others propagate or drop", async () => {
-    const inSock = bind(), outSock = bind(), dest = bind();
+    const inSock = bind(), outSock = bind(), dest = bind("127.0.0.1", { recvTos: true });
     const inGot = collect(inSock), destGot = collect(dest);
     const caller = await udp(), stranger = await udp();
     const callerEp = { address: "127.0.0.1", port: caller.address().port };
