@@ -48,6 +48,8 @@ export interface StreamState {
   /** SSRC of the latest RTP packet seen here (`query` shows it) */
   lastSsrc: number | null;
   rule: InstalledRule | null;
+  /** its index in the relay's list of streams with a rule, -1 when it has none */
+  ruledAt: number;
   /** secure-fast: the SRTP contexts `rule` carries (freed only after the rule is gone) */
   srtp?: RuleSrtp | null;
   /** RTP stream: its media's RTCP stream, credited with the RTCP the rule forwarded from an rtcp-mux port */
@@ -158,7 +160,7 @@ export class MediaRelay implements MediaHooks {
   private readonly callRoutes = new Map<Call, number[]>();
   private readonly states = new WeakMap<Media, MediaState>();
   /** streams with a fast-path rule: the once-a-second counter read visits these, not every call */
-  private readonly ruled = new Set<StreamState>();
+  private readonly ruled: StreamState[] = []; // a list with indexes in the streams, not a Set: ~16 instead of ~65 bytes a stream
   /** streams with a rule while learning is open, and where they belong (confirmLearning) */
   private readonly provisional = new Map<StreamState, StreamOwner>();
   /** calls in which some participant asked for `pierce NAT` */
@@ -376,6 +378,7 @@ export class MediaRelay implements MediaHooks {
       ssrcs: [],
       lastSsrc: null,
       rule: null,
+      ruledAt: -1,
       srtp: null,
     });
     st = { rtp: mk(false, md.stats), rtcp: mk(true, { packets: 0, bytes: 0, errors: 0, lastPacket: 0 }), createdMs: Date.now() };
@@ -843,8 +846,18 @@ export class MediaRelay implements MediaHooks {
   /** The one place a stream's rule changes, so `ruled` stays exact. Returns the rule set. */
   private setRule(s: StreamState, ir: InstalledRule | null): InstalledRule | null {
     s.rule = ir;
-    if (ir) this.ruled.add(s);
-    else this.ruled.delete(s);
+    if (ir && s.ruledAt < 0) {
+      s.ruledAt = this.ruled.length;
+      this.ruled.push(s);
+    } else if (!ir && s.ruledAt >= 0) {
+      // the last one takes its place
+      const last = this.ruled.pop()!;
+      if (last !== s) {
+        this.ruled[s.ruledAt] = last;
+        last.ruledAt = s.ruledAt;
+      }
+      s.ruledAt = -1;
+    }
     return ir;
   }
 
@@ -915,13 +928,12 @@ export class MediaRelay implements MediaHooks {
 
   /** Read every installed rule's counters (periodically, before timeouts are judged). */
   creditAll(): void {
-    // only streams with a rule: a held call forwarded in userspace costs nothing here (deleting while iterating a Set is safe)
-    for (const st of this.ruled) {
-      const rule = st.rule;
-      if (!rule) {
-        this.ruled.delete(st);
-        continue;
-      }
+    // only streams with a rule: a held call forwarded in userspace costs nothing here. Backwards, so that a stream
+    // leaving the list (its place taken by the last one, already visited) skips nobody.
+    for (let i = this.ruled.length - 1; i >= 0; i--) {
+      const st = this.ruled[i];
+      const rule = st?.rule;
+      if (!st || !rule) continue;
       this.credit(st, rule);
       // its output closed (a branch or party deleted): back to the slow path, which has no destination;
       // its own socket closed (its branch was dropped): the rule went with it, and the stream leaves the set

@@ -112,7 +112,7 @@ describe("call timeouts", () => {
     b.medias.push(mb);
     const c: Call = { callId: "x", created: T0, lastSignal: T0, monologues: new Map([["A", a], ["B", b]]), all: [a, b], deleteTimer: null, createdFrom: null };
     const st = (): MediaState => {
-      const s = { learner: null as never, sdp: null, dropped: 0, fast: { packets: 0, bytes: 0, errors: 0 }, ssrcs: [], lastSsrc: null, rule: null, counters: { packets: 0, bytes: 0, errors: 0, lastPacket: opts.lastPacket ?? 0 } };
+      const s = { learner: null as never, sdp: null, dropped: 0, fast: { packets: 0, bytes: 0, errors: 0 }, ssrcs: [], lastSsrc: null, rule: null, ruledAt: -1, counters: { packets: 0, bytes: 0, errors: 0, lastPacket: opts.lastPacket ?? 0 } };
       return { rtp: { ...s, rtcp: false }, rtcp: { ...s, rtcp: true }, createdMs: T0 };
     };
     const states = new Map([[ma, st()], [mb, st()]]);
