@@ -11,6 +11,12 @@
 // ran an eden and a full collection every three seconds while nothing happened, 3.5 % of a core for 4,000
 // held calls (test/bench/held-cpu.ts); without it 0.2 %, and the same memory per call (memory-bench held):
 // JSC still collects as allocation demands. RTPENGINE_TS_GC_TIMER=on keeps Bun's timer.
+//
+// It also turns off JSC's top compiler tier, FTL (BUN_JSC_useFTLJIT=0; the DFG tier stays): its compiler code
+// and compilations cost 0-3 KiB per held call at 2,000 calls and ~10 MB more under slow-path load, while the
+// signalling code it would optimise runs no faster with it (test/bench/ng-setup.ts) and TypeScript's per-packet
+// path only ~4 % faster (media-bench --only ours-slow); established streams never run JavaScript.
+// RTPENGINE_TS_FTL=on keeps it.
 import { isCompiledBinary, runtimeName } from "./runtime.ts";
 
 /** JSC's option, read from the environment at VM creation (Bun maps BUN_JSC_<name>). */
@@ -22,6 +28,16 @@ const DEFAULT_RAM = 64 * 1024 * 1024;
 /** Bun's idle GC timer: off unless the operator keeps it or set Bun's own variables. */
 export const GC_TIMER_ENV = "BUN_GC_TIMER_DISABLE";
 export const GC_TIMER_OVERRIDE = "RTPENGINE_TS_GC_TIMER";
+
+/** JSC's FTL tier: off unless the operator keeps it or set JSC's own variable. */
+export const FTL_ENV = "BUN_JSC_useFTLJIT";
+export const FTL_OVERRIDE = "RTPENGINE_TS_FTL";
+
+/** The value of BUN_JSC_useFTLJIT to run with, or null to leave it as the environment says. */
+export function ftlSetting(env: Record<string, string | undefined>): string | null {
+  if (env[FTL_ENV] !== undefined || env[FTL_OVERRIDE] === "on") return null;
+  return "0";
+}
 
 /** The value of BUN_GC_TIMER_DISABLE to run with, or null to leave Bun's timer as the environment says. */
 export function gcTimerSetting(env: Record<string, string | undefined>): string | null {
@@ -40,20 +56,22 @@ export function heapRamSetting(env: Record<string, string | undefined>): string 
 }
 
 /**
- * Re-execute this process (same pid, argv and environment) with the heap option and the GC timer switch set,
+ * Re-execute this process (same pid, argv and environment) with the heap option, the GC timer and FTL switches set,
  * when they are not set yet. Returns only when no re-exec happened (not Bun, options present or off, execve refused).
  */
 export function applyHeapSizing(): void {
   if (runtimeName() !== "bun") return;
   const value = heapRamSetting(process.env);
   const gcTimer = gcTimerSetting(process.env);
-  if (value === null && gcTimer === null) return;
+  const ftl = ftlSetting(process.env);
+  if (value === null && gcTimer === null && ftl === null) return;
   const execve = (process as { execve?: (file: string, args: string[], env: Record<string, string>) => never }).execve;
   if (typeof execve !== "function") return;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   if (value !== null) env[HEAP_RAM_ENV] = value;
   if (gcTimer !== null) env[GC_TIMER_ENV] = gcTimer;
+  if (ftl !== null) env[FTL_ENV] = ftl;
   // argv0 is kept (the rtpengine-ctl personality and `ps` see the name the user ran); a compiled binary
   // takes the user's arguments right after it, bun running the source takes its flags and the script first
   const args = isCompiledBinary()

@@ -1,6 +1,6 @@
 // heapRamSetting: the JSC heap option the daemon re-executes with, and the operator's ways to turn it off.
 import { expect, test } from "bun:test";
-import { GC_TIMER_ENV, GC_TIMER_OVERRIDE, HEAP_RAM_ENV, HEAP_RAM_OVERRIDE, gcTimerSetting, heapRamSetting } from "../../src/platform/heap-sizing.ts";
+import { FTL_ENV, FTL_OVERRIDE, GC_TIMER_ENV, GC_TIMER_OVERRIDE, HEAP_RAM_ENV, HEAP_RAM_OVERRIDE, ftlSetting, gcTimerSetting, heapRamSetting } from "../../src/platform/heap-sizing.ts";
 
 test("64 MB by default", () => {
   expect(heapRamSetting({})).toBe(String(64 * 1024 * 1024));
@@ -25,4 +25,11 @@ test("Bun's idle GC timer is turned off unless the operator keeps it or set Bun'
   expect(gcTimerSetting({ [GC_TIMER_ENV]: "0" })).toBeNull();
   expect(gcTimerSetting({ BUN_GC_TIMER_INTERVAL: "5000" })).toBeNull();
   expect(gcTimerSetting({ [GC_TIMER_OVERRIDE]: "on" })).toBeNull();
+});
+
+test("JSC's FTL tier is turned off unless the operator keeps it or set JSC's variable", () => {
+  expect(ftlSetting({})).toBe("0");
+  expect(ftlSetting({ [FTL_ENV]: "0" })).toBeNull(); // the re-executed process
+  expect(ftlSetting({ [FTL_ENV]: "1" })).toBeNull();
+  expect(ftlSetting({ [FTL_OVERRIDE]: "on" })).toBeNull();
 });
