@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { freePort, ngUdp, spawnDaemon } from "../helpers/daemon.ts";
 import type { NgDict } from "../../src/control/types.ts";
-import { Phone, portFree, setupCall } from "./media-helpers.ts";
+import { Phone, portFreed, setupCall } from "./media-helpers.ts";
 import { missing } from "../helpers/requires.ts";
 
 setDefaultTimeout(60_000);
@@ -134,7 +134,7 @@ for (const [name, start] of daemons) {
 
       for (const c of held) expect((await d.ng({ command: "delete", "call-id": c.callId })).result).toBe("ok");
       await Bun.sleep(300);
-      for (let p = min; p <= max; p++) expect(await portFree(H, p)).toBe(true);
+      for (let p = min; p <= max; p++) expect(await portFreed(H, p)).toBe(true);
       const { held: again2 } = await fill(d, phones, 3);
       expect(again2.length).toBe(3);
       expect(await flows(again2[0]!)).toBe(true);

@@ -117,6 +117,17 @@ export async function setupCall(
 }
 
 /** True when a UDP port on host can be bound (i.e. the daemon closed it). */
+/** Whether the port becomes free within `withinMs`: the shim closes a socket on its forwarding thread's next
+ * round (after its pending sends), so a port is free shortly after the reply that ended the call, not at once. */
+export async function portFreed(host: string, port: number, withinMs = 1000): Promise<boolean> {
+  const end = Date.now() + withinMs;
+  for (;;) {
+    if (await portFree(host, port)) return true;
+    if (Date.now() > end) return false;
+    await Bun.sleep(20);
+  }
+}
+
 export async function portFree(host: string, port: number): Promise<boolean> {
   return new Promise((res) => {
     const s = dgram.createSocket(host.includes(":") ? "udp6" : "udp4");

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { DENO, spawnDaemon, type TestDaemon } from "../helpers/daemon.ts";
-import { audioSdp, inSeqOrder, mediaOf, Phone, portFree, setupCall, tosReceiver } from "./media-helpers.ts";
+import { audioSdp, inSeqOrder, mediaOf, Phone, portFree, portFreed, setupCall, tosReceiver } from "./media-helpers.ts";
 
 const H = "127.0.0.1";
 
@@ -430,7 +430,7 @@ for (const fast of [true, false]) {
       expect((del.totals as { RTP: { packets: number } }).RTP.packets).toBe(30);
       const ways = ((await d.ng({ command: "statistics" })).statistics as { totalstatistics: { onewaystreams: number } }).totalstatistics;
       expect(ways.onewaystreams).toBeGreaterThanOrEqual(1); // only A sent
-      for (const p of [c.toA.port, c.toA.port + 1, c.toB.port, c.toB.port + 1]) expect(await portFree(H, p)).toBe(true);
+      for (const p of [c.toA.port, c.toA.port + 1, c.toB.port, c.toB.port + 1]) expect(await portFreed(H, p)).toBe(true);
     });
   });
 
@@ -523,7 +523,7 @@ for (const fast of [true, false]) {
         await d.ng({ command: "delete", "call-id": c.callId, "from-tag": "A", "delete-delay": 1 });
         expect(await portFree(H, c.toA.port)).toBe(false);
         await Bun.sleep(1500);
-        for (const p of [c.toA.port, c.toA.port + 1, c.toB.port, c.toB.port + 1]) expect(await portFree(H, p)).toBe(true);
+        for (const p of [c.toA.port, c.toA.port + 1, c.toB.port, c.toB.port + 1]) expect(await portFreed(H, p)).toBe(true);
       } finally {
         a.close();
         b.close();
@@ -556,8 +556,8 @@ for (const fast of [true, false]) {
         }
         expect((await d.ng({ command: "query", "call-id": quiet.callId })).result).toBe("error");
         expect((await d.ng({ command: "query", "call-id": live.callId })).result).toBe("ok");
-        expect(await portFree(H, quiet.toA.port)).toBe(true);
-        expect(await portFree(H, quiet.toB.port)).toBe(true);
+        expect(await portFreed(H, quiet.toA.port)).toBe(true);
+        expect(await portFreed(H, quiet.toB.port)).toBe(true);
         const st = (await d.ng({ command: "statistics" })).statistics as { totalstatistics: { timeoutsessions: number; zerowaystreams: number } };
         expect(st.totalstatistics.timeoutsessions).toBeGreaterThanOrEqual(1);
         expect(st.totalstatistics.zerowaystreams).toBeGreaterThanOrEqual(1); // the quiet call
@@ -595,8 +595,8 @@ describe("media ports", () => {
       await d.ng({ command: "delete", "call-id": c.callId, "from-tag": "A" });
       await d.ng({ command: "delete", "call-id": "second", "from-tag": "X" });
       for (const p of [45000, 45001, 45002, 45003]) {
-        expect(await portFree(H, p)).toBe(true);
-        expect(await portFree("::1", p)).toBe(true);
+        expect(await portFreed(H, p)).toBe(true);
+        expect(await portFreed("::1", p)).toBe(true);
       }
       const again = await setupCall(d, a, b);
       expect(again.toA.port % 2).toBe(0);
@@ -614,7 +614,7 @@ test("SIGTERM with a call up: the media plane stops cleanly (exit 0), ports rele
     const c = await setupCall(d, a, b);
     expect(await portFree(H, c.toA.port)).toBe(false);
     expect(await d.stop()).toBe(0);
-    for (const p of [c.toA.port, c.toA.port + 1, c.toB.port, c.toB.port + 1]) expect(await portFree(H, p)).toBe(true);
+    for (const p of [c.toA.port, c.toA.port + 1, c.toB.port, c.toB.port + 1]) expect(await portFreed(H, p)).toBe(true);
   } finally {
     a.close();
     b.close();
