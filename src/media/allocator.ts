@@ -1,9 +1,10 @@
 // PortAllocator backed by real shim sockets: RTP on an even port, RTCP on the next, the same ports on every address of a stream.
+import { setDense } from "../platform/dense.ts";
 import type { PortAllocator } from "./ports.ts";
 import { MediaSocket, ShimError, type RxPacket } from "./socket.ts";
 
 /** Packets of one allocated socket; `address` is the local address string the engine asked for. */
-export type AllocatedPacketsHandler = (address: string, sock: MediaSocket, packets: RxPacket[]) => void;
+export type AllocatedPacketsHandler = (sock: MediaSocket, packets: RxPacket[]) => void;
 
 export interface ShimAllocatorOptions {
   minPort: number;
@@ -29,14 +30,13 @@ export class ShimPortAllocator implements PortAllocator {
   /** per local address, the open sockets indexed by port - minPort: dense arrays, 8 bytes a port of the
    * range once used, instead of a Map entry (~80 bytes) and a key string per socket */
   private readonly sockets = new Map<string, Array<MediaSocket | undefined>>();
-  private open = 0;
   private readonly counts = new Map<string, number>();
   /** every packet of every allocated socket goes here (the media relay) */
   onPackets: AllocatedPacketsHandler | null = null;
   /** why the last reserve() failed, for the log */
   lastError: string | null = null;
   /** one handler for every socket (each was bound with the address the engine asked for) */
-  private readonly deliver = (packets: RxPacket[], sock: MediaSocket): void => this.onPackets?.(sock.address, sock, packets);
+  private readonly deliver = (packets: RxPacket[], sock: MediaSocket): void => this.onPackets?.(sock, packets);
 
   constructor(private readonly opts: ShimAllocatorOptions) {
     if (opts.minPort > opts.maxPort) throw new Error(`port range ${opts.minPort}-${opts.maxPort} is empty`);
@@ -83,10 +83,7 @@ export class ShimPortAllocator implements PortAllocator {
   private adopt(address: string, s: MediaSocket): void {
     let byPort = this.sockets.get(address);
     if (!byPort) this.sockets.set(address, (byPort = []));
-    const i = s.local.port - this.opts.minPort;
-    while (byPort.length <= i) byPort.push(undefined); // dense: no holes
-    byPort[i] = s;
-    this.open++;
+    setDense(byPort, s.local.port - this.opts.minPort, s);
     this.counts.set(address, (this.counts.get(address) ?? 0) + 1);
     s.onPackets = this.deliver;
   }
@@ -98,7 +95,6 @@ export class ShimPortAllocator implements PortAllocator {
         if (!s) continue;
         s.close();
         this.sockets.get(a)![p - this.opts.minPort] = undefined;
-        this.open--;
         this.counts.set(a, (this.counts.get(a) ?? 1) - 1);
       }
     }
@@ -115,14 +111,15 @@ export class ShimPortAllocator implements PortAllocator {
 
   /** Every open socket (tests, shutdown). */
   get size(): number {
-    return this.open;
+    let n = 0;
+    for (const c of this.counts.values()) n += c;
+    return n;
   }
 
   /** Close everything (shutdown). */
   closeAll(): void {
     for (const byPort of this.sockets.values()) for (const s of byPort) s?.close();
     this.sockets.clear();
-    this.open = 0;
     this.counts.clear();
   }
 }

@@ -6,6 +6,7 @@ import type { EndpointLearning } from "../config/types.ts";
 import type { ForwardingRule } from "../kernel/rule.ts";
 import { sameRule } from "../kernel/rule.ts";
 import { canonicalAddress, type Endpoint } from "../platform/shim-addr.ts";
+import { setDense } from "../platform/dense.ts";
 import type { ShimPortAllocator } from "./allocator.ts";
 import { dropTraffic, effectiveControls, setDropTraffic } from "./controls.ts";
 import { applyMediaEcho, echoMode, rewriteEchoSsrc } from "./echo.ts";
@@ -191,7 +192,7 @@ export class MediaRelay implements MediaHooks {
   stunHandler: ((call: Call, media: Media, rtcp: boolean, sock: MediaSocket, packet: RxPacket) => void) | null = null;
 
   constructor(private readonly opts: RelayOptions) {
-    opts.allocator.onPackets = (address, sock, packets) => this.onPackets(address, sock, packets);
+    opts.allocator.onPackets = (sock, packets) => this.onPackets(sock, packets);
     setStreamStatusSource((m, rtcp) => this.status(m, rtcp));
   }
 
@@ -322,9 +323,8 @@ export class MediaRelay implements MediaHooks {
 
   /** secure-fast: re-evaluate the rules of the call a media belongs to. */
   private refreshMedia(m: Media): void {
-    const a = m.addrs[0];
-    const r = a && m.port !== null ? this.routeAt(a.address, m.port) : undefined;
-    if (r && r.media === m) this.refresh(r.call);
+    const r = this.routeOf(m);
+    if (r) this.refresh(r.call);
   }
 
   /** Re-evaluate the fast-path rules of a call (after `block media` and the like). */
@@ -353,8 +353,7 @@ export class MediaRelay implements MediaHooks {
           for (const rtcp of [false, true]) {
             const sock = this.opts.allocator.socket(a.address, md.port + (rtcp ? 1 : 0));
             if (!sock) continue; // not open: nothing can arrive on it
-            while (this.routes.length <= sock.handle) this.routes.push(undefined); // dense: no holes
-            this.routes[sock.handle] = { call, mono, media: md, rtcp, sock };
+            setDense(this.routes, sock.handle, { call, mono, media: md, rtcp, sock });
             handles.push(sock.handle);
           }
         }
@@ -459,11 +458,11 @@ export class MediaRelay implements MediaHooks {
     return a ? this.opts.allocator.socket(a.address, m.port + (rtcp ? 1 : 0)) : undefined;
   }
 
-  /** The route of our socket at address:port, if that socket is open and routed. */
-  private routeAt(address: string, port: number): Route | undefined {
-    const sock = this.opts.allocator.socket(address, port);
+  /** The route of m's RTP socket (first address), if that socket is open and routed to m. */
+  private routeOf(m: Media): Route | undefined {
+    const sock = this.socketOf(m, undefined, false);
     const r = sock ? this.routes[sock.handle] : undefined;
-    return r && r.sock === sock ? r : undefined;
+    return r && r.sock === sock && r.media === m ? r : undefined;
   }
 
   /** Forget a call's routes (those its sockets' handles still carry: a reused handle may route another call). */
@@ -487,7 +486,7 @@ export class MediaRelay implements MediaHooks {
     countBadPacket(kind, where(r, src), n);
   }
 
-  private onPackets(_address: string, sock: MediaSocket, packets: RxPacket[]): void {
+  private onPackets(sock: MediaSocket, packets: RxPacket[]): void {
     const r = this.routes[sock.handle];
     if (!r || r.sock !== sock) {
       this.drops.unrouted += packets.length;
@@ -702,9 +701,8 @@ export class MediaRelay implements MediaHooks {
 
   /** Whether the stream could be forwarded by a rule (what `kernelized` means without a fast path). */
   private eligible(m: Media, st: MediaState, s: StreamState): boolean {
-    const a = m.addrs[0];
-    const r = a && m.port !== null ? this.routeAt(a.address, m.port) : undefined;
-    return !!r && r.media === m && this.desiredRule(r.call, r.mono, m, st, s, true) !== null;
+    const r = this.routeOf(m);
+    return !!r && this.desiredRule(r.call, r.mono, m, st, s, true) !== null;
   }
 
   /** The rule this stream should have now, or null when its packets need TypeScript. */

@@ -1,4 +1,5 @@
 // The running shim: starts its receive threads, drains the packet ring on wake-ups, dispatches batches per socket.
+import { setDense } from "./dense.ts";
 import { loadShim } from "./ffi.ts";
 import { check } from "./shim-errno.ts";
 import { decodeAddr, type Endpoint } from "./shim-addr.ts";
@@ -124,10 +125,7 @@ export class Shim {
 
   /** Route packets of this socket handle to fn (replacing any previous handler). */
   setHandler(handle: number, fn: BatchHandler | BatchTarget | null): void {
-    if (!Number.isInteger(handle) || handle < 0) throw new RangeError(`bad socket handle ${handle}`);
-    // fill up to the handle so the array stays dense (no holes: JSC would store it sparsely)
-    while (this.handlers.length < handle) this.handlers.push(undefined);
-    this.handlers[handle] = fn ?? undefined;
+    setDense(this.handlers, handle, fn ?? undefined);
   }
 
   /** Stop delivering to JS; packets wait in the ring (and are dropped, counted, once it is full). */
