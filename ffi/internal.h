@@ -21,7 +21,7 @@ _Static_assert(offsetof(struct rtpe_rule, tos) == 48, "rtpe_rule.tos");
 _Static_assert(offsetof(struct rtpe_rule, pt) == 56, "rtpe_rule.pt");
 _Static_assert(offsetof(struct rtpe_rule, rtcp_output) == 88, "rtpe_rule.rtcp_output");
 _Static_assert(sizeof(struct rtpe_sock_stats) == 64, "rtpe_sock_stats layout");
-_Static_assert(sizeof(struct rtpe_global_stats) == 72, "rtpe_global_stats layout");
+_Static_assert(sizeof(struct rtpe_global_stats) == 88, "rtpe_global_stats layout");
 _Static_assert(offsetof(struct rtpe_rule, decrypt) == 112, "rtpe_rule.decrypt");
 _Static_assert(sizeof(struct rtpe_rule_stats) == 64, "rtpe_rule_stats layout");
 
@@ -99,6 +99,8 @@ void uring_before_close(uint32_t idx, uint32_t gen, int armed);
 void uring_settle(void);             /* wait (bounded) until closed sockets' receives are cancelled */
 uint64_t uring_trunc_drops(void);
 uint64_t uring_rx_buffers(void);   /* receive buffers in use by the io_uring threads */
+uint64_t uring_fixed_files(void);  /* entries in the io_uring threads' fixed-file tables */
+uint64_t uring_rx_starved(void);   /* io_uring receives that ended for want of a buffer */
 
 /* ring.c */
 int ring_init(unsigned nrings, uint32_t bytes_each);

@@ -408,4 +408,6 @@ SHIM_EXPORT void rtpe_global_stats(struct rtpe_global_stats *out)
 	out->uring_threads = __atomic_load_n(&uring_threads, __ATOMIC_RELAXED);
 	out->uring_trunc_drops = uring_trunc_drops();
 	out->uring_rx_buffers = uring_rx_buffers();
+	out->uring_fixed_files = uring_fixed_files();
+	out->uring_rx_starved = uring_rx_starved();
 }

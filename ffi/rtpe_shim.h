@@ -56,6 +56,10 @@ struct rtpe_global_stats {
 	uint64_t uring_trunc_drops; /* io_uring: datagrams larger than a receive buffer (never for UDP) */
 	uint64_t uring_rx_buffers;  /* io_uring: receive buffers the threads handed to the kernel so far
 	                             * (they start with a few and add more as the load needs them) */
+	uint64_t uring_fixed_files; /* io_uring: output sockets in the threads' fixed-file tables (an entry
+	                             * per thread that sent from the socket; sends then skip the fd lookup) */
+	uint64_t uring_rx_starved;  /* io_uring: receives that ended because no buffer was in the ring (each
+	                             * is re-armed, and the thread adds buffers) */
 };
 
 /* One received packet as rtpe_poll() writes it: a 64-byte header then len bytes of payload,

@@ -155,6 +155,16 @@ int uring_submit_wait_timeout(struct uring *u, unsigned min, uint64_t timeout_ns
 	return r;
 }
 
+int uring_files_sparse(struct uring *u, unsigned n)
+{
+	struct io_uring_rsrc_register rr;
+
+	memset(&rr, 0, sizeof(rr));
+	rr.nr = n;
+	rr.flags = IORING_RSRC_REGISTER_SPARSE;
+	return sys_register(u->fd, IORING_REGISTER_FILES2, &rr, sizeof(rr));
+}
+
 struct io_uring_sqe *uring_sqe(struct uring *u)
 {
 	unsigned head = __atomic_load_n(u->sq_head, __ATOMIC_ACQUIRE), i;

@@ -42,6 +42,15 @@ int uring_submit_wait(struct uring *u, unsigned min);
 /* The same, waiting at most timeout_ns (IORING_ENTER_EXT_ARG); -ETIME when it expired. */
 int uring_submit_wait_timeout(struct uring *u, unsigned min, uint64_t timeout_ns);
 
+/* An empty table of n fixed files (IORING_REGISTER_FILES2, sparse), filled by IORING_OP_FILES_UPDATE.
+ * 0 or -errno (n may not exceed RLIMIT_NOFILE). */
+int uring_files_sparse(struct uring *u, unsigned n);
+/* The index in u->sqes of an SQE returned by uring_sqe. */
+static inline unsigned uring_sqe_index(const struct uring *u, const struct io_uring_sqe *sqe)
+{
+	return (unsigned)(sqe - u->sqes);
+}
+
 /* Provided buffers: a ring of entries (power of two, <= 32768) buffers of size bytes in group bgid,
  * of which the first `initial` are handed to the kernel now and the others by uring_bufs_grow. */
 int uring_bufs_init(struct uring *u, struct uring_bufs *b, uint16_t bgid, unsigned entries, unsigned size,
@@ -59,6 +68,13 @@ static inline void uring_bufs_taken(struct uring_bufs *b)
 {
 	if (b->avail)
 		b->avail--;
+}
+/* Whether a thread should add buffers after a round: fewer than a quarter of its buffers wait in the ring,
+ * or `starved` receives ended this round because none was there (a burst larger than the ring starves
+ * receives even when enough buffers are back by the end of the round). */
+static inline int uring_bufs_short(const struct uring_bufs *b, unsigned starved)
+{
+	return starved > 0 || b->avail < b->live / 4u;
 }
 /* Hand up to n never-used buffers to the kernel (visible at the next publish); returns how many. */
 unsigned uring_bufs_grow(struct uring_bufs *b, unsigned n);

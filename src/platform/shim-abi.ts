@@ -127,7 +127,7 @@ export const MISMATCH_PROPAGATE = 0;
 export const MISMATCH_DROP = 1;
 /** u64 counts in struct rtpe_sock_stats, rtpe_global_stats, rtpe_rule_stats */
 export const SOCK_STATS_WORDS = 8;
-export const GLOBAL_STATS_WORDS = 9;
+export const GLOBAL_STATS_WORDS = 11;
 export const RULE_STATS_WORDS = 8;
 export const SOCK_REUSEADDR = 0x1;
 /** report each packet's TOS / traffic class in RxPacket.tos (tests); otherwise it is 0 */

@@ -37,6 +37,10 @@ export interface ShimGlobalStats {
   uringThreads: number;
   /** receive buffers the io_uring threads handed to the kernel: a few at start, more as the load needs them */
   uringRxBuffers: number;
+  /** output sockets in the io_uring threads' fixed-file tables (one entry per thread that sent from one) */
+  uringFixedFiles: number;
+  /** io_uring receives that ended because no buffer was left (re-armed; the thread then adds buffers) */
+  uringRxStarved: number;
 }
 
 export interface ShimOptions {
@@ -210,6 +214,8 @@ export class Shim {
       socketsOpen: Number(w[5]),
       uringThreads: Number(w[6]),
       uringRxBuffers: Number(w[8]),
+      uringFixedFiles: Number(w[9]),
+      uringRxStarved: Number(w[10]),
     };
   }
 

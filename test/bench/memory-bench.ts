@@ -3,12 +3,14 @@
 //
 //   bun test/bench/memory-bench.ts [--mode idle|held|soak] [--calls N] [--pps P] [--duration S]
 //                                  [--reps 1] [--sample S] [--ours CMD] [--reference PATH] [--only ours,reference]
-//                                  [--env-ours K=V,K=V]
+//                                  [--env-ours K=V,K=V] [--smaps]
 //
 //   idle: the daemon started and answering ping, nothing else (RSS after 5 s and after 60 s).
 //   held: 2000 calls, 5 pps per stream for 90 s (defaults); "held RSS" is the median of the samples after
 //         the first 10 s (the ng reply caches of both daemons expire after 60 s).
 //   soak: 4000 calls, 5 pps per stream for 300 s; RSS sampled every 10 s; growth after the first minute.
+//   --smaps: also print, per daemon, the mappings whose resident size grew most from idle to the end of
+//            the hold (/proc/PID/smaps, by start address): where the memory of held calls lives.
 //
 // 5 pps per stream (one packet every 200 ms): 4000 calls are 8000 streams, 40k packets/s in total,
 // which this shared 2-vCPU machine sustains for both daemons next to the generator (50 pps, the
@@ -39,6 +41,7 @@ const { values: opt } = parseArgs({
     duration: { type: "string" },
     sample: { type: "string" },
     "env-ours": { type: "string", default: "" },
+    smaps: { type: "boolean", default: false },
   },
 });
 
@@ -90,6 +93,9 @@ interface Run {
   afterFds?: number;
   afterPorts?: number;
   after?: Mem;
+  /** --smaps: resident KiB by mapping at idle and at the end of the hold */
+  idleMaps?: Map<string, MapUse>;
+  heldMaps?: Map<string, MapUse>;
   result?: Record<string, string>;
   setupFailed?: string;
 }
@@ -115,6 +121,49 @@ function mem(pid: number): Mem {
   } catch {
     return { rssKib: NaN, anonKib: NaN, pssKib: NaN };
   }
+}
+
+interface MapUse {
+  name: string;
+  sizeKib: number;
+  rssKib: number;
+  anonKib: number;
+}
+
+/** Resident memory of each mapping of pid, keyed by start address (mappings merge and split, so a key is approximate). */
+function smaps(pid: number): Map<string, MapUse> {
+  const out = new Map<string, MapUse>();
+  let cur: MapUse | undefined;
+  try {
+    for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+      const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) {
+        cur = { name: head[3] || "[anon]", sizeKib: (parseInt(head[2]!, 16) - parseInt(head[1]!, 16)) / 1024, rssKib: 0, anonKib: 0 };
+        out.set(head[1]!, cur);
+        continue;
+      }
+      const kv = /^(Rss|Anonymous):\s+(\d+) kB/.exec(line);
+      if (kv && cur) cur[kv[1] === "Rss" ? "rssKib" : "anonKib"] = Number(kv[2]);
+    }
+  } catch {
+    /* the process ended */
+  }
+  return out;
+}
+
+/** Mappings by growth of resident memory from idle to held, largest first, and totals by name. */
+function smapsReport(r: Run): string {
+  if (!r.idleMaps || !r.heldMaps) return "";
+  const rows: { key: string; m: MapUse; grew: number }[] = [];
+  for (const [key, m] of r.heldMaps) rows.push({ key, m, grew: m.rssKib - (r.idleMaps.get(key)?.rssKib ?? 0) });
+  for (const [key, m] of r.idleMaps) if (!r.heldMaps.has(key)) rows.push({ key, m, grew: -m.rssKib });
+  rows.sort((a, b) => b.grew - a.grew);
+  const byName = new Map<string, number>();
+  for (const x of rows) byName.set(x.m.name, (byName.get(x.m.name) ?? 0) + x.grew);
+  const lines = [`\n${r.target}: resident growth idle → held by mapping (KiB; size, anon at held)`];
+  for (const x of rows.slice(0, 25)) lines.push(`  ${x.key.padStart(12)} ${String(x.grew).padStart(8)}  size ${x.m.sizeKib} anon ${x.m.anonKib} ${x.m.name}`);
+  lines.push("  by name: " + [...byName].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, v]) => `${k} ${v}`).join(", "));
+  return lines.join("\n");
 }
 
 /** Open descriptors and, of those, UDP sockets (bound ports) of pid, seen from its own namespace. */
@@ -160,6 +209,7 @@ async function measure(t: Target, i: number): Promise<Run> {
     // the daemon's pid: `ip netns exec` execs, so the spawned pid is the daemon's
     await Bun.sleep(5000);
     run.idle = mem(d.pid);
+    if (opt.smaps) run.idleMaps = smaps(d.pid);
     ({ fds: run.idleFds, ports: run.idlePorts } = fdsAndPorts(d.pid));
     if (mode === "idle") {
       await Bun.sleep(55_000);
@@ -186,7 +236,10 @@ async function measure(t: Target, i: number): Promise<Run> {
       // stop at the end of the hold: afterwards rtpload deletes the calls
       if (t > duration - 0.5) return;
       run.samples.push({ t, ...mem(d.pid) });
-      if (t > duration - 0.5 - sampleEvery) ({ fds: run.heldFds, ports: run.heldPorts } = fdsAndPorts(d.pid));
+      if (t > duration - 0.5 - sampleEvery) {
+        ({ fds: run.heldFds, ports: run.heldPorts } = fdsAndPorts(d.pid));
+        if (opt.smaps) run.heldMaps = smaps(d.pid);
+      }
     }, sampleEvery * 1000);
     const out = await new Response(p.stdout).text();
     await p.exited;
@@ -280,4 +333,5 @@ function printReport(): void {
     console.log(`- ${r.target}: ${r.samples.map((s) => `${s.t.toFixed(0)}s ${mib(s.rssKib)}`).join(", ")}; growth after the first minute (median of the last minute − median of minute 2) ${growthAfterMinute(r)} MiB; max ${mib(Math.max(...r.samples.map((s) => s.rssKib)))} MiB; ` +
       `forwarded ${r.result?.forwarded_pps} of ${r.result?.offered_pps} pps, dead streams ${r.result?.dead_streams}, proxy CPU ${r.result?.proxy_cpu_pct}%`);
   }
+  for (const r of runs) if (!r.error && opt.smaps) console.log(smapsReport(r));
 }

@@ -37,7 +37,7 @@ async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
-function bind(address = "127.0.0.1", opts: { tos?: number; port?: number; recvTos?: boolean } = {}): MediaSocket {
+function bind(address = "127.0.0.1", opts: { tos?: number; port?: number; recvTos?: boolean; rcvbuf?: number } = {}): MediaSocket {
   const s = MediaSocket.bind({ address, ...opts });
   open.push(s);
   return s;
@@ -509,6 +509,34 @@ describe("forwarding rules", () => {
   });
 });
 
+describe("io_uring fixed files", () => {
+  test("an output socket enters the thread's fixed-file table; closing it frees its port at once for a new socket that forwards again", async () => {
+    const base = await freeRange();
+    const inSock = bind(), dest = bind();
+    const destGot = collect(dest);
+    const tx = await udp();
+    const before = shim.globalStats().uringFixedFiles;
+    let outSock = bind("127.0.0.1", { port: base });
+    expect(shim.raw.rtpe_rule_add(rule(inSock, outSock, dest.local))).toBe(0);
+    for (let i = 0; i < 3; i++) tx.send(`a${i}`, inSock.local.port, "127.0.0.1");
+    await waitFor(() => destGot.packets.length === 3);
+    // sends by table slot where the engine is io_uring (the table holds a reference to the socket)
+    expect(shim.globalStats().uringFixedFiles - before).toBe(uringExpected() && process.env.RTPE_SHIM_URING_FIXED !== "0" ? 1 : 0);
+    outSock.close();
+    // the port is free again although the table held the socket: the close emptied the entry
+    outSock = bind("127.0.0.1", { port: base });
+    expect(shim.raw.rtpe_rule_add(rule(inSock, outSock, dest.local))).toBe(0);
+    for (let i = 0; i < 3; i++) tx.send(`b${i}`, inSock.local.port, "127.0.0.1");
+    await waitFor(() => destGot.packets.length === 6);
+    expect(destGot.packets.map((p) => p.data)).toEqual(["a0", "a1", "a2", "b0", "b1", "b2"]);
+    for (const p of destGot.packets) expect(p.src.port).toBe(base);
+    expect(outSock.stats().txPackets).toBe(3);
+    outSock.close();
+    await waitFor(() => shim.globalStats().uringFixedFiles === before);
+    tx.close();
+  });
+});
+
 describe("lifecycle", () => {
   test("stop joins the threads and closes every socket; a restart with a waker thread delivers again", async () => {
     const a = bind();
@@ -732,6 +760,28 @@ describe("io_uring receive buffers", () => {
   test("each thread starts with 256 (more are added under load: ffi/test/uring_bufs.c)", () => {
     const g = shim.globalStats();
     expect(g.uringRxBuffers).toBe(uringExpected() ? g.uringThreads * 256 : 0);
+  });
+
+  test("a burst larger than the buffers: receives that find none are re-armed (nothing lost) and the thread adds buffers", async () => {
+    // forwarded packets keep their buffers until sent, so the thread drains slower than one sendmmsg fills
+    const ins = Array.from({ length: 8 }, () => bind("127.0.0.1", { rcvbuf: 4 << 20 }));
+    const out = bind();
+    const sink = await udp(); // never read: the kernel drops what overflows it, the sends still count
+    for (const s of ins) expect(shim.raw.rtpe_rule_add(rule(s, out, { address: "127.0.0.1", port: sink.address().port }))).toBe(0);
+    const tx = bind();
+    const before = shim.globalStats();
+    const per = 1024;
+    const batch = new SendBatch(4 << 20);
+    for (let i = 0; i < per; i++) for (const s of ins) batch.add(tx, s.local, Buffer.from(`p${i}`));
+    expect(batch.flush()).toBe(per * ins.length);
+    await waitFor(() => ins.every((s) => s.stats().fwdPackets === per), 10_000);
+    for (const s of ins) expect(s.stats()).toMatchObject({ rxPackets: per, fwdPackets: per });
+    const after = shim.globalStats();
+    sink.close();
+    if (!uringExpected()) return;
+    // 8,192 packets queued at once against 256 buffers per thread
+    expect(after.uringRxStarved).toBeGreaterThan(before.uringRxStarved);
+    expect(after.uringRxBuffers).toBeGreaterThan(before.uringRxBuffers);
   });
 
   test("ffi/test/uring_bufs.c: the pool runs out, grows, and stops at the ring's size", () => {
