@@ -305,6 +305,20 @@ static void on_wake(struct urx *x)
 		arm_wake(x);
 }
 
+/* Table entry idx := fd (-1 empties it), when sqe is submitted. */
+static void files_update(struct urx *x, struct io_uring_sqe *sqe, uint32_t idx, int fd, uint64_t user_data)
+{
+	int *arg = &x->upd_fd[uring_sqe_index(&x->u, sqe)];
+
+	*arg = fd;
+	sqe->opcode = IORING_OP_FILES_UPDATE;
+	sqe->fd = -1;
+	sqe->addr = (uint64_t)(uintptr_t)arg;
+	sqe->len = 1;
+	sqe->off = idx;
+	sqe->user_data = user_data;
+}
+
 /* Put socket `out` (slot idx, locked and open) into this thread's fixed-file table unless it is there. */
 static void fix(struct urx *x, uint32_t idx, const struct shim_sock *out)
 {
@@ -312,13 +326,7 @@ static void fix(struct urx *x, uint32_t idx, const struct shim_sock *out)
 
 	if (idx >= x->nfixed || out->gen == 0 || x->fixed_gen[idx] == out->gen || !(sqe = new_sqe(x)))
 		return;
-	x->upd_fd[uring_sqe_index(&x->u, sqe)] = out->fd;
-	sqe->opcode = IORING_OP_FILES_UPDATE;
-	sqe->fd = -1;
-	sqe->addr = (uint64_t)(uintptr_t)&x->upd_fd[uring_sqe_index(&x->u, sqe)];
-	sqe->len = 1;
-	sqe->off = idx;
-	sqe->user_data = ud(K_FILES, idx, out->gen);
+	files_update(x, sqe, idx, out->fd, ud(K_FILES, idx, out->gen));
 	if (!x->fixed_gen[idx])
 		CNT_ADD(fixed_live, 1);
 	x->fixed_gen[idx] = out->gen;
@@ -340,13 +348,7 @@ static void unfix(struct urx *x, uint32_t idx, uint32_t gen)
 	}
 	x->fixed_gen[idx] = 0;
 	__atomic_fetch_sub(&fixed_live, 1, __ATOMIC_RELAXED);
-	x->upd_fd[uring_sqe_index(&x->u, sqe)] = -1;
-	sqe->opcode = IORING_OP_FILES_UPDATE;
-	sqe->fd = -1;
-	sqe->addr = (uint64_t)(uintptr_t)&x->upd_fd[uring_sqe_index(&x->u, sqe)];
-	sqe->len = 1;
-	sqe->off = idx;
-	sqe->user_data = ud(K_UNFIX, idx, gen);
+	files_update(x, sqe, idx, -1, ud(K_UNFIX, idx, gen));
 }
 
 /* Forward the packet in buffer bid as f says. 0, or -1 when it was not sent (counted). */
