@@ -319,22 +319,23 @@ static void files_update(struct urx *x, struct io_uring_sqe *sqe, uint32_t idx, 
 	sqe->user_data = user_data;
 }
 
-/* Put socket `out` (slot idx, locked and open) into this thread's fixed-file table unless it is there. */
-static void fix(struct urx *x, uint32_t idx, const struct shim_sock *out)
+/* Put socket `out` (slot idx, locked and open) into this thread's fixed-file table unless it is there.
+ * 1 when a send may name the slot (the entry holds out, or its update is queued ahead of the send). */
+static int fix(struct urx *x, uint32_t idx, const struct shim_sock *out)
 {
 	struct io_uring_sqe *sqe;
 
-	if (idx >= x->nfixed || out->gen == 0 || x->fixed_gen[idx] == out->gen || !(sqe = new_sqe(x)))
-		return;
+	if (idx >= x->nfixed || out->gen == 0)
+		return 0;
+	if (x->fixed_gen[idx] == out->gen)
+		return 1;
+	if (!(sqe = new_sqe(x)))
+		return 0;
 	files_update(x, sqe, idx, out->fd, ud(K_FILES, idx, out->gen));
 	if (!x->fixed_gen[idx])
 		CNT_ADD(fixed_live, 1);
 	x->fixed_gen[idx] = out->gen;
-}
-
-static int fixed_ok(const struct urx *x, uint32_t idx, const struct shim_sock *out)
-{
-	return idx < x->nfixed && out->gen != 0 && x->fixed_gen[idx] == out->gen;
+	return 1;
 }
 
 /* A closer's request: empty slot idx if it still holds generation gen. */
@@ -357,6 +358,7 @@ static int send_packet(struct urx *x, unsigned bid, const struct fwd_item *f, ui
 	struct tx_slot *t = &x->tx[bid];
 	struct shim_sock *out = shim_sock_lock(f->out);
 	struct io_uring_sqe *sqe;
+	int fixed;
 
 	if (!out || out->gen != f->out_gen) {
 		if (out)
@@ -365,7 +367,7 @@ static int send_packet(struct urx *x, unsigned bid, const struct fwd_item *f, ui
 		return -1;
 	}
 	/* the table update, when one is needed, goes into the SQ before the send that uses it */
-	fix(x, f->out, out);
+	fixed = fix(x, f->out, out);
 	if (io_fill_tx(&t->mm, &t->iov, &t->name, &t->ctrl, &f->dst, d, len,
 			f->set_tos ? f->tos : -1) < 0 || !(sqe = new_sqe(x))) {
 		CNT_ADD(out->st.tx_errors, 1);
@@ -377,7 +379,7 @@ static int send_packet(struct urx *x, unsigned bid, const struct fwd_item *f, ui
 	t->out_gen = out->gen;
 	t->rule = f->rule;
 	sqe->opcode = IORING_OP_SENDMSG;
-	if (fixed_ok(x, f->out, out)) {
+	if (fixed) {
 		sqe->fd = (int)f->out;
 		sqe->flags = IOSQE_FIXED_FILE;
 	} else {
